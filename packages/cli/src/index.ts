@@ -1,0 +1,2 @@
+/** @iqa-bench/cli — filled in by its own issue; nothing here pretends to work yet. */
+export const PACKAGE_NAME = '@iqa-bench/cli';

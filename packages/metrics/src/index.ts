@@ -1,0 +1,2 @@
+/** @iqa-bench/metrics */
+export const PACKAGE_NAME = '@iqa-bench/metrics';

@@ -1,0 +1,2 @@
+/** @iqa-bench/train — filled in by its own issue; nothing here pretends to work yet. */
+export const PACKAGE_NAME = '@iqa-bench/train';
