@@ -1,2 +1,12 @@
-/** @iqa-bench/cli — filled in by its own issue; nothing here pretends to work yet. */
-export const PACKAGE_NAME = '@iqa-bench/cli';
+/**
+ * @iqa-bench/cli — the `iqa-bench` command. The command is the interface; this module exports what scripts and tests
+ * need to run it in-process and to read and compare the result files it writes.
+ */
+export { runCli, createProgram, VERSION } from './program.js';
+export { ExitCode, CliError } from './errors.js';
+export type { CliIo, TextSink } from './io.js';
+export { writeFileAtomic } from './io.js';
+export type { DatasetResult, LoadedResult, MetricName, Predictions, ResultFile } from './result.js';
+export { METRIC_DIRECTIONS, METRIC_NAMES, RESULT_SCHEMA, parseResult, readResult } from './result.js';
+export type { CheckReport, CheckRow, CheckStatus } from './check.js';
+export { CHECK_SCHEMA, compareResults } from './check.js';

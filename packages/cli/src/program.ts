@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { checkCommand } from './commands/check.js';
+import type { Ctx } from './context.js';
+import { createCtx } from './context.js';
+import { CliError, describeError, ExitCode } from './errors.js';
+import type { CliIo } from './io.js';
+import { processIo } from './io.js';
+
+/** The CLI package's version (read from its package.json, next to dist/ and src/). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** Every subcommand, in the order `iqa-bench --help` lists them. */
+const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [checkCommand];
+
+function configure(cmd: Command, io: CliIo): void {
+  cmd
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // commander's messages start with "error: …".
+      outputError: (s, write) => write(`iqa-bench: ${s}`),
+    })
+    .showHelpAfterError(
+      `(run 'iqa-bench${cmd.name() === 'iqa-bench' ? '' : ` ${cmd.name()}`} --help' for usage)`,
+    );
+  for (const sub of cmd.commands) configure(sub, io);
+}
+
+/** Builds the `iqa-bench` program. Its actions report their exit code through `setExitCode`. */
+export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void): Command {
+  const ctx = createCtx(io, setExitCode);
+  const program = new Command('iqa-bench')
+    .description(
+      'Evaluate, cross-test, train, measure and regression-check blind image-quality-assessment models ' +
+        '(HyperIQA, SMART-IQA) in Node.js.\n\n' +
+        'Exit codes: 0 success, 1 a check failed, 2 bad input or usage.',
+    )
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true);
+  for (const make of COMMANDS) program.addCommand(make(ctx));
+  program.addHelpText(
+    'after',
+    '\nExamples:\n  $ iqa-bench check --result cross.json --baseline baseline.json\n  $ iqa-bench <command> --help\n',
+  );
+  configure(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (the arguments after the program name) and resolves to the exit code; never throws and
+ * never exits the process. Errors are printed as `iqa-bench: error: <message>`, with the stack only under `--verbose`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
+  let exitCode: ExitCode = ExitCode.ok;
+  const program = createProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with exit code 0; every usage error (already printed by commander) with 2.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+    }
+    const message = describeError(err).replace(/\n/g, '\n  ');
+    io.stderr.write(`iqa-bench: error: ${message}\n`);
+    if (argv.includes('--verbose') && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    return err instanceof CliError ? err.exitCode : ExitCode.badInput;
+  }
+}
