@@ -1,2 +1,39 @@
-/** @iqa-bench/train — filled in by its own issue; nothing here pretends to work yet. */
-export const PACKAGE_NAME = '@iqa-bench/train';
+/** @iqa-bench/train: a seeded, deterministic, resumable training harness for IQA models in TensorFlow.js. */
+export {
+  ConfigError,
+  fromOriginalFlags,
+  loadTrainConfig,
+  parseTrainConfig,
+  trainConfigSchema,
+  type FromOriginalOptions,
+  type LossConfig,
+  type LossKind,
+  type OptimizerConfig,
+  type OriginalFlags,
+  type ScheduleConfig,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './config.js';
+export {
+  Adam,
+  originalParamGroups,
+  type AdamOptions,
+  type AdamState,
+  type NamedVariable,
+  type ParamGroupSpec,
+} from './optim/adam.js';
+export { clipGradNorm } from './optim/clip.js';
+export { learningRate, type LrQuery } from './schedule.js';
+export {
+  averageRanks,
+  computeLoss,
+  fidelityLoss,
+  isSampleDecomposable,
+  l1Loss,
+  l2Loss,
+  marginRankingLoss,
+  plccLoss,
+  rankLoss,
+  spearmanLoss,
+} from './losses.js';
+export { RngStream, deriveSeed, permutation, seedSourceFor, type RngState, type SeedSource } from './rng.js';

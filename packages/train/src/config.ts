@@ -1,0 +1,447 @@
+/**
+ * The training configuration: one typed, validated object that holds everything a run depends on.
+ *
+ * - `parseTrainConfig(input, source)` validates a plain object (e.g. parsed JSON/YAML), fills defaults and returns the
+ *   resolved config. Errors name every offending field and what was expected.
+ * - `loadTrainConfig(path)` reads a `.json`, `.yaml` or `.yml` file and parses it.
+ * - `fromOriginalFlags(flags)` maps the PyTorch original's `train_smart_iqa.py` / `train_hyperiqa.py` flags
+ *   (seed-spec section 2.1) onto a config, reproducing what those scripts actually ran.
+ *
+ * Defaults are the *honest* ones (validation split for model selection, eta_min relative to each group's LR, ...);
+ * the original's quirks are explicit options, never defaults.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import * as z from 'zod';
+
+const positive = () => z.number().positive();
+const nonNegative = () => z.number().nonnegative();
+const posInt = () => z.number().int().positive();
+const nonNegInt = () => z.number().int().nonnegative();
+
+const datasetSchema = z.strictObject({
+  /** Adapter key of @iqa-bench/data (`kadid10k`, `koniq10k`, `livec`, `csv`, ...). */
+  kind: z.string().min(1),
+  /** Dataset root folder. */
+  root: z.string().min(1),
+  /** Split manifest (JSON written by @iqa-bench/data). null: a seeded random split from `split`. */
+  splitManifest: z.string().min(1).nullable().default(null),
+  /** Seeded random split used when no manifest is given (fractions of the images / reference groups). */
+  split: z
+    .strictObject({
+      train: z.number().gt(0).lt(1).default(0.7),
+      val: z.number().min(0).lt(1).default(0.1),
+    })
+    .default({ train: 0.7, val: 0.1 }),
+  /**
+   * Which part selects the best epoch and drives early stopping. `val` is the honest default; `test` is what the
+   * original did (it has no validation split, seed-spec 7.11).
+   */
+  selectOn: z.enum(['val', 'test']).default('val'),
+  /** Train on the native MOS scale (as the original) or on the [0, 1] normalised score. */
+  labels: z.enum(['native', 'normalized']).default('normalized'),
+  /** Preprocessing preset name of @iqa-bench/data (`seed` = the original's 512x384 resize quirk). */
+  preprocess: z.string().min(1).default('native'),
+});
+
+const modelSchema = z.strictObject({
+  /** Preset of @iqa-bench/model (`smart-iqa-tiny`, `hyperiqa-resnet50`, `smart-iqa-micro`, ...). */
+  preset: z.string().min(1),
+  /** Overrides of the preset (null: the preset's value). */
+  dropPathRate: z.number().min(0).lt(1).nullable().default(null),
+  dropoutRate: z.number().min(0).lt(1).nullable().default(null),
+  fusion: z.enum(['single', 'concat', 'attention']).nullable().default(null),
+  /** Weights to start from (safetensors/pth of the backbone, or a full checkpoint). null: the seeded init. */
+  initWeights: z.string().min(1).nullable().default(null),
+});
+
+const optimizerSchema = z.strictObject({
+  /** `adamw`: decoupled weight decay (SMART-IQA). `adam`: L2 added to the gradient (the original HyperIQA). */
+  kind: z.enum(['adamw', 'adam']).default('adamw'),
+  /** LR of the backbone group (backbone + LDA heads). */
+  lr: positive().default(1e-4),
+  /** Every other parameter trains at lr x lrRatio. */
+  lrRatio: positive().default(10),
+  weightDecay: nonNegative().default(2e-4),
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+  eps: positive().default(1e-8),
+  /** Global L2 gradient-norm clipping as torch clip_grad_norm_ (null: off). */
+  clipGradNorm: positive().nullable().default(1.0),
+  /** ParamStore name prefixes of the backbone group (the original: everything inside `swin` / `res`). */
+  backbonePrefixes: z.array(z.string().min(1)).min(1).default(['swin.', 'res.']),
+});
+
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('cosine'),
+    /** Period in epochs (null: the number of epochs). */
+    tMax: posInt().nullable().default(null),
+    /** eta_min: a fraction of each group's base LR (`relative`) or an absolute LR for every group (`absolute`). */
+    etaMin: nonNegative().default(0),
+    /**
+     * `relative` (default): group eta_min = etaMin x group base LR, so every group decays.
+     * `absolute`: torch CosineAnnealingLR exactly, one eta_min for all groups. With eta_min above a group's base LR
+     * that group's LR rises: the original's quirk (seed-spec 7.4), reproducible only by choosing this explicitly.
+     * `absolute-clamped`: one absolute eta_min, clamped to each group's base LR (never rises).
+     */
+    etaMinMode: z.enum(['relative', 'absolute', 'absolute-clamped']).default('relative'),
+    warmupSteps: nonNegInt().default(0),
+  }),
+  z.strictObject({
+    kind: z.literal('step'),
+    stepSize: posInt().default(6),
+    gamma: positive().default(0.1),
+    /** Which groups decay: `all` (original HyperIQA/ResNet) or `head` only (original SMART-IQA). */
+    groups: z.enum(['all', 'head']).default('all'),
+    warmupSteps: nonNegInt().default(0),
+  }),
+  z.strictObject({
+    kind: z.literal('constant'),
+    warmupSteps: nonNegInt().default(0),
+  }),
+]);
+
+const lossSchema = z.strictObject({
+  /**
+   * Primary loss. `plcc` is 1 - Pearson (the original calls it `srcc`; `srcc` is accepted as an alias and resolved to
+   * `plcc`). `spearman` is a true differentiable Spearman surrogate (soft ranks). `rank` and `fidelity` are the
+   * original's pairwise losses.
+   */
+  kind: z
+    .enum(['l1', 'l2', 'plcc', 'srcc', 'rank', 'fidelity', 'spearman'])
+    .default('l1')
+    .transform((k) => (k === 'srcc' ? 'plcc' : k)),
+  /** Fidelity: p_gt = sigmoid((y_i - y_j) / labelScale). The original uses 1 (raw label differences). */
+  fidelityLabelScale: positive().default(1),
+  /** Fidelity: p_pred = sigmoid(1.702 (p_i - p_j) / (sqrt(2) sigma)). The original uses 0.1. */
+  fidelitySigma: positive().default(0.1),
+  /** Spearman surrogate: temperature of the pairwise sigmoid on standardised predictions. */
+  spearmanTemperature: positive().default(0.1),
+  /** Weight of the extra margin-ranking term (0: off, as the original's best runs). */
+  alpha: nonNegative().default(0),
+  /** Margin of that term, in label units. */
+  margin: nonNegative().default(0.1),
+});
+
+const patchesSchema = z.strictObject({
+  /** Crops of each training image per epoch (`train_patch_num`). */
+  train: posInt().default(20),
+  /** Crops per evaluated image; its score is the mean of their scores (`test_patch_num`). */
+  test: posInt().default(20),
+  size: posInt().default(224),
+});
+
+const augmentationSchema = z.strictObject({
+  hflip: z.boolean().default(true),
+  /** Evaluation crops: `random` (seeded) as the original, or `center`. */
+  testCrop: z.enum(['random', 'center']).default('random'),
+  colorJitter: z.boolean().default(false),
+});
+
+const earlyStoppingSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Metric of the selection part that picks the best epoch. */
+  metric: z.enum(['srcc', 'plcc', 'krcc']).default('srcc'),
+  patience: posInt().default(5),
+  /** An epoch improves only if it beats the best by more than this. */
+  minDelta: nonNegative().default(0),
+});
+
+const memorySchema = z.strictObject({
+  /** Images per forward/backward pass; gradients are accumulated up to `training.batchSize`. */
+  microBatchSize: posInt().default(4),
+  /** Per-block activation checkpointing (recompute in backward; lower peak memory). */
+  activationCheckpointing: z.boolean().default(false),
+});
+
+const trainingSchema = z.strictObject({
+  epochs: posInt().default(10),
+  /** Effective batch size (one optimizer step). */
+  batchSize: posInt().default(32),
+  /** N-round protocol: independent rounds (fresh init/crops per round, seeds derived from the run seed). */
+  rounds: posInt().default(1),
+  /** Write the `last` checkpoint every this many optimizer steps (0: only at epoch ends). */
+  checkpointEverySteps: nonNegInt().default(0),
+});
+
+export const trainConfigSchema = z.strictObject({
+  /** Run seed: every random draw of the run derives from it. */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
+  /** TensorFlow.js backend. */
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('wasm'),
+  dataset: datasetSchema,
+  model: modelSchema,
+  optimizer: optimizerSchema.default(optimizerSchema.parse({})),
+  schedule: scheduleSchema.default(scheduleSchema.parse({ kind: 'cosine' })),
+  loss: lossSchema.default(lossSchema.parse({})),
+  patches: patchesSchema.default(patchesSchema.parse({})),
+  augmentation: augmentationSchema.default(augmentationSchema.parse({})),
+  earlyStopping: earlyStoppingSchema.default(earlyStoppingSchema.parse({})),
+  memory: memorySchema.default(memorySchema.parse({})),
+  training: trainingSchema.default(trainingSchema.parse({})),
+});
+
+/** A resolved (validated, defaults filled) training configuration. */
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+/** What a user may write: every field with a default is optional. */
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+export type LossKind = TrainConfig['loss']['kind'];
+export type ScheduleConfig = TrainConfig['schedule'];
+export type OptimizerConfig = TrainConfig['optimizer'];
+export type LossConfig = TrainConfig['loss'];
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    /** One entry per problem: `field.path: what was expected`. */
+    readonly problems: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  }
+  return `${fieldPath(issue.path)}: ${issue.message}`;
+}
+
+/** Cross-field checks zod's per-field schema cannot express. */
+function crossCheck(cfg: TrainConfig): string[] {
+  const problems: string[] = [];
+  if (cfg.dataset.split.train + cfg.dataset.split.val >= 1) {
+    problems.push(
+      `dataset.split: train + val must be < 1 to leave a test part (got ${cfg.dataset.split.train} + ${cfg.dataset.split.val})`,
+    );
+  }
+  if (cfg.dataset.selectOn === 'val' && cfg.dataset.splitManifest === null && cfg.dataset.split.val === 0) {
+    problems.push("dataset.split.val: must be > 0 when dataset.selectOn is 'val'");
+  }
+  if (cfg.schedule.kind === 'cosine' && cfg.schedule.etaMinMode === 'relative' && cfg.schedule.etaMin > 1) {
+    problems.push(
+      `schedule.etaMin: a fraction of each group's LR in 'relative' mode, expected <= 1, got ${cfg.schedule.etaMin} (use etaMinMode 'absolute' for an absolute LR)`,
+    );
+  }
+  if (cfg.memory.microBatchSize > cfg.training.batchSize) {
+    problems.push(
+      `memory.microBatchSize: must be <= training.batchSize (${cfg.training.batchSize}), got ${cfg.memory.microBatchSize}`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Validates `input` and fills defaults. `source` names where it came from (a file path, 'flags', ...) in errors.
+ * Throws ConfigError listing every problem as `field.path: expected ...`.
+ */
+export function parseTrainConfig(input: unknown, source = 'config'): TrainConfig {
+  const res = trainConfigSchema.safeParse(input);
+  if (!res.success) {
+    const problems = res.error.issues.map(describeIssue);
+    throw new ConfigError(`Invalid training config (${source}):\n  ${problems.join('\n  ')}`, problems);
+  }
+  const problems = crossCheck(res.data);
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid training config (${source}):\n  ${problems.join('\n  ')}`, problems);
+  }
+  return res.data;
+}
+
+const MAX_CONFIG_BYTES = 1 << 20;
+
+/** Reads and validates a `.json`, `.yaml` or `.yml` config file. */
+export function loadTrainConfig(path: string): TrainConfig {
+  const ext = extname(path).toLowerCase();
+  if (!['.json', '.yaml', '.yml'].includes(ext)) {
+    throw new ConfigError(`Config file ${path}: expected a .json, .yaml or .yml file`, [
+      `${path}: unsupported extension`,
+    ]);
+  }
+  const size = statSync(path).size;
+  if (size > MAX_CONFIG_BYTES) {
+    throw new ConfigError(`Config file ${path}: ${size} bytes, expected at most ${MAX_CONFIG_BYTES}`, [
+      `${path}: too large`,
+    ]);
+  }
+  const text = readFileSync(path, 'utf8');
+  let data: unknown;
+  try {
+    // The yaml package builds plain data only (no custom tags / code execution); JSON is a subset of YAML 1.2.
+    data = ext === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`Config file ${path}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${msg}`, [
+      msg,
+    ]);
+  }
+  return parseTrainConfig(data, path);
+}
+
+/** Flags of the original `scripts/train_smart_iqa.py` / `train_hyperiqa.py` (seed-spec 2.1), by their argparse dest. */
+export interface OriginalFlags {
+  dataset?: string;
+  train_patch_num?: number;
+  test_patch_num?: number;
+  lr?: number;
+  weight_decay?: number;
+  lr_ratio?: number;
+  batch_size?: number;
+  epochs?: number;
+  patch_size?: number;
+  train_test_num?: number;
+  ranking_loss_alpha?: number;
+  ranking_loss_margin?: number;
+  loss_type?: 'l1' | 'l2' | 'srcc' | 'rank' | 'pairwise';
+  patience?: number;
+  early_stopping?: boolean;
+  use_multiscale?: boolean;
+  drop_path_rate?: number;
+  dropout_rate?: number;
+  model_size?: 'tiny' | 'small' | 'base';
+  lr_scheduler?: 'cosine' | 'step' | 'none';
+  use_lr_scheduler?: boolean;
+}
+
+/** Maps the original's dataset names onto @iqa-bench/data adapter keys. */
+const ORIGINAL_DATASETS: Record<string, string> = {
+  'koniq-10k': 'koniq10k',
+  livec: 'livec',
+  bid: 'bid',
+  live: 'live',
+  csiq: 'csiq',
+  tid2013: 'tid2013',
+};
+
+export interface FromOriginalOptions {
+  /** Which script's defaults apply: `smart` = train_smart_iqa.py (HEAD), `hyperiqa` = train_hyperiqa.py / SSL92. */
+  script?: 'smart' | 'hyperiqa';
+  /** Dataset root folder (the original hard-codes it). */
+  root: string;
+  seed?: number;
+  backend?: TrainConfig['backend'];
+  microBatchSize?: number;
+}
+
+/**
+ * The config the original script would run for `flags` (argparse dests; unspecified flags take the script's defaults,
+ * seed-spec 2.1). It reproduces what the code did, not what its help text or the paper say:
+ * clip_grad_norm 1.0 (SMART), attention fusion always on, random test crops (SMART), no colour jitter,
+ * cosine eta_min = 1e-6 absolute for every group (so the backbone LR rises: seed-spec 7.4), selection and early
+ * stopping on the test set, native MOS labels, the 512x384 (H, W) resize (`seed` preprocessing).
+ * Not reproduced (bugs, seed-spec 7.5): the step schedule's optimizer rebuild that empties the HyperNet group and resets
+ * the moments every epoch; the step schedule here decays the head group only (SMART) or all groups (HyperIQA).
+ */
+export function fromOriginalFlags(flags: OriginalFlags, opts: FromOriginalOptions): TrainConfig {
+  const script = opts.script ?? 'smart';
+  const smart = script === 'smart';
+  const f = {
+    dataset: smart ? 'koniq-10k' : 'livec',
+    train_patch_num: smart ? 20 : 25,
+    test_patch_num: smart ? 20 : 25,
+    lr: smart ? 5e-7 : 2e-5,
+    weight_decay: smart ? 2e-4 : 5e-4,
+    lr_ratio: 10,
+    batch_size: smart ? 32 : 96,
+    epochs: smart ? 10 : 16,
+    patch_size: 224,
+    train_test_num: 10,
+    ranking_loss_alpha: 0,
+    ranking_loss_margin: 0.1,
+    loss_type: 'l1' as const,
+    patience: 5,
+    early_stopping: true,
+    use_multiscale: true,
+    drop_path_rate: 0.3,
+    dropout_rate: 0.4,
+    model_size: 'base' as const,
+    lr_scheduler: smart ? ('cosine' as const) : ('step' as const),
+    use_lr_scheduler: true,
+    ...flags,
+  };
+  if (!Number.isInteger(f.lr_ratio)) {
+    throw new ConfigError(`flags.lr_ratio: the original parses it as int, got ${f.lr_ratio}`, [
+      'flags.lr_ratio',
+    ]);
+  }
+  const kind = ORIGINAL_DATASETS[f.dataset];
+  if (kind === undefined) {
+    throw new ConfigError(
+      `flags.dataset: expected one of ${Object.keys(ORIGINAL_DATASETS).join(', ')}, got '${f.dataset}'`,
+      ['flags.dataset'],
+    );
+  }
+  const lossKind = { l1: 'l1', l2: 'l2', srcc: 'plcc', rank: 'rank', pairwise: 'fidelity' } as const;
+  let schedule: TrainConfigInput['schedule'];
+  if (!f.use_lr_scheduler || f.lr_scheduler === 'none') schedule = { kind: 'constant' };
+  else if (f.lr_scheduler === 'cosine') schedule = { kind: 'cosine', etaMin: 1e-6, etaMinMode: 'absolute' };
+  else schedule = { kind: 'step', stepSize: 6, gamma: 0.1, groups: smart ? 'head' : 'all' };
+
+  const input: TrainConfigInput = {
+    seed: opts.seed ?? 42,
+    backend: opts.backend ?? 'wasm',
+    dataset: {
+      kind,
+      root: opts.root,
+      splitManifest: null,
+      split: { train: 0.8, val: 0 },
+      selectOn: 'test',
+      labels: 'native',
+      preprocess: 'seed',
+    },
+    model: smart
+      ? {
+          preset: `smart-iqa-${f.model_size}`,
+          dropPathRate: f.drop_path_rate,
+          dropoutRate: f.dropout_rate,
+          fusion: f.use_multiscale ? 'attention' : 'single',
+        }
+      : { preset: 'hyperiqa-resnet50' },
+    optimizer: {
+      kind: smart ? 'adamw' : 'adam',
+      lr: f.lr,
+      lrRatio: f.lr_ratio,
+      weightDecay: f.weight_decay,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      clipGradNorm: smart ? 1.0 : null,
+      backbonePrefixes: smart ? ['swin.'] : ['res.'],
+    },
+    schedule,
+    loss: {
+      kind: smart ? lossKind[f.loss_type] : 'l1',
+      alpha: smart ? f.ranking_loss_alpha : 0,
+      margin: f.ranking_loss_margin,
+      fidelityLabelScale: 1,
+      fidelitySigma: 0.1,
+    },
+    patches: { train: f.train_patch_num, test: f.test_patch_num, size: f.patch_size },
+    augmentation: { hflip: true, testCrop: smart ? 'random' : 'center', colorJitter: false },
+    earlyStopping: { enabled: f.early_stopping, metric: 'srcc', patience: f.patience, minDelta: 0 },
+    memory: { microBatchSize: opts.microBatchSize ?? 4, activationCheckpointing: smart },
+    training: { epochs: f.epochs, batchSize: f.batch_size, rounds: f.train_test_num },
+  };
+  if (
+    input.memory &&
+    input.training &&
+    (input.memory.microBatchSize ?? 0) > (input.training.batchSize ?? 0)
+  ) {
+    input.memory.microBatchSize = input.training.batchSize;
+  }
+  return parseTrainConfig(input, 'original flags');
+}
