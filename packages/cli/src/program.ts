@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
 import type { Ctx } from './context.js';
@@ -6,14 +5,13 @@ import { createCtx } from './context.js';
 import { CliError, describeError, ExitCode } from './errors.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
+import { VERSION } from './version.js';
+import { reportCommand } from './commands/report.js';
 
-/** The CLI package's version (read from its package.json, next to dist/ and src/). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION };
 
 /** Every subcommand, in the order `iqa-bench --help` lists them. */
-const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [checkCommand];
+const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [checkCommand, reportCommand];
 
 function configure(cmd: Command, io: CliIo): void {
   cmd

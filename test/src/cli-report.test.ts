@@ -1,0 +1,105 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtures, iqa } from './cli-run.js';
+
+const work = mkdtempSync(join(tmpdir(), 'iqa-cli-report-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A result file with per-image predictions (a smooth monotone relation plus a deterministic wiggle). */
+function resultWithPredictions(): string {
+  const n = 50;
+  const image: string[] = [];
+  const score: number[] = [];
+  const mos: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const q = i / (n - 1);
+    image.push(`img${i}.png`);
+    score.push(Number((q + 0.05 * Math.sin(i * 7.3)).toFixed(4)));
+    mos.push(Number((1 + 4 / (1 + Math.exp(-(q - 0.5) * 8)) + 0.2 * Math.cos(i * 3.1)).toFixed(4)));
+  }
+  const file = join(work, 'cross.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      schema: 'iqa-bench/result@1',
+      kind: 'cross-dataset',
+      datasets: [
+        { name: 'synth-kadid', n, metrics: { srcc: 0.95, plcc: 0.93 }, predictions: { image, score, mos } },
+        { name: 'synth-koniq', n: 30, metrics: { srcc: 0.88, plcc: 0.9 } },
+      ],
+      mean: { srcc: 0.915, plcc: 0.915 },
+    }),
+  );
+  return file;
+}
+
+describe('iqa-bench report', () => {
+  it('writes a self-contained HTML report, Markdown tables and SVG + PNG figures, byte-identical on a rerun', async () => {
+    const result = resultWithPredictions();
+    const runs = [join(work, 'a'), join(work, 'b')];
+    for (const out of runs) {
+      const r = await iqa(['report', '--result', 'cross.json', '--out', out], { cwd: work });
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')).toContain(`${out}/report.html`);
+    }
+    expect(readdirSync(join(runs[0], 'figures')).sort()).toEqual([
+      'heatmap.png',
+      'heatmap.svg',
+      'scatter-synth-kadid.png',
+      'scatter-synth-kadid.svg',
+    ]);
+    for (const f of ['report.html', 'report.md', 'figures/heatmap.svg', 'figures/scatter-synth-kadid.svg']) {
+      expect(readFileSync(join(runs[1], f), 'utf8')).toBe(readFileSync(join(runs[0], f), 'utf8'));
+    }
+    const html = readFileSync(join(runs[0], 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html).not.toMatch(/<script|<link|src=|href=/);
+    expect(html).toContain('<td>synth-kadid</td><td class="r">50</td><td class="r">0.9500</td>');
+    const md = readFileSync(join(runs[0], 'report.md'), 'utf8');
+    expect(md).toContain(
+      '| dataset | n | SRCC | PLCC |\n|---|---:|---:|---:|\n| synth-kadid | 50 | 0.9500 | 0.9300 |',
+    );
+    expect(readFileSync(join(runs[0], 'figures/scatter-synth-kadid.png')).subarray(1, 4).toString()).toBe(
+      'PNG',
+    );
+    expect(
+      readFileSync(join(runs[0], 'figures/scatter-synth-kadid.svg'), 'utf8').match(/<circle /g),
+    ).toHaveLength(50);
+    expect(result).toContain('cross.json');
+  });
+
+  it('--no-png writes SVG only; --json lists the files', async () => {
+    resultWithPredictions();
+    const out = join(work, 'svg-only');
+    const r = await iqa(['report', '--result', 'cross.json', '--out', out, '--no-png', '--json'], {
+      cwd: work,
+    });
+    expect(r.code).toBe(0);
+    const listed = JSON.parse(r.stdout) as { files: string[] };
+    expect(listed.files).toEqual([
+      'figures/heatmap.svg',
+      'figures/scatter-synth-kadid.svg',
+      'report.md',
+      'report.html',
+    ]);
+  });
+
+  it('exit 2 without --out or with a malformed result', async () => {
+    const noOut = await iqa(['report', '--result', join(fixtures, 'check', 'baseline.json')]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr.startsWith("iqa-bench: error: required option '--out <dir>' not specified")).toBe(
+      true,
+    );
+    const bad = await iqa([
+      'report',
+      '--result',
+      join(fixtures, 'check', 'truncated.json'),
+      '--out',
+      join(work, 'x'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^iqa-bench: error: .*truncated\.json: not valid JSON/);
+  });
+});
