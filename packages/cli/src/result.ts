@@ -13,6 +13,7 @@ export const METRIC_DIRECTIONS = {
   rmse: 'lower',
   rmseLogistic: 'lower',
   mae: 'lower',
+  maeLogistic: 'lower',
 } as const satisfies Record<string, 'higher' | 'lower'>;
 export type MetricName = keyof typeof METRIC_DIRECTIONS;
 export const METRIC_NAMES = Object.keys(METRIC_DIRECTIONS) as MetricName[];
@@ -46,8 +47,10 @@ export interface DatasetResult {
   n: number | null;
   /** Metric values; null when a metric could not be computed (e.g. a failed logistic fit). */
   metrics: Partial<Record<MetricName, number | null>> & Record<string, number | null>;
-  /** Parameters of the fitted logistic mapping (prediction → MOS), as @iqa-bench/metrics returns them. */
-  logistic?: number[];
+  /** Why a metric is null, keyed by metric (e.g. `plccLogistic: "the 4-parameter logistic fit did not converge"`). */
+  reasons?: Record<string, string>;
+  /** The fitted logistic mapping prediction → MOS behind `plccLogistic` / `rmseLogistic`. */
+  logistic?: { model: 4 | 5; params: number[]; converged: boolean };
   predictions?: Predictions;
 }
 
@@ -162,7 +165,22 @@ function parseDataset(f: Fields, v: unknown, path: string): DatasetResult {
   if (p !== undefined) d.path = p;
   const split = f.optString(o.split, `${path}.split`);
   if (split !== undefined) d.split = split;
-  if (o.logistic !== undefined && o.logistic !== null) d.logistic = f.numbers(o.logistic, `${path}.logistic`);
+  if (o.reasons !== undefined && o.reasons !== null) {
+    const r = f.object(o.reasons, `${path}.reasons`);
+    d.reasons = Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [k, f.string(v, `${path}.reasons.${k}`)]),
+    );
+  }
+  if (o.logistic !== undefined && o.logistic !== null) {
+    const l = f.object(o.logistic, `${path}.logistic`);
+    if (l.model !== 4 && l.model !== 5) f.fail(`${path}.logistic.model`, '4 or 5', l.model);
+    if (typeof l.converged !== 'boolean') f.fail(`${path}.logistic.converged`, 'true or false', l.converged);
+    d.logistic = {
+      model: l.model,
+      params: f.numbers(l.params, `${path}.logistic.params`),
+      converged: l.converged,
+    };
+  }
   if (o.predictions !== undefined && o.predictions !== null) {
     const pp = f.object(o.predictions, `${path}.predictions`);
     const image = f

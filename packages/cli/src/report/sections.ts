@@ -14,8 +14,18 @@ export const METRIC_LABELS: Record<MetricName, string> = {
   rmse: 'RMSE',
   rmseLogistic: 'RMSE (logistic)',
   mae: 'MAE',
+  maeLogistic: 'MAE (logistic)',
 };
-const TABLE_METRICS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc', 'rmse', 'rmseLogistic', 'mae'];
+const TABLE_METRICS: MetricName[] = [
+  'srcc',
+  'plcc',
+  'plccLogistic',
+  'krcc',
+  'rmse',
+  'rmseLogistic',
+  'mae',
+  'maeLogistic',
+];
 const CORRELATIONS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc'];
 
 export interface NamedResult {
