@@ -1,0 +1,202 @@
+/**
+ * Moving weights between a framework-neutral StateDict (PyTorch names and layouts) and a model's ParamStore
+ * (tfjs layouts, see ../params.ts): dtype conversion, layout conversion and a full report of what did not match.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ParamEntry, ParamStore, TorchLayout } from '../params.js';
+import type { StateDict, TensorData } from './state-dict.js';
+import { describe, toFloat32, toInt32 } from './state-dict.js';
+
+/** What loading a state dict into a model did. */
+export interface LoadReport {
+  /** Model entries that received a value. */
+  loaded: string[];
+  /** Model entries the state dict lacks. */
+  missing: string[];
+  /** State-dict entries the model does not have. */
+  unexpected: string[];
+  /** Entries present on both sides whose shape (in PyTorch layout) or dtype does not fit. */
+  mismatched: { name: string; expected: string; got: string }[];
+}
+
+export interface LoadOptions {
+  /** Throw (and change nothing) unless every entry matches exactly. Default true. */
+  strict?: boolean;
+}
+
+/** The PyTorch shape of a stored tensor. */
+export function torchShape(layout: TorchLayout, stored: readonly number[]): number[] {
+  switch (layout) {
+    case 'identity':
+      return [...stored];
+    case 'linear':
+      return [stored[1], stored[0]];
+    case 'conv':
+      return [stored[3], stored[2], stored[0], stored[1]];
+    case 'conv1x1':
+      return [stored[1], stored[0], 1, 1];
+  }
+}
+
+/** torch-layout tensor -> stored layout (inside tf.tidy by the caller). */
+function toStored(t: tf.Tensor, layout: TorchLayout): tf.Tensor {
+  switch (layout) {
+    case 'identity':
+      return t;
+    case 'linear':
+      return tf.transpose(t, [1, 0]);
+    case 'conv':
+      return tf.transpose(t, [2, 3, 1, 0]);
+    case 'conv1x1':
+      return tf.transpose(tf.reshape(t, (t.shape as number[]).slice(0, 2)), [1, 0]);
+  }
+}
+
+/** stored-layout tensor -> torch layout. */
+function toTorch(t: tf.Tensor, layout: TorchLayout): tf.Tensor {
+  switch (layout) {
+    case 'identity':
+      return t;
+    case 'linear':
+      return tf.transpose(t, [1, 0]);
+    case 'conv':
+      return tf.transpose(t, [3, 2, 0, 1]);
+    case 'conv1x1':
+      return tf.reshape(tf.transpose(t, [1, 0]), [...torchShape('linear', t.shape as number[]), 1, 1]);
+  }
+}
+
+const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
+const INTS = new Set(['int64', 'int32', 'int16', 'int8', 'uint8']);
+
+function expectedDescription(e: ParamEntry): string {
+  return `${e.variable.dtype === 'int32' ? 'integer' : 'float'}[${torchShape(e.layout, e.variable.shape).join(',')}]`;
+}
+
+/** Converts one state-dict tensor to the values a variable takes, or returns why it cannot. */
+function convert(e: ParamEntry, t: TensorData): Float32Array | Int32Array | string {
+  const want = torchShape(e.layout, e.variable.shape);
+  if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) return 'shape';
+  if (e.variable.dtype === 'float32') return FLOATS.has(t.dtype) ? toFloat32(t) : 'dtype';
+  if (e.variable.dtype === 'int32') {
+    if (!INTS.has(t.dtype)) return 'dtype';
+    try {
+      return toInt32(t, e.name);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+  return 'dtype';
+}
+
+/** Compares a state dict against model entries and converts what matches (nothing is assigned yet). */
+function plan(
+  entries: readonly ParamEntry[],
+  sd: StateDict,
+): { report: LoadReport; values: Map<ParamEntry, Float32Array | Int32Array> } {
+  const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [] };
+  const values = new Map<ParamEntry, Float32Array | Int32Array>();
+  const names = new Set<string>();
+  for (const e of entries) {
+    names.add(e.name);
+    const t = sd.get(e.name);
+    if (!t) {
+      report.missing.push(e.name);
+      continue;
+    }
+    const v = convert(e, t);
+    if (typeof v === 'string') {
+      const why = v === 'shape' || v === 'dtype' ? '' : ` (${v})`;
+      report.mismatched.push({ name: e.name, expected: expectedDescription(e), got: `${describe(t)}${why}` });
+    } else {
+      values.set(e, v);
+      report.loaded.push(e.name);
+    }
+  }
+  for (const k of sd.keys()) if (!names.has(k)) report.unexpected.push(k);
+  return { report, values };
+}
+
+function assign(values: Map<ParamEntry, Float32Array | Int32Array>): void {
+  for (const [e, v] of values) {
+    const next = tf.tidy(() =>
+      toStored(tf.tensor(v, torchShape(e.layout, e.variable.shape), e.variable.dtype), e.layout),
+    );
+    e.variable.assign(next);
+    next.dispose();
+  }
+}
+
+/** True when nothing is missing, unexpected or mismatched. */
+export function isCompleteLoad(r: LoadReport): boolean {
+  return r.missing.length === 0 && r.unexpected.length === 0 && r.mismatched.length === 0;
+}
+
+/** A readable multi-line summary naming every problem. */
+export function formatLoadReport(r: LoadReport): string {
+  const lines = [`${r.loaded.length} tensors loaded`];
+  if (r.missing.length) lines.push(`${r.missing.length} missing from the weights: ${r.missing.join(', ')}`);
+  if (r.unexpected.length)
+    lines.push(`${r.unexpected.length} unexpected (not in the model): ${r.unexpected.join(', ')}`);
+  if (r.mismatched.length) {
+    lines.push(
+      `${r.mismatched.length} mis-shaped or mis-typed: ${r.mismatched.map((m) => `${m.name} (model ${m.expected}, weights ${m.got})`).join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Loads a PyTorch-layout state dict into `entries` (a whole ParamStore or part of one): float16 / bfloat16 /
+ * float64 -> float32, int64 -> int32 (overflow checked), torch layouts -> stored layouts. Strict (the default): throws,
+ * naming every missing, unexpected and mismatched tensor, and changes nothing unless everything matches. Non-strict:
+ * loads what matches and returns the report.
+ */
+export function loadEntries(
+  entries: readonly ParamEntry[],
+  sd: StateDict,
+  opts: LoadOptions & { source?: string } = {},
+): LoadReport {
+  const { report, values } = plan(entries, sd);
+  if ((opts.strict ?? true) && !isCompleteLoad(report)) {
+    throw new Error(
+      `${opts.source ?? 'loadStateDict'}: the weights do not match the model:\n${formatLoadReport(report)}`,
+    );
+  }
+  assign(values);
+  return report;
+}
+
+/** Loads a state dict into every entry of a ParamStore (see loadEntries). */
+export function loadStateDict(
+  store: ParamStore,
+  sd: StateDict,
+  opts: LoadOptions & { source?: string } = {},
+): LoadReport {
+  return loadEntries(store.list(), sd, opts);
+}
+
+/**
+ * The model's state dict in PyTorch names, order and layouts: float32 parameters and buffers, integer buffers as
+ * int64 (PyTorch's type for them). Loadable by `model.load_state_dict` in PyTorch once converted to tensors.
+ */
+export function exportStateDict(store: ParamStore): StateDict {
+  const sd: StateDict = new Map();
+  for (const e of store.list()) {
+    const shape = torchShape(e.layout, e.variable.shape);
+    const t = tf.tidy(() => toTorch(e.variable, e.layout).clone());
+    try {
+      if (e.variable.dtype === 'int32') {
+        const v = t.dataSync() as Int32Array;
+        sd.set(e.name, { dtype: 'int64', shape, data: BigInt64Array.from(v, (x) => BigInt(x)) });
+      } else if (e.variable.dtype === 'float32') {
+        sd.set(e.name, { dtype: 'float32', shape, data: new Float32Array(t.dataSync() as Float32Array) });
+      } else {
+        throw new Error(`exportStateDict: '${e.name}' has unsupported dtype ${e.variable.dtype}`);
+      }
+    } finally {
+      t.dispose();
+    }
+  }
+  return sd;
+}

@@ -1,0 +1,135 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { diffExpected, fixture, readExpected } from './__tests__/fixtures.js';
+import { parseWeights, readWeights } from './read.js';
+import { readTorchZip } from './torch-pickle.js';
+
+describe('torch.save readers (fixtures written by PyTorch 1.13)', () => {
+  const basic = readExpected('basic');
+  it.each(['basic.zip.pth', 'basic.p4.zip.pth', 'basic.legacy.pth'])(
+    '%s: every tensor equals what PyTorch reads',
+    async (name) => {
+      const w = await readWeights(fixture(name));
+      expect(w.format).toBe(name.includes('legacy') ? 'torch-legacy' : 'torch-zip');
+      expect(w.wrapper).toBeNull();
+      expect(diffExpected(w.stateDict, basic)).toEqual([]);
+    },
+  );
+
+  it('handles views sharing one storage (transposed, offset, strided, expanded)', async () => {
+    const sd = (await readWeights(fixture('basic.zip.pth'))).stateDict;
+    // base = arange(12) * 0.5 - 2 ; transposed = base.view(3,4).t()
+    expect([...(sd.get('shared.transposed')?.data as Float32Array)]).toEqual([
+      -2, 0, 2, -1.5, 0.5, 2.5, -1, 1, 3, -0.5, 1.5, 3.5,
+    ]);
+    expect([...(sd.get('shared.slice')?.data as Float32Array)]).toEqual([0, 0.5, 1, 1.5]);
+    expect([...(sd.get('shared.strided')?.data as Float32Array)]).toEqual([-1.5, 0, 1.5, 3]);
+    expect([...(sd.get('expanded')?.data as Float32Array)]).toEqual([1.5, -2, 3.25, 1.5, -2, 3.25]);
+    // copies, not views of each other
+    (sd.get('shared.slice')?.data as Float32Array)[0] = 99;
+    expect((sd.get('shared.transposed')?.data as Float32Array)[1]).toBe(0);
+  });
+
+  it('reads int64 BatchNorm counters as int64', async () => {
+    const t = (await readWeights(fixture('basic.legacy.pth'))).stateDict.get('bn.num_batches_tracked');
+    expect(t?.dtype).toBe('int64');
+    expect(t?.shape).toEqual([]);
+    expect(t?.data[0]).toBe(12345n);
+  });
+
+  const small = readExpected('small');
+  it.each([
+    ['wrap-model_hyper.pth', 'model_hyper'],
+    ['wrap-model.pth', 'model'],
+    ['wrap-model_state_dict.pth', 'model_state_dict'],
+    ['wrap-params.pth', 'params'],
+    ['small.legacy.pth', null],
+  ])('%s: unwraps the state dict (wrapper %s)', async (name, wrapper) => {
+    const w = await readWeights(fixture(name));
+    expect(w.wrapper).toBe(wrapper);
+    expect(diffExpected(w.stateDict, small)).toEqual([]);
+  });
+
+  it('names the top-level keys when the file holds no state dict', async () => {
+    await expect(readWeights(fixture('no-state-dict.pth'))).rejects.toThrow(
+      /no-state-dict\.pth: no state dict found.*\{epoch: int, lr: float\}/,
+    );
+  });
+
+  it('ignores the storage location (cuda:0 in every fixture)', () => {
+    const bytes = readFileSync(fixture('crafted-ok.pth'));
+    const { root } = readTorchZip(bytes, 'crafted-ok.pth');
+    expect(root).toBeDefined();
+    expect(readFileSync(fixture('basic.zip.pth')).includes(Buffer.from('cuda:0'))).toBe(true);
+  });
+});
+
+describe('malicious and broken files are refused without side effects', () => {
+  const markers = ['global', 'stack-global', 'nested', 'eval', 'traversal'].map(
+    (m) => `/tmp/iqa-bench-pwned-${m}`,
+  );
+  // Protocol-2 pickles name Python 3 modules by their Python 2 names (builtins -> __builtin__, subprocess -> commands).
+  const cases: [string, RegExp][] = [
+    [
+      'evil-global.pkl',
+      /evil-global\.pkl: refusing to load: the pickle refers to the Python global 'posix\.system', which is not allowed/,
+    ],
+    ['evil-global.pth', /evil-global\.pth: refusing to load: .*'posix\.system'/],
+    ['evil-stack-global.pth', /evil-stack-global\.pth: refusing to load: .*'posix\.system'/],
+    ['evil-eval.pkl', /evil-eval\.pkl: refusing to load: .*'__builtin__\.eval'/],
+    ['evil-nested.pth', /evil-nested\.pth: refusing to load: .*'commands\.Popen'/],
+    ['evil-load-from-bytes.pth', /refusing to load: .*'torch\.storage\._load_from_bytes'/],
+    [
+      'evil-reduce-storage.pth',
+      /evil-reduce-storage\.pth: pickle at byte \d+: REDUCE on 'torch\.FloatStorage', which may be referenced but not called/,
+    ],
+    [
+      'view-out-of-range.pth',
+      /view \(offset 1, size \[2,2\], stride \[2,1\]\) reaches element 4 of storage '0' which has 4 elements/,
+    ],
+    ['huge-storage.pth', /huge-storage\.pth: storage '0' has 16 bytes, expected 4000000000000000/],
+    ['short-storage.pth', /short-storage\.pth: storage '0' has 12 bytes, expected 16/],
+    ['truncated.zip.pth', /truncated\.zip\.pth: not a readable zip archive/],
+    [
+      'truncated.legacy.pth',
+      /truncated\.legacy\.pth: truncated: storage '\d+' (header is missing|needs \d+ bytes, \d+ left)/,
+    ],
+    [
+      'traversal.pth',
+      /traversal\.pth: zip entry name '\.\.\/\.\.\/iqa-bench-pwned-traversal' escapes the archive/,
+    ],
+    [
+      'huge-declared.pth',
+      /huge-declared\.pth: zip entry 'huge\/data\.pkl' declares 4294967280 bytes, over the limit of 1048576/,
+    ],
+    [
+      'truncated.safetensors',
+      /truncated\.safetensors: invalid safetensors file: tensor data covers 210 bytes but the file has 207 after the header/,
+    ],
+    [
+      'huge-header.safetensors',
+      /huge-header\.safetensors: invalid safetensors file: header length 4611686018427387904 exceeds the limit/,
+    ],
+    [
+      'overlap.safetensors',
+      /overlap\.safetensors: invalid safetensors file: tensor 'b' starts at 4, expected 8 \(gap or overlap\)/,
+    ],
+  ];
+  it.each(cases)('%s', async (name, message) => {
+    for (const m of markers) rmSync(m, { force: true });
+    await expect(readWeights(fixture(name), { maxBytes: 1 << 20 })).rejects.toThrow(message);
+    for (const m of markers) expect(existsSync(m)).toBe(false);
+  });
+
+  it('refuses a file over the size bound before reading it', async () => {
+    await expect(readWeights(fixture('basic.zip.pth'), { maxBytes: 1000 })).rejects.toThrow(
+      /basic\.zip\.pth: 4\d{3} bytes, over the limit of 1000/,
+    );
+  });
+
+  it('refuses unknown formats with the file name', () => {
+    expect(() => parseWeights(new TextEncoder().encode('hello world'), 'x.bin')).toThrow(
+      /x\.bin: unknown weights format/,
+    );
+  });
+});
