@@ -49,7 +49,7 @@ describe('parseTrainConfig', () => {
     });
     expect(c.loss.kind).toBe('l1');
     expect(c.training).toEqual({ epochs: 10, batchSize: 32, rounds: 1, checkpointEverySteps: 0 });
-    expect(c.memory).toEqual({ microBatchSize: 4, activationCheckpointing: false });
+    expect(c.memory).toEqual({ microBatchSize: 4, activationCheckpointing: false, evalBatchSize: 16 });
   });
 
   it('names every bad field and what was expected', () => {

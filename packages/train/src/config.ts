@@ -153,6 +153,8 @@ const memorySchema = z.strictObject({
   microBatchSize: posInt().default(4),
   /** Per-block activation checkpointing (recompute in backward; lower peak memory). */
   activationCheckpointing: z.boolean().default(false),
+  /** Crops per forward pass during evaluation (no gradients, so larger than microBatchSize). */
+  evalBatchSize: posInt().default(16),
 });
 
 const trainingSchema = z.strictObject({

@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { toyImageSet, toyModel, TOY_SIZE } from '../__tests__/toy.js';
+import { parseTrainConfig } from '../config.js';
+import { seedSourceFor } from '../rng.js';
+import { batchGradients } from './step.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const lossCfg = (kind: string, alpha = 0) =>
+  parseTrainConfig({ dataset: { kind: 'x', root: '/x' }, model: { preset: 'toy' }, loss: { kind, alpha } })
+    .loss;
+
+async function batch(n: number) {
+  const set = toyImageSet(n, 5, 'b');
+  const reqs = Array.from({ length: n }, (_, i) => ({
+    image: i,
+    seed: 100 + i,
+    crop: 'random' as const,
+    flip: i % 2 === 0,
+  }));
+  return { x: await set.patches(reqs, TOY_SIZE), labels: Float32Array.from(set.labels) };
+}
+
+function grads(kind: string, micro: number, dropout: number, alpha = 0) {
+  return async () => {
+    const { x, labels } = await batch(10);
+    const model = toyModel(7, dropout);
+    const r = batchGradients(model, {
+      x,
+      labels,
+      size: TOY_SIZE,
+      microBatchSize: micro,
+      loss: lossCfg(kind, alpha),
+      seedsFor: (k) => seedSourceFor(1, 'step', 0, 'micro', k),
+      checkpointing: false,
+    });
+    const out = new Map([...r.grads].map(([n, g]) => [n, Float32Array.from(g.dataSync())]));
+    tf.dispose([...r.grads.values()]);
+    model.dispose();
+    return { loss: r.loss, scores: r.scores, grads: out };
+  };
+}
+
+function maxRel(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  let d = 0;
+  // relative to the largest gradient entry of the model (some entries are analytically 0, e.g. the output bias under
+  // the shift-invariant plcc loss, and carry only rounding noise)
+  const scale = Math.max(1e-6, ...[...a.values()].flatMap((g) => Array.from(g, Math.abs)));
+  for (const [n, ga] of a) {
+    const gb = b.get(n) as Float32Array;
+    for (let i = 0; i < ga.length; i++) d = Math.max(d, Math.abs(ga[i] - gb[i]) / scale);
+  }
+  return d;
+}
+
+describe('batchGradients: the micro-batch split does not change the result beyond float rounding (dropout off)', () => {
+  for (const [kind, alpha] of [
+    ['l1', 0],
+    ['l2', 0],
+    ['plcc', 0],
+    ['fidelity', 0],
+    ['spearman', 0],
+    ['l1', 0.5],
+  ] as const) {
+    it(`${kind}${alpha ? ` + alpha ${alpha}` : ''}: micro 10 vs 3 vs 1`, async () => {
+      const full = await grads(kind, 10, 0, alpha)();
+      for (const micro of [3, 1]) {
+        const split = await grads(kind, micro, 0, alpha)();
+        expect(Math.abs(split.loss - full.loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(full.loss)));
+        expect(maxRel(split.grads, full.grads)).toBeLessThan(1e-4);
+        expect(Array.from(split.scores)).toEqual(Array.from(full.scores));
+      }
+    });
+  }
+
+  it('batch-level losses replay the dropout masks in the second pass (gradient matches a one-pass reference)', async () => {
+    // micro = B: two-pass result must equal tf.variableGrads of plcc over the same forward (same seeds)
+    const { x, labels } = await batch(10);
+    const model = toyModel(7, 0.3);
+    const two = batchGradients(model, {
+      x,
+      labels,
+      size: TOY_SIZE,
+      microBatchSize: 10,
+      loss: lossCfg('plcc'),
+      seedsFor: (k) => seedSourceFor(1, 'micro', k),
+      checkpointing: false,
+    });
+    const xt = tf.tensor4d(x, [10, TOY_SIZE, TOY_SIZE, 3]);
+    const yt = tf.tensor1d(labels);
+    const { plccLoss } = await import('../losses.js');
+    const ref = tf.variableGrads(() => {
+      const s = model.score(xt, { training: true, seeds: seedSourceFor(1, 'micro', 0) });
+      return plccLoss(s, yt);
+    });
+    expect(Math.abs(ref.value.dataSync()[0] - two.loss)).toBeLessThan(1e-6);
+    for (const p of model.params) {
+      const a = two.grads.get(p.name)!.dataSync();
+      const b = ref.grads[p.variable.name].dataSync();
+      const scale = Math.max(1e-6, ...Array.from(b, Math.abs));
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / scale).toBeLessThan(1e-5);
+    }
+    tf.dispose([xt, yt, ref.value, ...Object.values(ref.grads), ...two.grads.values()]);
+    model.dispose();
+  });
+
+  it('leaves no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    const r = await grads('plcc', 3, 0.2)();
+    await grads('l1', 4, 0.2)();
+    expect(r.grads.size).toBe(4);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
