@@ -1,0 +1,250 @@
+/**
+ * One call that measures a model: parameters, MACs/FLOPs of the whole model and of the HyperNet alone, batch-1
+ * latency, throughput over batch sizes and peak memory, with reference checks and notes; and the report around it.
+ */
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { describeEnvironment } from './environment.js';
+import type { EnvironmentOptions } from './environment.js';
+import { measureLatency, measureThroughput } from './latency.js';
+import type { ThroughputOptions, TimingOptions } from './latency.js';
+import { countOps } from './ops.js';
+import type { OpCount } from './ops.js';
+import { countParameters } from './params.js';
+import type { ParamCount, ParamSource } from './params.js';
+import { MODEL_REFERENCES } from './references.js';
+import type { ReferenceModel } from './references.js';
+import { SCHEMA_VERSION, validateComplexityReport } from './schema.js';
+import type { ComplexityReport, ModelComplexity, OpCountRecord, ReferenceCheck } from './schema.js';
+
+/** What `analyzeModel` needs from a model. */
+export interface AnalyzableModel {
+  /** Named parameters and buffers (an `@iqa-bench/model` ParamStore). */
+  readonly params: ParamSource;
+  /** The whole model in evaluation mode: NHWC images -> scores (HyperNet + TargetNet). */
+  predict(x: tf.Tensor4D): tf.TensorContainer;
+  /** The HyperNet alone (backbone, LDA, fusion, HyperNet stack, generators; no TargetNet), when available. */
+  hyperNet?(x: tf.Tensor4D): tf.TensorContainer;
+}
+
+export type TimingScope = 'whole' | 'hypernet';
+
+export interface AnalyzeOptions {
+  /** Row label, e.g. `SMART-IQA Tiny`. */
+  name: string;
+  description?: string;
+  /** Input side (default 224). */
+  inputSize?: number;
+  /** What latency and throughput time: the whole model (default) or the HyperNet alone, as the original did. */
+  timing?: TimingScope;
+  /** Batch-1 latency (default { warmup: 3, runs: 10 }); false to skip. */
+  latency?: TimingOptions | false;
+  /** Throughput over batch sizes; false to skip (default). */
+  throughput?: ThroughputOptions | false;
+  /** Published figures to compare with. */
+  reference?: ReferenceModel | null;
+  /** Seed of the random input image (default 1; tfjs treats 0 as unseeded). */
+  seed?: number;
+  environment?: EnvironmentOptions;
+  /** Extra notes copied into the report. */
+  notes?: string[];
+}
+
+const require = createRequire(import.meta.url);
+/** This package's version (the `tool.version` of reports). */
+export const TOOL_VERSION: string = (require('../package.json') as { version: string }).version;
+
+function opRecord(count: OpCount, scope: TimingScope, batchSize: number): OpCountRecord {
+  // `kernels` (per-kernel records) are not part of the report.
+  const { kernels: _kernels, ...rest } = count;
+  return { scope, batchSize, ...rest };
+}
+
+const sumGroups = (
+  groups: readonly { group: string; macs?: number; params?: number }[],
+  key: 'macs' | 'params',
+) => groups.filter((g) => g.group.startsWith('backbone.')).reduce((s, g) => s + (g[key] ?? 0), 0);
+
+function check(
+  quantity: string,
+  source: string,
+  reference: number,
+  measured: number,
+  note?: string,
+): ReferenceCheck {
+  return {
+    quantity,
+    source,
+    reference,
+    measured,
+    relativeDifference: (measured - reference) / reference,
+    ...(note ? { note } : {}),
+  };
+}
+
+const g = (n: number): string => `${(n / 1e9).toFixed(3)} G`;
+
+/** Checks of measured parameters and MACs against the published figures of `key` (see references.ts). */
+export function referenceChecks(
+  key: ReferenceModel,
+  params: ParamCount,
+  hypernetOps: OpCount | OpCountRecord,
+): ReferenceCheck[] {
+  const ref = MODEL_REFERENCES[key];
+  const head = ref.classifier.head;
+  const backboneParams = sumGroups(params.groups, 'params');
+  const backboneMacs = sumGroups(hypernetOps.groups, 'macs');
+  const attention = hypernetOps.activationMacs;
+  const checks: ReferenceCheck[] = [
+    check('params', 'original: sum(p.numel()) of the HyperNet', ref.params, params.total),
+    check(
+      `${ref.classifier.name} classifier params`,
+      ref.classifier.paramsSource,
+      ref.classifier.params,
+      backboneParams + head.params,
+      `backbone parameters measured + classifier head added from its shapes (${head.description})`,
+    ),
+    check(
+      `${ref.classifier.name} classifier MACs`,
+      ref.classifier.macsSource,
+      ref.classifier.macs,
+      backboneMacs + head.macs,
+      `backbone MACs measured (module groups backbone.*, attention matmuls included, as in the published figure) + ` +
+        `classifier head added from its shapes (${head.description}); the reference is rounded to 3 significant digits`,
+    ),
+    check(
+      'HyperNet MACs, conv/linear layers only',
+      'original: ptflops get_model_complexity_info (GMac), HyperNet only',
+      ref.ptflopsMacs,
+      hypernetOps.weightMacs,
+      `same op set: ptflops' module hooks count Conv2d/Linear MACs; it also adds per-element LayerNorm/BatchNorm/` +
+        `activation/pooling costs to the same total (here FLOPs, not MACs), which is most of the remaining difference`,
+    ),
+    check(
+      'HyperNet MACs, all',
+      'original: ptflops get_model_complexity_info (GMac), HyperNet only',
+      ref.ptflopsMacs,
+      hypernetOps.macs,
+      attention > 0
+        ? `not the same op set: ptflops (pytorch backend) does not see the attention matmuls q.k^T and attn.v ` +
+            `(${g(attention)} MACs here, counted in ours)`
+        : `same op set (no activation x activation products)`,
+    ),
+  ];
+  if (ref.thopMacs !== null) {
+    checks.push(
+      check(
+        'HyperNet MACs, conv/linear layers only',
+        'original: thop.profile (MACs)',
+        ref.thopMacs,
+        hypernetOps.weightMacs,
+        'thop counts Conv2d/Linear multiplications (no bias) and LayerNorm elements; no attention matmuls',
+      ),
+    );
+  }
+  return checks;
+}
+
+/** Measures one model and returns a one-model report (merge several with `mergeReports`). */
+export async function analyzeModel(
+  model: AnalyzableModel,
+  options: AnalyzeOptions,
+): Promise<ComplexityReport> {
+  const size = options.inputSize ?? 224;
+  const timing = options.timing ?? 'whole';
+  if (timing === 'hypernet' && model.hyperNet === undefined) {
+    throw new Error(`analyzeModel(${options.name}): timing 'hypernet' needs a model with hyperNet()`);
+  }
+  const seed = options.seed ?? 1;
+  if (seed === 0) throw new Error('analyzeModel seed: tfjs treats 0 as unseeded; use a non-zero seed');
+  const image = tf.randomNormal([1, size, size, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
+  try {
+    const params = countParameters(model.params);
+    const whole = countOps(() => model.predict(image), { params: model.params });
+    const hyper = model.hyperNet ? countOps(() => model.hyperNet!(image), { params: model.params }) : null;
+    const forward =
+      timing === 'hypernet' ? (x: tf.Tensor4D) => model.hyperNet!(x) : (x: tf.Tensor4D) => model.predict(x);
+    const latency =
+      options.latency === false
+        ? null
+        : { scope: timing, stats: await measureLatency(forward, image, options.latency ?? {}) };
+    const throughput =
+      options.throughput === undefined || options.throughput === false
+        ? null
+        : { scope: timing, entries: await measureThroughput(forward, image, options.throughput) };
+
+    const notes = [
+      'MACs: multiply-accumulates of the executed matmul/conv kernels (attention matmuls included). ' +
+        'FLOPs: 2 x MACs + elementwise, activation, reduction, normalisation, softmax and pooling work ' +
+        '(per-kernel convention in the @iqa-bench/complexity README).',
+      `Parameters exclude buffers (${params.buffers} buffer elements, e.g. BatchNorm running statistics).`,
+    ];
+    if (hyper) {
+      notes.push(
+        `ops.whole includes the TargetNet; whole - HyperNet = ${whole.macs - hyper.macs} MACs ` +
+          `(the original's complexity scripts measured the HyperNet only).`,
+      );
+    }
+    notes.push(
+      `Latency and throughput time the ${timing === 'whole' ? 'whole model (HyperNet + TargetNet)' : 'HyperNet only (as the original)'}.`,
+    );
+    const attribution = whole.attribution.map((a) => `${a.method} ${a.calls}`).join(', ');
+    notes.push(`Module attribution of kernels (method: kernels): ${attribution}.`);
+    if (whole.uncounted.length > 0) {
+      notes.push(
+        `Kernels without a counting rule (0 FLOPs): ${whole.uncounted.map((u) => `${u.kernel} x${u.calls}`).join(', ')}.`,
+      );
+    }
+    notes.push(...(options.notes ?? []));
+
+    const entry: ModelComplexity = {
+      name: options.name,
+      ...(options.description ? { description: options.description } : {}),
+      inputShape: [1, size, size, 3],
+      params,
+      ops: { whole: opRecord(whole, 'whole', 1), hypernet: hyper ? opRecord(hyper, 'hypernet', 1) : null },
+      latency,
+      throughput,
+      references: options.reference ? referenceChecks(options.reference, params, hyper ?? whole) : [],
+      notes,
+    };
+    return makeReport([entry], options.environment);
+  } finally {
+    image.dispose();
+  }
+}
+
+/** Wraps model entries in a report for the current environment, validated against the schema. */
+export function makeReport(
+  models: ModelComplexity[],
+  environment: EnvironmentOptions = {},
+): ComplexityReport {
+  return validateComplexityReport({
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: '@iqa-bench/complexity', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    environment: describeEnvironment(environment),
+    models,
+  });
+}
+
+/** Puts the models of several reports from the same environment side by side in one report. */
+export function mergeReports(reports: readonly ComplexityReport[]): ComplexityReport {
+  if (reports.length === 0) throw new Error('mergeReports: no reports');
+  const first = reports[0];
+  const key = (r: ComplexityReport) =>
+    JSON.stringify([
+      r.environment.backend,
+      r.environment.tfjsVersion,
+      r.environment.cpu.model,
+      r.environment.gpu,
+    ]);
+  for (const r of reports.slice(1)) {
+    if (key(r) !== key(first)) {
+      throw new Error(
+        `mergeReports: reports come from different environments (${key(first)} vs ${key(r)}); tabulate them separately`,
+      );
+    }
+  }
+  return validateComplexityReport({ ...first, models: reports.flatMap((r) => r.models) });
+}

@@ -1,0 +1,240 @@
+/**
+ * Timing: batch-1 latency statistics and throughput over batch sizes, with peak tensor memory.
+ *
+ * Every timed run is: start clock -> forward (inside tf.tidy) -> download every output (`await data()`, which waits
+ * for asynchronous backends such as webgl / tfjs-node-gpu to finish) -> stop clock -> dispose. Outputs of the IQA
+ * models are small (scores, or the generated TargetNet weights), so the download is a negligible part of the time.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { traceKernels } from './trace.js';
+
+export interface LatencyStats {
+  readonly batchSize: number;
+  readonly warmup: number;
+  readonly runs: number;
+  readonly meanMs: number;
+  /** Population standard deviation (ddof 0, numpy's default, as the original's `np.std`). */
+  readonly stdMs: number;
+  readonly minMs: number;
+  readonly medianMs: number;
+  /** 95th percentile, linear interpolation between order statistics (numpy's default method). */
+  readonly p95Ms: number;
+  readonly maxMs: number;
+}
+
+export interface TimingOptions {
+  /** Untimed runs first (default 3). */
+  warmup?: number;
+  /** Timed runs (default 10). */
+  runs?: number;
+}
+
+/** A forward pass: NHWC image batch in, any tensors out (they are downloaded and disposed by the caller). */
+export type ForwardFn = (x: tf.Tensor4D) => tf.TensorContainer;
+
+/** Value of the sorted sample at quantile q (0..1), linear interpolation (numpy `percentile` default). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new Error('quantile: empty sample');
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Summary statistics of timings in ms. */
+export function latencyStats(
+  times: readonly number[],
+  meta: { batchSize: number; warmup: number },
+): LatencyStats {
+  if (times.length === 0) throw new Error('latencyStats: no timed runs');
+  const sorted = [...times].sort((a, b) => a - b);
+  const mean = times.reduce((s, t) => s + t, 0) / times.length;
+  const variance = times.reduce((s, t) => s + (t - mean) ** 2, 0) / times.length;
+  return {
+    batchSize: meta.batchSize,
+    warmup: meta.warmup,
+    runs: times.length,
+    meanMs: mean,
+    stdMs: Math.sqrt(variance),
+    minMs: sorted[0],
+    medianMs: quantile(sorted, 0.5),
+    p95Ms: quantile(sorted, 0.95),
+    maxMs: sorted[sorted.length - 1],
+  };
+}
+
+/** One complete forward: run, wait for and download the outputs, dispose. Returns elapsed ms. */
+export async function timeForward(forward: ForwardFn, x: tf.Tensor4D): Promise<number> {
+  const t0 = performance.now();
+  const out = tf.tidy(() => forward(x));
+  try {
+    await Promise.all(outputsOf(out).map((t) => t.data()));
+  } finally {
+    tf.dispose(out);
+  }
+  return performance.now() - t0;
+}
+
+function outputsOf(container: tf.TensorContainer): tf.Tensor[] {
+  const found: tf.Tensor[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof tf.Tensor) found.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(container);
+  return found;
+}
+
+const nonNegInt = (v: number, name: string): number => {
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${name}: expected a non-negative integer, got ${v}`);
+  return v;
+};
+
+/** Warm-up, then `runs` timed forwards of `x` (one image batch); statistics in ms. */
+export async function measureLatency(
+  forward: ForwardFn,
+  x: tf.Tensor4D,
+  options: TimingOptions = {},
+): Promise<LatencyStats> {
+  const warmup = nonNegInt(options.warmup ?? 3, 'measureLatency warmup');
+  const runs = nonNegInt(options.runs ?? 10, 'measureLatency runs');
+  if (runs < 1) throw new Error('measureLatency runs: expected at least 1 timed run');
+  for (let i = 0; i < warmup; i++) await timeForward(forward, x);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await timeForward(forward, x));
+  return latencyStats(times, { batchSize: x.shape[0], warmup });
+}
+
+/** Peak live tensor bytes during one forward (sampled after every kernel), and the bytes live before it. */
+export function measurePeakMemory(
+  forward: ForwardFn,
+  x: tf.Tensor4D,
+): { baselineBytes: number; peakBytes: number } {
+  const trace = traceKernels(() => tf.tidy(() => forward(x)));
+  tf.dispose(trace.result);
+  return { baselineBytes: trace.baselineBytes, peakBytes: trace.peakBytes };
+}
+
+export type ThroughputStatus = 'ok' | 'out-of-memory' | 'skipped';
+
+export interface ThroughputEntry {
+  readonly batchSize: number;
+  readonly status: ThroughputStatus;
+  /** Images per second over the timed batches (status ok). */
+  readonly imagesPerSecond?: number;
+  readonly timedBatches?: number;
+  readonly elapsedMs?: number;
+  /** Peak live tensor bytes of the warm-up forward at this batch size (weights included). */
+  readonly peakBytes?: number;
+  /** Why the size was not measured (out-of-memory error text, or the reason for skipping). */
+  readonly reason?: string;
+}
+
+export interface ThroughputOptions {
+  /** Default [1, 4, 8, 16, 32]; measured in ascending order, stopping at the first size that runs out of memory. */
+  batchSizes?: readonly number[];
+  /** Untimed forwards per batch size (default 1, at least 1: the first one is traced for its peak memory). */
+  warmup?: number;
+  /** Timed forwards continue until this much time has passed (default 2,000 ms)... */
+  minTimeMs?: number;
+  /** ...and at least this many were run (default 1). */
+  minBatches?: number;
+  /**
+   * Skip a batch size whose predicted peak (bytes before + per-image activation peak x batch size, from the largest
+   * size measured so far) exceeds this. Default: the wasm heap limit (4 GiB - 64 KiB) on wasm, none elsewhere.
+   * An over-allocation on wasm aborts the backend for the rest of the process, so predicting it is worth it.
+   */
+  memoryLimitBytes?: number | null;
+}
+
+/** The wasm backend's heap cap in Node (Wasm32 `getHeapMax`). */
+export const WASM_HEAP_LIMIT_BYTES = 4294901760;
+
+/** Whether an error is the backend running out of memory (wasm heap abort, allocation failure, CUDA OOM). */
+export function isOutOfMemoryError(e: unknown): boolean {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return /Aborted\(|memory access out of bounds|out of memory|OOM|failed to allocate|Cannot enlarge memory|Array buffer allocation failed|Invalid typed array length|RESOURCE_EXHAUSTED/i.test(
+    text,
+  );
+}
+
+/** Repeats a batch-1 image along the batch axis (the original's throughput input: one image repeated). */
+export function repeatBatch(x: tf.Tensor4D, batchSize: number): tf.Tensor4D {
+  if (x.shape[0] !== 1)
+    throw new Error(`repeatBatch: expected a batch-1 image, got shape [${x.shape.join(', ')}]`);
+  return tf.tile(x, [batchSize, 1, 1, 1]);
+}
+
+/** Images per second at each batch size, the single image repeated; stops cleanly at the first out-of-memory. */
+export async function measureThroughput(
+  forward: ForwardFn,
+  image: tf.Tensor4D,
+  options: ThroughputOptions = {},
+): Promise<ThroughputEntry[]> {
+  const sizes = [...(options.batchSizes ?? [1, 4, 8, 16, 32])];
+  sizes.forEach((b) => {
+    if (!Number.isInteger(b) || b < 1)
+      throw new Error(`measureThroughput batchSizes: expected positive integers, got ${b}`);
+  });
+  sizes.sort((a, b) => a - b);
+  const warmup = Math.max(1, nonNegInt(options.warmup ?? 1, 'measureThroughput warmup'));
+  const minTimeMs = options.minTimeMs ?? 2000;
+  const minBatches = Math.max(1, nonNegInt(options.minBatches ?? 1, 'measureThroughput minBatches'));
+  const limit =
+    options.memoryLimitBytes === undefined
+      ? tf.getBackend() === 'wasm'
+        ? WASM_HEAP_LIMIT_BYTES
+        : null
+      : options.memoryLimitBytes;
+
+  const entries: ThroughputEntry[] = [];
+  let perImageBytes: number | null = null;
+  let stopReason: string | null = null;
+  for (const batchSize of sizes) {
+    if (stopReason !== null) {
+      entries.push({ batchSize, status: 'skipped', reason: stopReason });
+      continue;
+    }
+    const baseline = tf.memory().numBytes;
+    if (limit !== null && perImageBytes !== null) {
+      const predicted = baseline + perImageBytes * batchSize;
+      if (predicted > limit) {
+        stopReason = `predicted peak ${mib(predicted)} exceeds the memory limit ${mib(limit)}`;
+        entries.push({ batchSize, status: 'skipped', reason: stopReason });
+        continue;
+      }
+    }
+    const x = repeatBatch(image, batchSize);
+    try {
+      // First warm-up forward traced for its peak memory.
+      const peak = measurePeakMemory(forward, x);
+      perImageBytes = Math.max(perImageBytes ?? 0, (peak.peakBytes - peak.baselineBytes) / batchSize);
+      for (let i = 1; i < warmup; i++) await timeForward(forward, x);
+      let elapsed = 0;
+      let batches = 0;
+      while (batches < minBatches || elapsed < minTimeMs) {
+        elapsed += await timeForward(forward, x);
+        batches += 1;
+      }
+      entries.push({
+        batchSize,
+        status: 'ok',
+        imagesPerSecond: (batches * batchSize * 1000) / elapsed,
+        timedBatches: batches,
+        elapsedMs: elapsed,
+        peakBytes: peak.peakBytes,
+      });
+    } catch (e) {
+      if (!isOutOfMemoryError(e)) throw e;
+      const text = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      entries.push({ batchSize, status: 'out-of-memory', reason: text });
+      stopReason = `a smaller batch size (${batchSize}) ran out of memory`;
+    } finally {
+      x.dispose();
+    }
+  }
+  return entries;
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;

@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { UNATTRIBUTED, countOps, scopePath } from './ops.js';
+import type { ParamSource } from './params.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+/** A parameter source over named variables (all trainable). */
+function source(vars: Record<string, tf.Variable>): ParamSource {
+  return {
+    list: () => Object.entries(vars).map(([name, variable]) => ({ name, variable, trainable: true })),
+  };
+}
+
+describe('scopePath', () => {
+  it('composes relative and full-path scope names to the same path', () => {
+    expect(scopePath(['swin', 'backbone', 'layers_0'])).toBe('swin.backbone.layers_0');
+    expect(scopePath(['swin', 'swin.backbone', 'swin.backbone.layers_0'])).toBe('swin.backbone.layers_0');
+    expect(scopePath(['swin.backbone.layers_0', 'blocks.1'])).toBe('swin.backbone.layers_0.blocks.1');
+    expect(scopePath([])).toBe('');
+  });
+});
+
+describe('module attribution', () => {
+  // Two "linear layers" stored [in, out] and a weight used through a reshape (like a 1x1 conv stored [in, out]).
+  const vars = {
+    'enc.fc.weight': tf.variable(seeded([4, 6], 1), true, 'ops_test_enc_fc_w'),
+    'enc.fc.bias': tf.variable(seeded([6], 2), true, 'ops_test_enc_fc_b'),
+    'head.proj.weight': tf.variable(seeded([1, 1, 6, 3], 3), true, 'ops_test_head_proj_w'),
+  };
+  const params = source(vars);
+  const x = seeded([5, 4], 4);
+
+  function net(): tf.Tensor {
+    const h = tf.relu(tf.matMul(x, vars['enc.fc.weight']).add(vars['enc.fc.bias']));
+    return tf.matMul(h, vars['head.proj.weight'].reshape([6, 3]));
+  }
+
+  it('without scopes: parameter inputs (also through a reshape), then dataflow', () => {
+    const count = countOps(net, { params, keepKernels: true });
+    const byKernel = count.kernels!.map((k) => [k.kernel, k.module, k.method]);
+    expect(byKernel).toEqual([
+      ['BatchMatMul', 'enc.fc', 'params'],
+      ['Add', 'enc.fc', 'params'],
+      ['Relu', 'enc.fc', 'dataflow'],
+      ['Reshape', 'head.proj', 'params'],
+      ['BatchMatMul', 'head.proj', 'params'],
+    ]);
+    expect(count.kernels![4].paramInputs).toEqual(['head.proj.weight']);
+    expect(count.weightMacs).toBe(5 * 6 * 4 + 5 * 3 * 6);
+    expect(count.activationMacs).toBe(0);
+    expect(count.modules.map((m) => [m.path, m.depth, m.calls, m.macs])).toEqual([
+      ['enc', 1, 3, 120],
+      ['enc.fc', 2, 3, 120],
+      ['head', 1, 2, 90],
+      ['head.proj', 2, 2, 90],
+    ]);
+  });
+
+  it('named scopes win, refined by parameter modules below the scope', () => {
+    const count = countOps(() => tf.tidy('enc', () => net()), { params, keepKernels: true });
+    expect(count.kernels!.map((k) => [k.module, k.method])).toEqual([
+      ['enc.fc', 'scope'],
+      ['enc.fc', 'scope'],
+      ['enc', 'scope'],
+      ['enc', 'scope'],
+      ['enc', 'scope'],
+    ]);
+    expect(count.attribution).toEqual([{ method: 'scope', calls: 5, macs: 210, flops: 2 * 210 + 30 + 30 }]);
+  });
+
+  it('activation x activation products count as activationMacs; dataflow takes the common parent', () => {
+    const count = countOps(
+      () => {
+        const a = tf.tidy('blk.q', () => tf.matMul(x, vars['enc.fc.weight']));
+        const b = tf.tidy('blk.k', () => tf.matMul(x, vars['enc.fc.weight']));
+        return tf.matMul(a, b, false, true); // [5,6] x [5,6]^T
+      },
+      { params, keepKernels: true },
+    );
+    const last = count.kernels![2];
+    expect([last.module, last.method, last.macs]).toEqual(['blk', 'dataflow', 5 * 5 * 6]);
+    expect(count.activationMacs).toBe(150);
+    expect(count.weightMacs).toBe(240);
+  });
+
+  it('kernels with nothing to go by are unattributed', () => {
+    const count = countOps(() => tf.exp(x), { keepKernels: true });
+    expect(count.kernels![0].method).toBe('none');
+    expect(count.modules).toEqual([{ path: UNATTRIBUTED, depth: 1, calls: 1, macs: 0, flops: 20 }]);
+    expect(count.groups).toEqual([{ group: 'other', calls: 1, macs: 0, flops: 20 }]);
+  });
+
+  it('IQA module groups from state-dict style scope names', () => {
+    const count = countOps(() => {
+      tf.tidy('swin.backbone.layers_2.blocks.0.attn', () => tf.matMul(x, vars['enc.fc.weight']));
+      tf.tidy('swin.lda3_fc', () => tf.matMul(x, vars['enc.fc.weight']));
+      tf.tidy('target_net', () => tf.matMul(x, vars['enc.fc.weight']));
+      return tf.scalar(0);
+    });
+    expect(count.groups.map((g) => [g.group, g.macs])).toEqual([
+      ['backbone.stage3', 120],
+      ['lda', 120],
+      ['target_net', 120],
+    ]);
+  });
+});
