@@ -8,13 +8,14 @@ import { describeEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './environment.js';
 import { measureLatency, measureThroughput } from './latency.js';
 import type { ThroughputOptions, TimingOptions } from './latency.js';
-import { countOps } from './ops.js';
+import { TARGET_NET_SCOPE, countOps, scopePath, summarizeKernels } from './ops.js';
 import type { OpCount } from './ops.js';
 import { countParameters } from './params.js';
 import type { ParamCount, ParamSource } from './params.js';
 import { MODEL_REFERENCES } from './references.js';
 import type { ReferenceModel } from './references.js';
 import { SCHEMA_VERSION, validateComplexityReport } from './schema.js';
+import { traceKernels } from './trace.js';
 import type { ComplexityReport, ModelComplexity, OpCountRecord, ReferenceCheck } from './schema.js';
 
 /** What `analyzeModel` needs from a model. */
@@ -23,7 +24,10 @@ export interface AnalyzableModel {
   readonly params: ParamSource;
   /** The whole model in evaluation mode: NHWC images -> scores (HyperNet + TargetNet). */
   predict(x: tf.Tensor4D): tf.TensorContainer;
-  /** The HyperNet alone (backbone, LDA, fusion, HyperNet stack, generators; no TargetNet), when available. */
+  /**
+   * The HyperNet alone (backbone, LDA, fusion, HyperNet stack, generators; no TargetNet), when available. Without it
+   * the HyperNet-only op count is derived from `predict` when the TargetNet runs in a scope named `target_net`.
+   */
   hyperNet?(x: tf.Tensor4D): tf.TensorContainer;
 }
 
@@ -60,10 +64,14 @@ function opRecord(count: OpCount, scope: TimingScope, batchSize: number): OpCoun
   return { scope, batchSize, ...rest };
 }
 
-const sumGroups = (
-  groups: readonly { group: string; macs?: number; params?: number }[],
-  key: 'macs' | 'params',
-) => groups.filter((g) => g.group.startsWith('backbone.')).reduce((s, g) => s + (g[key] ?? 0), 0);
+/** Input-dependent MACs of the backbone groups. */
+const backboneMacs = (groups: readonly { group: string; macs: number; inputIndependentMacs: number }[]) =>
+  groups
+    .filter((x) => x.group.startsWith('backbone.'))
+    .reduce((s, x) => s + x.macs - x.inputIndependentMacs, 0);
+
+const backboneParams = (groups: readonly { group: string; params: number }[]) =>
+  groups.filter((x) => x.group.startsWith('backbone.')).reduce((s, x) => s + x.params, 0);
 
 function check(
   quantity: string,
@@ -84,7 +92,11 @@ function check(
 
 const g = (n: number): string => `${(n / 1e9).toFixed(3)} G`;
 
-/** Checks of measured parameters and MACs against the published figures of `key` (see references.ts). */
+/**
+ * Checks of measured parameters and MACs against the published figures of `key` (see references.ts). MACs compared
+ * are input-dependent ones: work that does not depend on the image (e.g. the relative-position bias computed as a
+ * one-hot product, a gather in PyTorch) is left out and named in the notes.
+ */
 export function referenceChecks(
   key: ReferenceModel,
   params: ParamCount,
@@ -92,25 +104,29 @@ export function referenceChecks(
 ): ReferenceCheck[] {
   const ref = MODEL_REFERENCES[key];
   const head = ref.classifier.head;
-  const backboneParams = sumGroups(params.groups, 'params');
-  const backboneMacs = sumGroups(hypernetOps.groups, 'macs');
   const attention = hypernetOps.activationMacs;
+  const independent = hypernetOps.inputIndependent?.macs ?? 0;
+  const leftOut =
+    independent > 0
+      ? `; ${g(independent)} MACs of input-independent kernels (parameter preprocessing such as the one-hot ` +
+        `relative-position-bias product, a gather in PyTorch) are left out`
+      : '';
   const checks: ReferenceCheck[] = [
     check('params', 'original: sum(p.numel()) of the HyperNet', ref.params, params.total),
     check(
       `${ref.classifier.name} classifier params`,
       ref.classifier.paramsSource,
       ref.classifier.params,
-      backboneParams + head.params,
+      backboneParams(params.groups) + head.params,
       `backbone parameters measured + classifier head added from its shapes (${head.description})`,
     ),
     check(
       `${ref.classifier.name} classifier MACs`,
       ref.classifier.macsSource,
       ref.classifier.macs,
-      backboneMacs + head.macs,
-      `backbone MACs measured (module groups backbone.*, attention matmuls included, as in the published figure) + ` +
-        `classifier head added from its shapes (${head.description}); the reference is rounded to 3 significant digits`,
+      backboneMacs(hypernetOps.groups) + head.macs,
+      `backbone MACs measured (module groups backbone.*, attention products included, as in the published figure) + ` +
+        `classifier head added from its shapes (${head.description}); the reference has 3 significant digits${leftOut}`,
     ),
     check(
       'HyperNet MACs, conv/linear layers only',
@@ -118,17 +134,17 @@ export function referenceChecks(
       ref.ptflopsMacs,
       hypernetOps.weightMacs,
       `same op set: ptflops' module hooks count Conv2d/Linear MACs; it also adds per-element LayerNorm/BatchNorm/` +
-        `activation/pooling costs to the same total (here FLOPs, not MACs), which is most of the remaining difference`,
+        `activation/pooling costs to the same total (FLOPs here, not MACs), most of the remaining difference${leftOut}`,
     ),
     check(
       'HyperNet MACs, all',
       'original: ptflops get_model_complexity_info (GMac), HyperNet only',
       ref.ptflopsMacs,
-      hypernetOps.macs,
+      hypernetOps.weightMacs + attention,
       attention > 0
-        ? `not the same op set: ptflops (pytorch backend) does not see the attention matmuls q.k^T and attn.v ` +
-            `(${g(attention)} MACs here, counted in ours)`
-        : `same op set (no activation x activation products)`,
+        ? `not the same op set: ptflops (pytorch backend) does not see the attention products q.k^T and attn.v ` +
+            `(${g(attention)} MACs here, counted in ours)${leftOut}`
+        : `same op set (no activation x activation products)${leftOut}`,
     ),
   ];
   if (ref.thopMacs !== null) {
@@ -138,7 +154,7 @@ export function referenceChecks(
         'original: thop.profile (MACs)',
         ref.thopMacs,
         hypernetOps.weightMacs,
-        'thop counts Conv2d/Linear multiplications (no bias) and LayerNorm elements; no attention matmuls',
+        `thop counts Conv2d/Linear multiplications (no bias) and LayerNorm elements; no attention products${leftOut}`,
       ),
     );
   }
@@ -160,8 +176,34 @@ export async function analyzeModel(
   const image = tf.randomNormal([1, size, size, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
   try {
     const params = countParameters(model.params);
-    const whole = countOps(() => model.predict(image), { params: model.params });
-    const hyper = model.hyperNet ? countOps(() => model.hyperNet!(image), { params: model.params }) : null;
+    const counting = { params: model.params, inputs: [image] };
+    const trace = traceKernels(() => tf.tidy(() => model.predict(image)));
+    tf.dispose(trace.result);
+    const context = {
+      ...counting,
+      backend: trace.backend,
+      baselineBytes: trace.baselineBytes,
+      peakBytes: trace.peakBytes,
+    };
+    const whole = summarizeKernels(trace.kernels, context);
+    const inTargetNet = (scopes: readonly string[]) => {
+      const p = scopePath(scopes);
+      return p === TARGET_NET_SCOPE || p.startsWith(`${TARGET_NET_SCOPE}.`);
+    };
+    let hyper: OpCount | null = null;
+    let hyperHow: string;
+    if (model.hyperNet) {
+      hyper = countOps(() => model.hyperNet!(image), counting);
+      hyperHow = "ops.hypernet traced from the model's HyperNet-only forward.";
+    } else if (trace.kernels.some((k) => inTargetNet(k.scopes))) {
+      hyper = summarizeKernels(
+        trace.kernels.filter((k) => !inTargetNet(k.scopes)),
+        context,
+      );
+      hyperHow = `ops.hypernet = the whole forward without the kernels in scope '${TARGET_NET_SCOPE}' (memory figures are the whole forward's).`;
+    } else {
+      hyperHow = `No HyperNet-only op count: the model has no hyperNet() and runs no '${TARGET_NET_SCOPE}' scope.`;
+    }
     const forward =
       timing === 'hypernet' ? (x: tf.Tensor4D) => model.hyperNet!(x) : (x: tf.Tensor4D) => model.predict(x);
     const latency =
@@ -179,6 +221,7 @@ export async function analyzeModel(
         '(per-kernel convention in the @iqa-bench/complexity README).',
       `Parameters exclude buffers (${params.buffers} buffer elements, e.g. BatchNorm running statistics).`,
     ];
+    notes.push(hyperHow);
     if (hyper) {
       notes.push(
         `ops.whole includes the TargetNet; whole - HyperNet = ${whole.macs - hyper.macs} MACs ` +
@@ -188,6 +231,13 @@ export async function analyzeModel(
     notes.push(
       `Latency and throughput time the ${timing === 'whole' ? 'whole model (HyperNet + TargetNet)' : 'HyperNet only (as the original)'}.`,
     );
+    if (whole.inputIndependent && whole.inputIndependent.calls > 0) {
+      const ii = whole.inputIndependent;
+      notes.push(
+        `${ii.calls} kernels (${ii.macs} MACs, ${ii.flops} FLOPs) do not depend on the image (parameter ` +
+          `preprocessing, e.g. a relative-position bias from its table); they are included in the totals.`,
+      );
+    }
     const attribution = whole.attribution.map((a) => `${a.method} ${a.calls}`).join(', ');
     notes.push(`Module attribution of kernels (method: kernels): ${attribution}.`);
     if (whole.uncounted.length > 0) {

@@ -3,7 +3,14 @@ export { kernelCost, countedKernelNames, matMulDims, OP_CATEGORIES } from './ker
 export type { OpCategory, KernelCall, KernelCost, TensorMeta } from './kernels.js';
 export { traceKernels, isUserScope } from './trace.js';
 export type { KernelTrace, TracedKernel, TracedTensor } from './trace.js';
-export { countOps, summarizeKernels, scopePath, UNATTRIBUTED, ATTRIBUTION_METHODS } from './ops.js';
+export {
+  countOps,
+  summarizeKernels,
+  scopePath,
+  UNATTRIBUTED,
+  ATTRIBUTION_METHODS,
+  TARGET_NET_SCOPE,
+} from './ops.js';
 export type {
   AttributionMethod,
   CountOpsOptions,

@@ -89,11 +89,36 @@ describe('module attribution', () => {
     expect(count.weightMacs).toBe(240);
   });
 
+  it('splits off kernels that do not depend on the inputs (a one-hot bias product from a parameter table)', () => {
+    const onehot = tf.oneHot(tf.tensor1d([0, 2, 1, 2, 0], 'int32'), 3).toFloat(); // constant [5, 3]
+    const table = tf.variable(seeded([3, 6], 5), true, 'ops_test_table');
+    const count = countOps(
+      () => {
+        const bias = tf.matMul(onehot, table); // [5, 6], no image involved
+        return tf.add(tf.matMul(x, vars['enc.fc.weight']), bias);
+      },
+      { params: source({ ...vars, 'attn.table': table }), inputs: [x], keepKernels: true },
+    );
+    expect(count.kernels!.map((k) => [k.kernel, k.inputDependent])).toEqual([
+      ['BatchMatMul', false],
+      ['BatchMatMul', true],
+      ['Add', true],
+    ]);
+    expect(count.inputIndependent).toEqual({ calls: 1, macs: 5 * 6 * 3, flops: 2 * 90 });
+    expect([count.weightMacs, count.activationMacs, count.macs]).toEqual([120, 0, 210]);
+    expect(count.groups).toEqual([
+      { group: 'other', calls: 3, macs: 210, flops: 420 + 30, inputIndependentMacs: 90 },
+    ]);
+    tf.dispose([onehot, table]);
+    // Without inputs nothing is known to be independent.
+    expect(countOps(() => tf.matMul(x, vars['enc.fc.weight'])).inputIndependent).toBeNull();
+  });
+
   it('kernels with nothing to go by are unattributed', () => {
     const count = countOps(() => tf.exp(x), { keepKernels: true });
     expect(count.kernels![0].method).toBe('none');
     expect(count.modules).toEqual([{ path: UNATTRIBUTED, depth: 1, calls: 1, macs: 0, flops: 20 }]);
-    expect(count.groups).toEqual([{ group: 'other', calls: 1, macs: 0, flops: 20 }]);
+    expect(count.groups).toEqual([{ group: 'other', calls: 1, macs: 0, flops: 20, inputIndependentMacs: 0 }]);
   });
 
   it('IQA module groups from state-dict style scope names', () => {

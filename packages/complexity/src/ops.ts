@@ -24,6 +24,9 @@ import * as tf from '@tensorflow/tfjs';
 export const ATTRIBUTION_METHODS = ['scope', 'params', 'dataflow', 'none'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
+/** Scope (and module path) of the TargetNet; kernels under it are not part of the HyperNet. */
+export const TARGET_NET_SCOPE = 'target_net';
+
 /** Module name used for kernels that could not be attributed. */
 export const UNATTRIBUTED = '(unattributed)';
 
@@ -33,6 +36,12 @@ export interface CountOpsOptions {
    * inputs, and to split MACs into `weightMacs` and `activationMacs`. Without it only scopes and dataflow are used.
    */
   params?: ParamSource;
+  /**
+   * The tensors the forward reads as data (the image batch). Kernels that depend on none of them (e.g. a
+   * relative-position bias computed from its table and a constant one-hot matrix) are counted in `inputIndependent`:
+   * work that could be computed once, not per image. Without `inputs` every kernel counts as input-dependent.
+   */
+  inputs?: readonly tf.Tensor[];
   /** Keep one record per executed kernel in the result (default false; a Swin-B forward has ~2,000). */
   keepKernels?: boolean;
 }
@@ -59,6 +68,8 @@ export interface ModuleOps extends CountTotals {
 
 export interface GroupOps extends CountTotals {
   readonly group: ModuleGroup;
+  /** The part of `macs` from input-independent kernels (0 without `inputs`). */
+  inputIndependentMacs: number;
 }
 
 export interface AttributionOps extends CountTotals {
@@ -70,6 +81,8 @@ export interface KernelOpRecord {
   readonly index: number;
   readonly kernel: string;
   readonly category: OpCategory;
+  /** false when no input of the kernel depends on `options.inputs` (always true without inputs). */
+  readonly inputDependent: boolean;
   readonly macs: number;
   readonly flops: number;
   readonly module: string;
@@ -89,10 +102,18 @@ export interface OpCount {
   readonly macs: number;
   /** 2 x MACs + every other counted floating-point operation. */
   readonly flops: number;
-  /** MACs of kernels with an operand derived from a model parameter (linear and convolution layers). */
+  /** MACs of input-dependent kernels with an operand derived from a model parameter (linear and convolution layers). */
   readonly weightMacs: number;
-  /** MACs of kernels whose operands are all computed (attention q.k^T and attn.v, the TargetNet's generated weights). */
+  /**
+   * MACs of input-dependent kernels without a parameter operand (attention q.k^T and attn.v, the TargetNet's
+   * generated weights).
+   */
   readonly activationMacs: number;
+  /**
+   * Kernels that do not depend on `options.inputs` (parameter preprocessing that could be done once); null when no
+   * inputs were given. macs = weightMacs + activationMacs + inputIndependent.macs.
+   */
+  readonly inputIndependent: CountTotals | null;
   readonly byCategory: CategoryOps[];
   /** Sorted by FLOPs, largest first. */
   readonly byKernel: KernelOps[];
@@ -129,6 +150,9 @@ const addTo = (acc: CountTotals, calls: number, macs: number, flops: number): vo
  * executes, by kernel, category, module and IQA module group.
  */
 export function countOps(fn: () => tf.TensorContainer, options: CountOpsOptions = {}): OpCount {
+  for (const t of options.inputs ?? []) {
+    if (t.isDisposed) throw new Error('countOps inputs: a tensor in `inputs` is disposed');
+  }
   const trace = traceKernels(() => tf.tidy(fn));
   tf.dispose(trace.result);
   return summarizeKernels(trace.kernels, {
@@ -149,17 +173,21 @@ export function summarizeKernels(
   for (const e of context.params?.list() ?? []) paramOf.set(e.variable.id, [e.name]);
   // Attribution of computed tensors: tensor id -> module path.
   const moduleOf = new Map<number, string>();
+  // Tensors that depend on the data inputs (null: no inputs given, everything counts as dependent).
+  const dependent = context.inputs ? new Set(context.inputs.map((t) => t.id)) : null;
+  const independent = dependent ? totals() : null;
 
   const byCategory = new Map<OpCategory, CountTotals>(OP_CATEGORIES.map((c) => [c, totals()]));
   const byKernel = new Map<string, KernelOps>();
   const byMethod = new Map<AttributionMethod, CountTotals>(ATTRIBUTION_METHODS.map((m) => [m, totals()]));
-  const byGroup = new Map<ModuleGroup, CountTotals>();
+  const byGroup = new Map<ModuleGroup, CountTotals & { inputIndependentMacs: number }>();
   const uncounted = new Map<string, number>();
   const leaves: [string, { macs: number; flops: number }][] = [];
   const records: KernelOpRecord[] = [];
   let macs = 0;
   let flops = 0;
   let weightMacs = 0;
+  let activationMacs = 0;
 
   for (const k of traced) {
     const cost = kernelCost(k);
@@ -183,22 +211,27 @@ export function summarizeKernels(
         method = 'dataflow';
       }
     }
+    const isDependent = dependent === null || inputs.some((t) => dependent.has(t.id));
     for (const o of k.outputs) {
       if (module !== '') moduleOf.set(o.id, module);
       if (cost.category === 'data' && paramInputs.length > 0) paramOf.set(o.id, paramInputs);
+      if (isDependent && dependent !== null) dependent.add(o.id);
     }
 
     macs += cost.macs;
     flops += cost.flops;
-    if (paramInputs.length > 0) weightMacs += cost.macs;
+    if (!isDependent) addTo(independent!, 1, cost.macs, cost.flops);
+    else if (paramInputs.length > 0) weightMacs += cost.macs;
+    else activationMacs += cost.macs;
     addTo(byCategory.get(cost.category)!, 1, cost.macs, cost.flops);
     const kernelAcc = byKernel.get(k.kernel) ?? { kernel: k.kernel, category: cost.category, ...totals() };
     addTo(kernelAcc, 1, cost.macs, cost.flops);
     byKernel.set(k.kernel, kernelAcc);
     addTo(byMethod.get(method)!, 1, cost.macs, cost.flops);
     const group = module === '' ? 'other' : moduleGroup(module);
-    const groupAcc = byGroup.get(group) ?? totals();
+    const groupAcc = byGroup.get(group) ?? { ...totals(), inputIndependentMacs: 0 };
     addTo(groupAcc, 1, cost.macs, cost.flops);
+    if (!isDependent) groupAcc.inputIndependentMacs += cost.macs;
     byGroup.set(group, groupAcc);
     if (!cost.counted) uncounted.set(k.kernel, (uncounted.get(k.kernel) ?? 0) + 1);
     leaves.push([module === '' ? UNATTRIBUTED : module, { macs: cost.macs, flops: cost.flops }]);
@@ -207,6 +240,7 @@ export function summarizeKernels(
         index: k.index,
         kernel: k.kernel,
         category: cost.category,
+        inputDependent: isDependent,
         macs: cost.macs,
         flops: cost.flops,
         module,
@@ -229,7 +263,8 @@ export function summarizeKernels(
     macs,
     flops,
     weightMacs,
-    activationMacs: macs - weightMacs,
+    activationMacs,
+    inputIndependent: independent,
     byCategory: OP_CATEGORIES.filter((c) => byCategory.get(c)!.calls > 0).map((c) => ({
       category: c,
       ...byCategory.get(c)!,

@@ -101,6 +101,20 @@ describe('analyzeModel', () => {
     ]);
     expect(m.notes.join('\n')).toMatch(/HyperNet only \(as the original\)/);
   });
+
+  it('without hyperNet(), derives the HyperNet count by leaving out the target_net scope', async () => {
+    const r = await analyzeModel(
+      { params: model.params, predict: (x) => model.predict(x) },
+      { name: 'derived', inputSize: 8, latency: false },
+    );
+    const m = r.models[0];
+    const explicit = report.models[0].ops.hypernet!;
+    expect(m.ops.hypernet!.macs).toBe(explicit.macs);
+    expect(m.ops.hypernet!.flops).toBe(explicit.flops);
+    expect(m.ops.hypernet!.groups.map((x) => x.group)).not.toContain('target_net');
+    expect(m.latency).toBeNull();
+    expect(m.notes.join('\n')).toMatch(/without the kernels in scope 'target_net'/);
+  });
 });
 
 describe('validateComplexityReport', () => {
