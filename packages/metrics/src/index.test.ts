@@ -1,8 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_NAME } from './index.js';
+import * as metrics from './index.js';
 
-describe('smoke', () => {
-  it('names itself', () => {
-    expect(PACKAGE_NAME).toBe('@iqa-bench/metrics');
+describe('public API', () => {
+  it('exports exactly the documented names', () => {
+    expect(Object.keys(metrics).sort()).toEqual(
+      [
+        'MetricAccumulator',
+        'bootstrapCI',
+        'comparePredictors',
+        'dropNonFinite',
+        'evaluate',
+        'fitLogistic',
+        'krcc',
+        'mae',
+        'plcc',
+        'rmse',
+        'srcc',
+        'williamsTest',
+      ].sort(),
+    );
+  });
+
+  it('runs the README example numbers', () => {
+    // scipy.stats: spearmanr 0.8, pearsonr 0.8, kendalltau 2/3 for these four pairs.
+    expect(metrics.srcc([1, 2, 3, 4], [10, 20, 40, 30])).toBeCloseTo(0.8, 15);
+    expect(metrics.plcc([1, 2, 3, 4], [10, 20, 40, 30])).toBeCloseTo(0.8, 15);
+    expect(metrics.krcc([1, 2, 3, 4], [10, 20, 40, 30])).toBeCloseTo(2 / 3, 15);
+    expect(metrics.rmse([1, 2, 3, 4], [2, 2, 2, 2])).toBeCloseTo(Math.sqrt(1.5), 15);
+    expect(metrics.mae([1, 2, 3, 4], [2, 2, 2, 2])).toBe(1);
   });
 });

@@ -1,2 +1,27 @@
-/** @iqa-bench/metrics */
-export const PACKAGE_NAME = '@iqa-bench/metrics';
+/**
+ * @iqa-bench/metrics — the numbers every IQA paper reports, computed as scipy computes them:
+ * SRCC, PLCC, KRCC, RMSE, MAE, the VQEG logistic mapping, seeded bootstrap intervals, a paired test
+ * between two predictors and a streaming accumulator. No runtime dependencies.
+ */
+export { srcc, plcc, krcc, rmse, mae, type CorrelationOptions } from './correlation.js';
+export { fitLogistic, type FitLogisticOptions, type LogisticFit, type LogisticParams } from './logistic.js';
+export {
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  type MappedMetrics,
+  type UndefinedField,
+} from './evaluate.js';
+export {
+  bootstrapCI,
+  comparePredictors,
+  williamsTest,
+  type BootstrapMetric,
+  type BootstrapOptions,
+  type ConfidenceInterval,
+  type PairedDifference,
+  type PredictorComparison,
+  type WilliamsTest,
+} from './bootstrap.js';
+export { MetricAccumulator, type AccumulatorOptions } from './accumulator.js';
+export { dropNonFinite, type NonFinitePolicy, type Vector } from './input.js';
