@@ -1,2 +1,31 @@
-/** @iqa-bench/data — filled in by its own issue; nothing here pretends to work yet. */
-export const PACKAGE_NAME = '@iqa-bench/data';
+/**
+ * @iqa-bench/data — IQA datasets read exactly as published, seeded splits and patches, synthetic data.
+ */
+export { DATASET_KEYS } from './types.js';
+export type { DatasetKey, IqaDataset, IqaImage, LoadOptions, ScoreDirection, ScoreScale, ShippedSplit, SkippedImage } from './types.js';
+export { DatasetError, formatProblem } from './errors.js';
+export type { Problem, ProblemCode } from './errors.js';
+export { loadDataset, verify } from './adapters/index.js';
+export type { VerifyOptions, VerifyReport } from './adapters/index.js';
+export {
+  partImages,
+  randomSplit,
+  randomSplits,
+  readSplitManifest,
+  shippedSplit,
+  splitManifest,
+  withValidation,
+  writeSplitManifest,
+} from './splits.js';
+export type { RandomSplitOptions, Selection, Split, SplitManifest, ValidationOptions } from './splits.js';
+export { decodeImage, readImageSize, toFloat32, normalizationTables, DEFAULT_MAX_PIXELS, IMAGENET_MEAN, IMAGENET_STD } from './image/decode.js';
+export type { DecodeOptions, Normalization, RgbImage } from './image/decode.js';
+export { resizeBilinear } from './image/resize.js';
+export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, colorJitter, SEED_JITTER } from './image/jitter.js';
+export type { JitterRanges } from './image/jitter.js';
+export { PRESETS, applyResize, centerCrop, defaultPreset, randomCrop } from './image/presets.js';
+export type { PresetName, ResizeSpec } from './image/presets.js';
+export { PatchSampler } from './sampler.js';
+export type { BatchOptions, PatchBatch, PatchSamplerOptions, SamplerImage } from './sampler.js';
+export { DISTORTIONS, DISTORTION_LEVELS, generateSynthetic } from './synthetic.js';
+export type { DistortionType, SyntheticImage, SyntheticOptions, SyntheticResult } from './synthetic.js';

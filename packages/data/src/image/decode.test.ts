@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32, deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { DatasetError } from '../errors.js';
+import { decodeImage, readImageSize, toFloat32 } from './decode.js';
+
+const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const golden = JSON.parse(readFileSync(path.join(fixtures, 'golden/decode.json'), 'utf8')).decode as Record<string, { size: [number, number]; sha256: string }>;
+/** A PNG with a valid IHDR of the given size and a few rows of real data (the rest missing). */
+function pngWithHeader(w: number, h: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const idat = deflateSync(Buffer.alloc((w * 3 + 1) * 4));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const sha = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
+
+describe('decodeImage matches Pillow convert("RGB") (golden: Pillow 9.4)', () => {
+  for (const [name, g] of Object.entries(golden)) {
+    const file = name.includes('/') ? path.join(fixtures, name) : path.join(fixtures, 'images', name);
+    it(name, async () => {
+      const img = await decodeImage(file);
+      expect([img.width, img.height]).toEqual(g.size);
+      expect(img.data.length).toBe(img.width * img.height * 3);
+      expect(sha(img.data)).toBe(g.sha256);
+    });
+  }
+});
+
+describe('decodeImage options and failures', () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'iqa-data-decode-'));
+
+  it('does not apply EXIF orientation unless asked', async () => {
+    const file = path.join(fixtures, 'images/exif-rot6.jpg');
+    const plain = await decodeImage(file);
+    expect([plain.width, plain.height]).toEqual([29, 17]);
+    const rotated = await decodeImage(file, { autoOrient: true });
+    expect([rotated.width, rotated.height]).toEqual([17, 29]);
+    // Orientation 6 = rotate 90° clockwise: the rotated top-left pixel is the plain bottom-left one.
+    expect(Array.from(rotated.data.subarray(0, 3))).toEqual(Array.from(plain.data.subarray((16 * 29) * 3, (16 * 29) * 3 + 3)));
+  });
+
+  it('refuses an image over the pixel budget before decoding it (decompression bomb)', async () => {
+    // A PNG whose header claims 30000 x 30000 (900 megapixels): the check must refuse it from the header alone.
+    const bomb = path.join(tmp, 'bomb.png');
+    writeFileSync(bomb, pngWithHeader(30000, 30000));
+    const err = await decodeImage(bomb).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as DatasetError).code).toBe('too-many-pixels');
+    expect((err as Error).message).toContain(bomb);
+    expect((err as Error).message).toMatch(/30000x30000 = 900000000 pixels; expected at most 100000000 pixels/);
+    await expect(decodeImage(path.join(fixtures, 'images/rgb.png'), { maxPixels: 100 })).rejects.toThrow(/29x17 = 493 pixels; expected at most 100/);
+    expect(await readImageSize(bomb)).toEqual({ width: 30000, height: 30000 });
+  });
+
+  it('refuses a BMP whose header claims too many pixels', async () => {
+    const bmp = Buffer.from(readFileSync(path.join(fixtures, 'images/rgb24.bmp')));
+    bmp.writeInt32LE(200000, 18);
+    bmp.writeInt32LE(200000, 22);
+    const file = path.join(tmp, 'huge.bmp');
+    writeFileSync(file, bmp);
+    await expect(decodeImage(file)).rejects.toMatchObject({ code: 'too-many-pixels' });
+  });
+
+  it('reports truncated JPEG, PNG and BMP files as corrupt, naming the file', async () => {
+    for (const name of ['q90.jpg', 'rgb.png', 'rgb24.bmp']) {
+      const bytes = readFileSync(path.join(fixtures, 'images', name));
+      const file = path.join(tmp, `cut-${name}`);
+      writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      const err = await decodeImage(file).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(DatasetError);
+      expect((err as DatasetError).code).toBe('corrupt-image');
+      expect((err as Error).message).toContain(file);
+    }
+  });
+
+  it('reports garbage and missing files', async () => {
+    const file = path.join(tmp, 'garbage.jpg');
+    writeFileSync(file, Buffer.from('this is not an image at all'));
+    await expect(decodeImage(file)).rejects.toMatchObject({ code: 'corrupt-image' });
+    await expect(decodeImage(path.join(tmp, 'nope.png'))).rejects.toMatchObject({ code: 'missing-image' });
+  });
+
+  it('refuses RLE-compressed BMP with a clear reason', async () => {
+    const bmp = Buffer.from(readFileSync(path.join(fixtures, 'images/pal8.bmp')));
+    bmp.writeUInt32LE(1, 30); // BI_RLE8
+    const file = path.join(tmp, 'rle.bmp');
+    writeFileSync(file, bmp);
+    await expect(decodeImage(file)).rejects.toThrow(/compressed BMP \(compression 1/);
+  });
+
+  it('toFloat32 keeps the HWC layout and scales', async () => {
+    const img = await decodeImage(path.join(fixtures, 'images/rgb.png'));
+    const unit = toFloat32(img, 'unit');
+    const raw = toFloat32(img, 'none');
+    const i = (5 * img.width + 7) * 3 + 2;
+    expect(raw[i]).toBe(img.data[i]);
+    expect(unit[i]).toBe(Math.fround(img.data[i] / 255));
+    const inet = toFloat32(img, 'imagenet');
+    expect(inet[i]).toBeCloseTo((img.data[i] / 255 - 0.406) / 0.225, 6);
+  });
+});

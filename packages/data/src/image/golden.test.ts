@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { normalizationTables, type RgbImage } from './decode.js';
+import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, rgbToHsv } from './jitter.js';
+import { resizeBilinear } from './resize.js';
+
+interface Golden {
+  resize: { in: [number, number]; out: [number, number]; sha256: string; data?: string }[];
+  jitterInput: [number, number];
+  jitter: { op: string; factor: number; data: string }[];
+  hsv: string;
+  imagenetNormalize: string;
+}
+const golden = JSON.parse(readFileSync(new URL('../../fixtures/golden/pillow.json', import.meta.url), 'utf8')) as Golden;
+
+/** The test pattern of tools/fixtures/data/make_golden_pillow.py. */
+function pattern(w: number, h: number): RgbImage {
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        const v = ((x * 131 + y * 71 + c * 29) ^ (x * y * 7 + c * 13)) & 255;
+        const ramp = Math.floor((Math.floor((x * 255) / Math.max(1, w - 1)) + Math.floor((y * 255) / Math.max(1, h - 1))) / 2);
+        data[(y * w + x) * 3 + c] = (Math.floor(x / 5) + Math.floor(y / 3) + c) % 3 === 0 ? ramp : v;
+      }
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+const sha = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
+const bytes = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
+
+function firstDiff(a: Uint8Array, b: Uint8Array): string {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `byte ${i}: ${a[i]} vs ${b[i]}`;
+  return a.length === b.length ? 'none' : `length ${a.length} vs ${b.length}`;
+}
+
+describe('Pillow-exact BILINEAR resize (golden: Pillow 9.4)', () => {
+  for (const c of golden.resize) {
+    it(`${c.in.join('x')} -> ${c.out.join('x')}`, () => {
+      const out = resizeBilinear(pattern(c.in[0], c.in[1]), c.out[0], c.out[1]);
+      expect([out.width, out.height]).toEqual(c.out);
+      if (c.data) expect(firstDiff(out.data, bytes(c.data))).toBe('none');
+      expect(sha(out.data)).toBe(c.sha256);
+    });
+  }
+});
+
+describe('ColorJitter operations (golden: Pillow 9.4 ImageEnhance / torchvision adjust_hue)', () => {
+  const [w, h] = golden.jitterInput;
+  const src = pattern(w, h);
+  it('RGB -> HSV matches PIL convert("HSV")', () => {
+    expect(firstDiff(rgbToHsv(src), bytes(golden.hsv))).toBe('none');
+  });
+  const ops = { brightness: adjustBrightness, contrast: adjustContrast, saturation: adjustSaturation, hue: adjustHue } as const;
+  for (const g of golden.jitter) {
+    it(`${g.op} ${g.factor}`, () => {
+      const out = ops[g.op as keyof typeof ops](src, g.factor);
+      expect(firstDiff(out.data, bytes(g.data))).toBe('none');
+    });
+  }
+});
+
+describe('ImageNet normalisation tables (golden: torch ToTensor + Normalize)', () => {
+  it('are bit-identical to torch float32', () => {
+    const want = new Float32Array(bytes(golden.imagenetNormalize).slice().buffer);
+    const tables = normalizationTables('imagenet');
+    for (let c = 0; c < 3; c++) {
+      for (let v = 0; v < 256; v++) expect(tables[c][v]).toBe(want[c * 256 + v]);
+    }
+  });
+});

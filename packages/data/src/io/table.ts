@@ -1,0 +1,190 @@
+/**
+ * Tabular metadata (CSV, XLSX, whitespace-separated text) read into one shape: a header and string cells with row
+ * numbers, so every adapter reports problems the same way.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { fail, type Problem } from '../errors.js';
+import { readBounded } from './paths.js';
+
+/** One data row: its 1-based row number in the file (header = row 1) and its cells as text. */
+export interface TableRow {
+  row: number;
+  cells: string[];
+}
+
+/** A metadata table read from a file. */
+export interface Table {
+  file: string;
+  header: string[];
+  rows: TableRow[];
+}
+
+/** Bounds applied while reading metadata. */
+export interface TableLimits {
+  maxBytes: number;
+  maxRows: number;
+}
+
+export const DEFAULT_MAX_ROWS = 2_000_000;
+
+/** Reads a CSV file with a header row (RFC 4180 quoting, UTF-8 BOM and CRLF accepted). */
+export async function readCsv(file: string, limits: TableLimits, what = 'CSV file'): Promise<Table> {
+  const buf = await readBounded(file, limits.maxBytes, what);
+  let records: string[][];
+  try {
+    records = parseCsv(buf, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }) as string[][];
+  } catch (e) {
+    fail({
+      code: 'bad-metadata',
+      file,
+      message: `cannot be parsed as CSV (${(e as Error).message})`,
+      expected: 'a comma-separated file with a header row',
+    });
+  }
+  if (records.length === 0) {
+    fail({ code: 'bad-metadata', file, message: 'the file is empty', expected: 'a header row and data rows' });
+  }
+  if (records.length - 1 > limits.maxRows) {
+    fail({ code: 'too-large', file, message: `${records.length - 1} data rows`, expected: `at most ${limits.maxRows} rows` });
+  }
+  const header = records[0].map((h) => h.trim());
+  return { file, header, rows: records.slice(1).map((cells, i) => ({ row: i + 2, cells })) };
+}
+
+/**
+ * Reads a whitespace-separated text file without a header (e.g. TID2013's `mos_with_names.txt`, CSIQ's
+ * `csiq_label.txt`). Row numbers are line numbers; blank lines are ignored.
+ */
+export async function readWhitespaceTable(file: string, limits: TableLimits, what: string): Promise<TableRow[]> {
+  const buf = await readBounded(file, limits.maxBytes, what);
+  const lines = buf.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  const rows: TableRow[] = [];
+  lines.forEach((line, i) => {
+    const t = line.trim();
+    if (t.length > 0) rows.push({ row: i + 1, cells: t.split(/\s+/) });
+  });
+  if (rows.length > limits.maxRows) {
+    fail({ code: 'too-large', file, message: `${rows.length} rows`, expected: `at most ${limits.maxRows} rows` });
+  }
+  return rows;
+}
+
+/** Text of one XLSX cell value as exceljs returns it (numbers, strings, rich text, formula results, dates). */
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.richText)) {
+      return o.richText.map((r: unknown) => (typeof r === 'object' && r !== null ? String((r as { text?: unknown }).text ?? '') : '')).join('');
+    }
+    if ('result' in o) return cellText(o.result);
+    if ('text' in o) return cellText(o.text);
+    if ('error' in o) return String(o.error);
+  }
+  return '';
+}
+
+/**
+ * Reads the first worksheet of an XLSX workbook (streamed; stops after `maxRows` rows so a crafted file cannot make
+ * it read without bound). The first non-empty row is the header.
+ */
+export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX workbook'): Promise<Table> {
+  const st = await fs.stat(file).catch(() => null);
+  if (!st || !st.isFile()) {
+    fail({ code: 'missing-metadata', file, message: `${what} not found`, expected: `the file ${path.basename(file)}` });
+  }
+  if (st.size > limits.maxBytes) {
+    fail({ code: 'too-large', file, message: `${what} is ${st.size} bytes`, expected: `at most ${limits.maxBytes} bytes` });
+  }
+  const stream = createReadStream(file);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    entries: 'ignore',
+  });
+  let header: string[] | null = null;
+  const rows: TableRow[] = [];
+  try {
+    for await (const sheet of reader) {
+      for await (const row of sheet) {
+        const values = row.values as unknown[];
+        // exceljs row.values is 1-based (index 0 unused).
+        const cells = Array.from({ length: Math.max(0, values.length - 1) }, (_, i) => cellText(values[i + 1]).trim());
+        if (header === null) {
+          if (cells.every((c) => c === '')) continue;
+          header = cells;
+          continue;
+        }
+        if (cells.every((c) => c === '')) continue;
+        rows.push({ row: row.number, cells });
+        if (rows.length > limits.maxRows) {
+          fail({ code: 'too-large', file, message: `more than ${limits.maxRows} rows`, expected: `at most ${limits.maxRows} rows` });
+        }
+      }
+      break; // first worksheet only
+    }
+  } catch (e) {
+    if ((e as { name?: string }).name === 'DatasetError') throw e;
+    fail({
+      code: 'bad-metadata',
+      file,
+      message: `cannot be read as an XLSX workbook (${(e as Error).message})`,
+      expected: 'an Excel .xlsx file',
+    });
+  } finally {
+    stream.destroy();
+  }
+  if (header === null) {
+    fail({ code: 'bad-metadata', file, message: 'the first worksheet is empty', expected: 'a header row and data rows' });
+  }
+  return { file, header, rows };
+}
+
+/**
+ * Finds the index of a column by its header name. Matching is exact first, then case- and space-insensitive; a
+ * missing column yields a problem that lists the header found and the closest name.
+ */
+export function findColumn(table: Table, name: string): number | Problem {
+  const exact = table.header.indexOf(name);
+  if (exact >= 0) return exact;
+  const norm = (s: string): string => s.toLowerCase().replace(/[\s_]+/g, '');
+  const loose = table.header.findIndex((h) => norm(h) === norm(name));
+  if (loose >= 0) return loose;
+  const close = table.header.find((h) => editDistance(norm(h), norm(name)) <= 2);
+  return {
+    code: 'missing-column',
+    file: table.file,
+    row: 1,
+    field: name,
+    message: `no column "${name}" in the header [${table.header.map((h) => JSON.stringify(h)).join(', ')}]${close ? ` (did you mean "${close}"?)` : ''}`,
+    expected: `a column named "${name}"`,
+  };
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** Parses a score cell: a finite decimal number, else undefined. */
+export function parseScore(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
