@@ -5,13 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import type { ForwardContext, ImageSet, ModelParam, PatchRequest, TrainableModel } from '../trainer/types.js';
+import type { ForwardContext, ImageSet, ModelParam, PatchRef, TrainableModel } from '../trainer/types.js';
 
 export const TOY_SIZE = 16;
 const IMG = 24;
 
-/** Procedural images whose quality label drives blur and noise. */
-export function toyImageSet(n: number, seed: number, prefix: string): ImageSet {
+/** Procedural images whose quality label drives their noise; `train` sets cut seeded random crops and flips. */
+export function toyImageSet(
+  n: number,
+  seed: number,
+  prefix: string,
+  mode: 'train' | 'test' = 'test',
+): ImageSet {
   const rng = seedrandom(`toy/${seed}/${prefix}`);
   const images: Float32Array[] = [];
   const labels: number[] = [];
@@ -25,7 +30,7 @@ export function toyImageSet(n: number, seed: number, prefix: string): ImageSet {
         const base = Math.sin((x * fx) / 3) * Math.cos((y * fy) / 3);
         for (let c = 0; c < 3; c++) {
           const noise = (rng() - 0.5) * 2 * (1 - q);
-          img[(y * IMG + x) * 3 + c] = base * (0.3 + 0.7 * q) + noise;
+          img[(y * IMG + x) * 3 + c] = 0.5 * base + noise;
         }
       }
     }
@@ -35,16 +40,21 @@ export function toyImageSet(n: number, seed: number, prefix: string): ImageSet {
   return {
     ids: images.map((_, i) => `${prefix}${i}`),
     labels,
-    async patches(reqs: readonly PatchRequest[], size: number): Promise<Float32Array> {
-      const out = new Float32Array(reqs.length * size * size * 3);
-      reqs.forEach((r, k) => {
-        const pr = seedrandom(`crop/${r.seed}`);
-        const oy = r.crop === 'center' ? (IMG - size) >> 1 : Math.floor(pr() * (IMG - size + 1));
-        const ox = r.crop === 'center' ? (IMG - size) >> 1 : Math.floor(pr() * (IMG - size + 1));
+    patchSize: TOY_SIZE,
+    async patches(refs: readonly PatchRef[], epoch: number): Promise<Float32Array> {
+      const size = TOY_SIZE;
+      const out = new Float32Array(refs.length * size * size * 3);
+      refs.forEach((r, k) => {
+        const pr = seedrandom(
+          `crop/${seed}/${mode === 'train' ? epoch : 'test'}/${prefix}${r.image}/${r.patch}`,
+        );
+        const oy = Math.floor(pr() * (IMG - size + 1));
+        const ox = Math.floor(pr() * (IMG - size + 1));
+        const flip = mode === 'train' && pr() < 0.5;
         const img = images[r.image];
         for (let y = 0; y < size; y++) {
           for (let x = 0; x < size; x++) {
-            const sx = r.flip ? size - 1 - x : x;
+            const sx = flip ? size - 1 - x : x;
             for (let c = 0; c < 3; c++) {
               out[((k * size + y) * size + x) * 3 + c] = img[((oy + y) * IMG + ox + sx) * 3 + c];
             }
@@ -56,7 +66,7 @@ export function toyImageSet(n: number, seed: number, prefix: string): ImageSet {
   };
 }
 
-/** Pooled first and second moments -> linear (backbone group) -> relu -> seeded dropout -> linear (head group). */
+/** Pooled first and second moments -> linear (backbone group) -> seeded dropout -> linear (head group). */
 export function toyModel(seed: number, dropout = 0.2): TrainableModel {
   const hidden = 16;
   const inDim = 2 * 4 * 4 * 3;
@@ -80,7 +90,7 @@ export function toyModel(seed: number, dropout = 0.2): TrainableModel {
         const m1 = tf.avgPool(x, k, k, 'valid');
         const m2 = tf.avgPool(x.square(), k, k, 'valid');
         const f = tf.concat([m1, m2], 3).reshape([x.shape[0], inDim]);
-        let h = tf.relu(f.matMul(w1).add(b1));
+        let h = f.matMul(w1).add(b1);
         if (ctx.training && dropout > 0) {
           if (!ctx.seeds) throw new Error('toyModel: training needs seeds');
           h = tf.dropout(h, dropout, undefined, ctx.seeds());

@@ -14,14 +14,9 @@ const lossCfg = (kind: string, alpha = 0) =>
     .loss;
 
 async function batch(n: number) {
-  const set = toyImageSet(n, 5, 'b');
-  const reqs = Array.from({ length: n }, (_, i) => ({
-    image: i,
-    seed: 100 + i,
-    crop: 'random' as const,
-    flip: i % 2 === 0,
-  }));
-  return { x: await set.patches(reqs, TOY_SIZE), labels: Float32Array.from(set.labels) };
+  const set = toyImageSet(n, 5, 'b', 'train');
+  const refs = Array.from({ length: n }, (_, i) => ({ image: i, patch: 0 }));
+  return { x: await set.patches(refs, 0), labels: Float32Array.from(set.labels) };
 }
 
 function grads(kind: string, micro: number, dropout: number, alpha = 0) {

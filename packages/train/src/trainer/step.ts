@@ -42,9 +42,8 @@ function gradsOf(
   x: tf.Tensor4D,
   ctx: ForwardContext,
   lossOfScores: (s: tf.Tensor1D) => tf.Scalar,
-  checkpointing: boolean,
 ): { loss: number; scores: Float32Array; grads: Map<string, tf.Tensor> } {
-  if (model.lossGradients) return model.lossGradients(x, ctx, lossOfScores, checkpointing);
+  if (model.lossGradients) return model.lossGradients(x, ctx, lossOfScores);
   const trainable = model.params.filter((p) => p.trainable);
   const byVar = new Map(trainable.map((p) => [p.variable.name, p.name]));
   let scores = new Float32Array(0);
@@ -94,6 +93,7 @@ export function batchGradients(model: TrainableModel, inp: StepInput): StepResul
     tf.tensor4d(inp.x.subarray(s * per, e * per), [e - s, inp.size, inp.size, 3]);
   const acc = new Map<string, tf.Tensor>();
   const scores = new Float32Array(B);
+  const blockMemory = inp.checkpointing ? 'checkpoint' : 'none';
 
   if (isSampleDecomposable(inp.loss)) {
     let loss = 0;
@@ -101,12 +101,8 @@ export function batchGradients(model: TrainableModel, inp: StepInput): StepResul
       const xt = xOf(s, e);
       const yt = tf.tensor1d(inp.labels.subarray(s, e));
       const w = (e - s) / B;
-      const r = gradsOf(
-        model,
-        xt,
-        { training: true, seeds: inp.seedsFor(k) },
-        (p) => tf.tidy(() => computeLoss(inp.loss, p, yt).mul(w) as tf.Scalar),
-        inp.checkpointing,
+      const r = gradsOf(model, xt, { training: true, seeds: inp.seedsFor(k), blockMemory }, (p) =>
+        tf.tidy(() => computeLoss(inp.loss, p, yt).mul(w) as tf.Scalar),
       );
       tf.dispose([xt, yt]);
       loss += r.loss;
@@ -119,7 +115,8 @@ export function batchGradients(model: TrainableModel, inp: StepInput): StepResul
   // pass 1: scores of the whole batch
   slices.forEach(([s, e], k) => {
     const xt = xOf(s, e);
-    const p = tf.tidy(() => model.score(xt, { training: true, seeds: inp.seedsFor(k) }));
+    // no gradients in pass 1: per-block tidy keeps its memory low
+    const p = tf.tidy(() => model.score(xt, { training: true, seeds: inp.seedsFor(k), blockMemory: 'tidy' }));
     scores.set(p.dataSync(), s);
     tf.dispose([xt, p]);
   });
@@ -136,12 +133,8 @@ export function batchGradients(model: TrainableModel, inp: StepInput): StepResul
   slices.forEach(([s, e], k) => {
     const xt = xOf(s, e);
     const u = tf.tensor1d(upstream.subarray(s, e));
-    const r = gradsOf(
-      model,
-      xt,
-      { training: true, seeds: inp.seedsFor(k) },
-      (p) => tf.tidy(() => tf.sum(p.mul(u)) as tf.Scalar),
-      inp.checkpointing,
+    const r = gradsOf(model, xt, { training: true, seeds: inp.seedsFor(k), blockMemory }, (p) =>
+      tf.tidy(() => tf.sum(p.mul(u)) as tf.Scalar),
     );
     tf.dispose([xt, u]);
     accumulate(acc, r.grads);

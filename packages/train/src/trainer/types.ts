@@ -10,6 +10,8 @@ import type { SeedSource } from '../rng.js';
 export interface ForwardContext {
   training: boolean;
   seeds?: SeedSource;
+  /** 'checkpoint': per-block activation checkpointing (training); 'tidy': per-block tf.tidy (inference). */
+  blockMemory?: 'none' | 'tidy' | 'checkpoint';
 }
 
 export interface ModelParam {
@@ -26,39 +28,39 @@ export interface TrainableModel {
   /** Quality scores [B] for an NHWC float32 batch [B, S, S, 3]. */
   score(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor1D;
   /**
-   * Optional: value and gradients of `lossOfScores(score(x))` wrt the trainable params (keyed by name), e.g. with
-   * per-block activation checkpointing. When absent the trainer uses tf.variableGrads around `score`.
+   * Optional: value and gradients of `lossOfScores(score(x))` wrt the trainable params (keyed by name). When absent
+   * the trainer uses tf.variableGrads around `score` (activation checkpointing then comes from ctx.blockMemory).
    */
   lossGradients?(
     x: tf.Tensor4D,
     ctx: ForwardContext,
     lossOfScores: (scores: tf.Tensor1D) => tf.Scalar,
-    checkpointing: boolean,
   ): { loss: number; scores: Float32Array; grads: Map<string, tf.Tensor> };
   /** Writes the model's weights file (its native format, loadable for inference). */
   saveWeights?(path: string): Promise<void>;
   dispose(): void;
 }
 
-/** One crop to cut: image index within the set, a seed for its position, and whether to flip it. */
-export interface PatchRequest {
+/** Patch `patch` (0-based, < patches per image) of image `image` (index within the set). */
+export interface PatchRef {
   image: number;
-  /** Non-zero seed: the same seed always gives the same crop of the same image. */
-  seed: number;
-  crop: 'random' | 'center';
-  flip: boolean;
+  patch: number;
 }
 
+/**
+ * A part of a dataset as a patch source (what @iqa-bench/data's PatchSampler provides). A training set cuts random
+ * crops (and flips), an evaluation set its test crops; either way the crops are a pure function of
+ * (the set's seed, epoch, image id, patch index), independent of batch composition and order.
+ */
 export interface ImageSet {
   /** Image ids (stable, for logs and manifests). */
   readonly ids: readonly string[];
   /** Training / evaluation label of each image (the scale the config chose). */
   readonly labels: ArrayLike<number>;
-  /**
-   * The crops as one contiguous NHWC float32 buffer [n, size, size, 3], ImageNet-normalised, in request order.
-   * Must be a pure function of the requests.
-   */
-  patches(requests: readonly PatchRequest[], size: number): Promise<Float32Array>;
+  /** Side of the square crops. */
+  readonly patchSize: number;
+  /** The crops as one contiguous NHWC float32 buffer [refs.length, S, S, 3], ImageNet-normalised, in ref order. */
+  patches(refs: readonly PatchRef[], epoch: number): Promise<Float32Array>;
 }
 
 export interface TrainingData {
