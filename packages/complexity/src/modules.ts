@@ -37,7 +37,8 @@ export function moduleGroup(path: string): ModuleGroup {
   const resStage = /^res\.layer(\d)(\.|$)/.exec(path);
   if (resStage) return stage(Number(resStage[1]));
   if (/^res\.(conv1|bn1|relu|maxpool)(\.|$)/.test(path)) return 'backbone.stem';
-  if (/^(swin|res)(\.|$)/.test(path)) return 'backbone.other';
+  // The backbone wrapper itself (`swin.backbone`, ResNet's `res.*`); bare `swin` / `res` also hold the LDA heads.
+  if (/^(swin\.backbone|res\.)/.test(path)) return 'backbone.other';
   if (/^(multiscale_attention|fusion)(\.|$)/.test(path)) return 'fusion';
   if (/^(conv1|pool|dropout|hypernet)(\.|$)/.test(path)) return 'hypernet';
   if (/^(fc\d[wb]_(conv|fc)|generators)(\.|$)/.test(path)) return 'generators';

@@ -84,6 +84,8 @@ describe('moduleGroup', () => {
       ['fc3w_conv', 'generators'],
       ['fc5w_fc', 'generators'],
       ['target_net.fc2', 'target_net'],
+      ['swin.backbone', 'backbone.other'],
+      ['swin', 'other'],
       ['something_else', 'other'],
     ];
     expect(cases.map(([p]) => [p, moduleGroup(p)])).toEqual(cases);
