@@ -20,6 +20,7 @@ import json
 import math
 import os
 import pickle
+import re
 import struct
 import sys
 import zipfile
@@ -141,6 +142,180 @@ def layouts_module():
                'y_nchw': {'shape': list(y.shape), 'values': y.reshape(-1).tolist()},
                'out': {'shape': list(out.shape), 'values': out.reshape(-1).tolist()}}
     return m, forward
+
+
+def swin_timm_state_dict(embed, depths, heads, window=7, mlp_ratio=4, img=224, patch=4, classes=10, old=False):
+    """A timm Swin Transformer state dict with random values (timm is not installed here; names and shapes follow timm
+    >= 0.9, or with old=True the original Microsoft / timm < 0.9 layout: downsample at the end of stages 0-2 with
+    `reduction` before `norm`, persistent relative_position_index / attn_mask buffers, `head.weight`)."""
+    g = torch.Generator().manual_seed(3)
+    # multiples of 1/64 in [-0.5, 0.5): exact in float32 and compressible, so the deflated fixtures stay small
+    r = lambda *shape: torch.randint(-32, 32, shape, generator=g).float() / 64
+    sd = collections.OrderedDict()
+    sd['patch_embed.proj.weight'] = r(embed, 3, patch, patch)
+    sd['patch_embed.proj.bias'] = r(embed)
+    sd['patch_embed.norm.weight'] = r(embed)
+    sd['patch_embed.norm.bias'] = r(embed)
+    res = img // patch
+    for i, (depth, nh) in enumerate(zip(depths, heads)):
+        c = embed * 2**i
+        if i > 0 and not old:
+            sd['layers.%d.downsample.norm.weight' % i] = r(2 * c)
+            sd['layers.%d.downsample.norm.bias' % i] = r(2 * c)
+            sd['layers.%d.downsample.reduction.weight' % i] = r(c, 2 * c)
+        res_i = res // 2**i
+        w = min(window, res_i)
+        for j in range(depth):
+            b = 'layers.%d.blocks.%d.' % (i, j)
+            sd[b + 'norm1.weight'] = r(c)
+            sd[b + 'norm1.bias'] = r(c)
+            if old and j % 2 == 1 and res_i > window:
+                nw = (res_i // w) ** 2
+                sd[b + 'attn_mask'] = torch.zeros(nw, w * w, w * w)  # values irrelevant: readers drop it
+            sd[b + 'attn.relative_position_bias_table'] = r((2 * w - 1) ** 2, nh)
+            if old:
+                yx = torch.stack(torch.meshgrid(torch.arange(w), torch.arange(w), indexing='ij')).flatten(1)
+                d = yx[:, :, None] - yx[:, None, :] + (w - 1)
+                sd[b + 'attn.relative_position_index'] = d[0] * (2 * w - 1) + d[1]
+            sd[b + 'attn.qkv.weight'] = r(3 * c, c)
+            sd[b + 'attn.qkv.bias'] = r(3 * c)
+            sd[b + 'attn.proj.weight'] = r(c, c)
+            sd[b + 'attn.proj.bias'] = r(c)
+            sd[b + 'norm2.weight'] = r(c)
+            sd[b + 'norm2.bias'] = r(c)
+            sd[b + 'mlp.fc1.weight'] = r(mlp_ratio * c, c)
+            sd[b + 'mlp.fc1.bias'] = r(mlp_ratio * c)
+            sd[b + 'mlp.fc2.weight'] = r(c, mlp_ratio * c)
+            sd[b + 'mlp.fc2.bias'] = r(c)
+        if old and i < 3:
+            sd['layers.%d.downsample.reduction.weight' % i] = r(2 * c, 4 * c)
+            sd['layers.%d.downsample.norm.weight' % i] = r(4 * c)
+            sd['layers.%d.downsample.norm.bias' % i] = r(4 * c)
+    cl = embed * 2**3
+    sd['norm.weight'] = r(cl)
+    sd['norm.bias'] = r(cl)
+    sd['head.weight' if old else 'head.fc.weight'] = r(classes, cl)
+    sd['head.bias' if old else 'head.fc.bias'] = r(classes)
+    return sd
+
+
+def resnet_torchvision_state_dict(layers, width, classes=10, counters=True):
+    """A torchvision-layout Bottleneck ResNet state dict (stem and first stage `width` wide, expansion 4) with random
+    values. counters=False drops num_batches_tracked, as in torchvision's resnet50-19c8e357.pth."""
+    g = torch.Generator().manual_seed(4)
+    r = lambda *shape: torch.randint(-32, 32, shape, generator=g).float() / 64
+    sd = collections.OrderedDict()
+
+    def bn(name, c):
+        sd[name + '.weight'] = r(c)
+        sd[name + '.bias'] = r(c)
+        sd[name + '.running_mean'] = r(c)
+        sd[name + '.running_var'] = torch.randint(32, 96, (c,), generator=g).float() / 64
+        if counters:
+            sd[name + '.num_batches_tracked'] = torch.tensor(11)
+
+    sd['conv1.weight'] = r(width, 3, 7, 7)
+    bn('bn1', width)
+    cin = width
+    for i, n in enumerate(layers):
+        w = width * 2**i
+        for k in range(n):
+            b = 'layer%d.%d.' % (i + 1, k)
+            sd[b + 'conv1.weight'] = r(w, cin, 1, 1)
+            bn(b + 'bn1', w)
+            sd[b + 'conv2.weight'] = r(w, w, 3, 3)
+            bn(b + 'bn2', w)
+            sd[b + 'conv3.weight'] = r(4 * w, w, 1, 1)
+            bn(b + 'bn3', 4 * w)
+            if k == 0:
+                sd[b + 'downsample.0.weight'] = r(4 * w, cin, 1, 1)
+                bn(b + 'downsample.1', 4 * w)
+            cin = 4 * w
+    sd['fc.weight'] = r(classes, cin)
+    sd['fc.bias'] = r(classes)
+    return sd
+
+
+def hypernet_state_dict(cfg, seed=5):
+    """A HyperNet state dict in the original's key order (seed-spec 1.12) for a ModelConfig-shaped dict `cfg`, with
+    random values. LDA conv widths are ldaOut * 2^i (16/32/64 for the original's ldaOut = 16)."""
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *shape: torch.randint(-32, 32, shape, generator=g).float() / 64
+    sd = collections.OrderedDict()
+    bb, head = cfg['backbone'], cfg['head']
+    if bb['kind'] == 'swin':
+        timm = swin_timm_state_dict(bb['embedDim'], bb['depths'], bb['numHeads'], bb['windowSize'], bb['mlpRatio'],
+                                    bb['imgSize'], bb['patchSize'])
+        for k, v in timm.items():
+            if k.startswith(('norm.', 'head.')):
+                continue
+            k = re.sub(r'^layers\.(\d+)\.', r'layers_\1.', k)
+            sd['swin.backbone.' + k] = v
+        chans = [bb['embedDim'] * 2**i for i in range(4)]
+        lda = 'swin.'
+    else:
+        tv = resnet_torchvision_state_dict(bb['layers'], bb['baseWidth'])
+        for k, v in tv.items():
+            if not k.startswith('fc.'):
+                sd['res.' + k] = v
+        chans = [4 * bb['baseWidth'] * 2**i for i in range(4)]
+        lda = 'res.'
+    lo = head['ldaOut']
+    for i in range(3):
+        sd[lda + 'lda%d_pool.0.weight' % (i + 1)] = r(lo * 2**i, chans[i], 1, 1)
+        sd[lda + 'lda%d_fc.weight' % (i + 1)] = r(lo, lo * 2**i * 4**(3 - i))
+        sd[lda + 'lda%d_fc.bias' % (i + 1)] = r(lo)
+    sd[lda + 'lda4_fc.weight'] = r(head['targetInSize'] - 3 * lo, chans[3])
+    sd[lda + 'lda4_fc.bias'] = r(head['targetInSize'] - 3 * lo)
+    if cfg['fusion'] == 'attention':
+        ah = head['attentionHidden']
+        sd['multiscale_attention.attention_net.0.weight'] = r(ah, chans[3])
+        sd['multiscale_attention.attention_net.0.bias'] = r(ah)
+        sd['multiscale_attention.attention_net.3.weight'] = r(4, ah)
+        sd['multiscale_attention.attention_net.3.bias'] = r(4)
+    cin = chans[3] if cfg['fusion'] == 'single' else sum(chans)
+    for idx, cout in zip((0, 2, 4), (head['conv1Hidden'][0], head['conv1Hidden'][1], head['hyperInChannels'])):
+        sd['conv1.%d.weight' % idx] = r(cout, cin, 1, 1)
+        sd['conv1.%d.bias' % idx] = r(cout)
+        cin = cout
+    h, fs = head['hyperInChannels'], head['featureSize']
+    sizes = [head['targetInSize']] + list(head['targetFc'])
+    for l in range(4):
+        n_out = sizes[l] * sizes[l + 1] // fs**2
+        sd['fc%dw_conv.weight' % (l + 1)] = r(n_out, h, 3, 3)
+        sd['fc%dw_conv.bias' % (l + 1)] = r(n_out)
+        sd['fc%db_fc.weight' % (l + 1)] = r(sizes[l + 1], h)
+        sd['fc%db_fc.bias' % (l + 1)] = r(sizes[l + 1])
+    sd['fc5w_fc.weight'] = r(sizes[4], h)
+    sd['fc5w_fc.bias'] = r(sizes[4])
+    sd['fc5b_fc.weight'] = r(1, h)
+    sd['fc5b_fc.bias'] = r(1)
+    return sd
+
+
+# attentionHidden is not in the weights without attention fusion: 256 (the original's) is what inference reports.
+MICRO_HEAD = {'ldaOut': 2, 'hyperInChannels': 8, 'targetInSize': 14, 'targetFc': [7, 7, 7, 7], 'featureSize': 7,
+              'conv1Hidden': [8, 6]}
+
+
+def micro_config(fusion, backbone):
+    return {'arch': 'smart-iqa' if backbone['kind'] == 'swin' else 'hyperiqa', 'backbone': backbone, 'fusion': fusion,
+            'head': dict(MICRO_HEAD, attentionHidden=4 if fusion == 'attention' else 256), 'dropPathRate': 0, 'dropoutRate': 0, 'attentionDropout': 0.5}
+
+
+SWIN_MICRO = {'kind': 'swin', 'embedDim': 2, 'depths': [2, 2, 1, 1], 'numHeads': [1, 1, 2, 2], 'windowSize': 7,
+              'patchSize': 4, 'imgSize': 224, 'mlpRatio': 4}
+RESNET_MICRO = {'kind': 'resnet', 'layers': [1, 1, 2, 1], 'baseWidth': 2, 'imgSize': 224}
+
+
+def deflate_zip(name):
+    """Re-zips a torch zip with deflate compression (smaller fixture; torch.load reads it too)."""
+    with zipfile.ZipFile(path(name)) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path(name), 'w', compression=zipfile.ZIP_DEFLATED) as z:
+        for n, data in entries:
+            z.writestr(zipfile.ZipInfo(n, date_time=(1980, 1, 1, 0, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
+    torch.load(path(name), map_location='cpu')
 
 
 def write_safetensors(name, tensors, metadata):
@@ -267,6 +442,30 @@ def main():
     with open(path('layouts.forward.json'), 'w') as f:
         json.dump(forward, f)
         f.write('\n')
+
+    # --- ImageNet backbones (micro sizes): timm Swin new and old layouts, torchvision ResNet with and without counters
+    swin_cfg = dict(embed=2, depths=(2, 2, 2, 2), heads=(1, 1, 2, 2))
+    swin_new = swin_timm_state_dict(**swin_cfg)
+    torch.save(swin_new, path('timm-swin-micro.pth'))
+    deflate_zip('timm-swin-micro.pth')
+    write_safetensors('timm-swin-micro.safetensors', swin_new, None)
+    # The original Microsoft release wraps its weights as {'model': sd}.
+    torch.save({'model': swin_timm_state_dict(**swin_cfg, old=True)}, path('timm-swin-micro-old.pth'))
+    deflate_zip('timm-swin-micro-old.pth')
+    torch.save(resnet_torchvision_state_dict((1, 1, 1, 1), 2, counters=False), path('torchvision-resnet-micro.pth'))
+    deflate_zip('torchvision-resnet-micro.pth')
+
+    # --- HyperNet checkpoints saved the way the original saves them (bare state dict, .pkl, zip, cuda:0), in every
+    # fusion mode, and a ResNet HyperNet in the legacy format (like SSL92's koniq_pretrained.pkl)
+    hypernets = [('hypernet-swin-attention.pkl', micro_config('attention', SWIN_MICRO), {}),
+                 ('hypernet-swin-concat.pkl', micro_config('concat', SWIN_MICRO), {}),
+                 ('hypernet-swin-single.pkl', micro_config('single', SWIN_MICRO), {}),
+                 ('hypernet-resnet.legacy.pkl', micro_config('single', RESNET_MICRO), {'_use_new_zipfile_serialization': False})]
+    for name, cfg, kw in hypernets:
+        save_cuda_tagged(hypernet_state_dict(cfg), name, **kw)
+        with open(path(name + '.config.json'), 'w') as f:
+            json.dump(cfg, f, indent=1)
+            f.write('\n')
 
     # --- safetensors written by Python (golden bytes)
     st = collections.OrderedDict((k, sd[k].contiguous()) for k in
