@@ -92,7 +92,9 @@ export class TorchTensorRef extends PyObject {
     const idx = new Array<number>(rank).fill(0);
     let src = this.offset;
     for (let i = 0; i < n; i++) {
-      dst.set(bytes.subarray(src * size, src * size + size), i * size);
+      const from = src * size;
+      const to = i * size;
+      for (let b = 0; b < size; b++) dst[to + b] = bytes[from + b];
       for (let d = rank - 1; d >= 0; d--) {
         idx[d]++;
         src += this.stride[d];
