@@ -136,12 +136,22 @@ function inputGrad(
     }
     phases.push(row);
   }
-  if (stride === 1) return phases[0][0];
-  // Interleave: [B, nh, nw, s, C] -> [B, nh, nw*s, C]; then [B, nh, s, nw*s, C] -> [B, nh*s, nw*s, C].
-  const rows = phases.map((r) => tf.reshape(tf.stack(r, 3), [b, nh, nw * stride, cin]));
-  const full = tf.reshape(tf.stack(rows, 2), [b, nh * stride, nw * stride, cin]) as tf.Tensor4D;
-  if (nh * stride === h && nw * stride === wd) return full;
+  const full = interleavePhases(phases);
+  if (full.shape[1] === h && full.shape[2] === wd) return full;
   return tf.slice(full, [0, 0, 0, 0], [b, h, wd, cin]);
+}
+
+/**
+ * Interleaves s×s phase maps P[a][b], each [B, n, m, C], into [B, n·s, m·s, C] with out[s·t + a, s·u + b] = P[a][b][t, u]
+ * (the transpose of a stride-s subsampling). Stacks and reshapes only: no rank-6 transpose.
+ */
+export function interleavePhases(phases: tf.Tensor4D[][]): tf.Tensor4D {
+  const s = phases.length;
+  if (s === 1) return phases[0][0];
+  const [b, n, m, c] = phases[0][0].shape;
+  // [B, n, m, s, C] -> [B, n, m*s, C]; then [B, n, s, m*s, C] -> [B, n*s, m*s, C].
+  const rows = phases.map((r) => tf.reshape(tf.stack(r, 3), [b, n, m * s, c]));
+  return tf.reshape(tf.stack(rows, 2), [b, n * s, m * s, c]) as tf.Tensor4D;
 }
 
 function conv1x1Grads(x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
