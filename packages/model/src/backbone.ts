@@ -9,7 +9,14 @@ export interface ForwardContext {
   training: boolean;
   /** Required when training is true. */
   seeds?: SeedSource;
+  /**
+   * How residual blocks hold activations (see src/blocks.ts): 'none' (default), 'tidy' (inference, per-block
+   * tf.tidy) or 'checkpoint' (training, per-block activation checkpointing).
+   */
+  blockMemory?: BlockMemory;
 }
+
+export type BlockMemory = 'none' | 'tidy' | 'checkpoint';
 
 /** Four stage maps in NHWC: [B,56,56,C0], [B,28,28,C1], [B,14,14,C2], [B,7,7,C3] for a 224 input. */
 export type StageFeatures = [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
@@ -19,4 +26,6 @@ export interface Backbone {
   readonly stageChannels: [number, number, number, number];
   /** x: NHWC float32 [B, imgSize, imgSize, 3], ImageNet-normalised. */
   forward(x: tf.Tensor4D, ctx: ForwardContext): StageFeatures;
+  /** Frees constants the backbone owns (its parameters live in the ParamStore). */
+  dispose?(): void;
 }

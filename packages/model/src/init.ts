@@ -1,0 +1,50 @@
+/**
+ * Seeded parameter initialisation (seed-spec §1.9). Every tensor gets its own tfjs seed derived from the model seed and
+ * the parameter's PyTorch name, so values do not depend on registration order or backend (tfjs generates seeded random
+ * values in JavaScript).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** FNV-1a over the string, folded into a non-zero 31-bit integer (tfjs treats seed 0 as "unseeded"). */
+export function deriveSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5;
+  const s = `${seed}:${name}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return ((h >>> 0) % 2147483646) + 1;
+}
+
+export class Initializer {
+  constructor(readonly seed: number) {
+    if (!Number.isInteger(seed)) throw new Error(`init seed must be an integer, got ${seed}`);
+  }
+
+  /** N(0, std²). Also stands in for timm's trunc_normal_(std=0.02, a=-2, b=2), whose bounds are ±100σ. */
+  normal(name: string, shape: number[], std: number): tf.Tensor {
+    return tf.randomNormal(shape, 0, std, 'float32', deriveSeed(this.seed, name));
+  }
+
+  uniform(name: string, shape: number[], bound: number): tf.Tensor {
+    return tf.randomUniform(shape, -bound, bound, 'float32', deriveSeed(this.seed, name));
+  }
+
+  /** kaiming_normal_(mode='fan_in', nonlinearity='relu'): std = √(2 / fan_in). */
+  kaimingNormal(name: string, shape: number[], fanIn: number): tf.Tensor {
+    return this.normal(name, shape, Math.sqrt(2 / fanIn));
+  }
+
+  /** PyTorch's default Linear/Conv init (kaiming_uniform_ with a=√5, and the bias): U(±1/√fan_in). */
+  torchDefault(name: string, shape: number[], fanIn: number): tf.Tensor {
+    return this.uniform(name, shape, 1 / Math.sqrt(fanIn));
+  }
+
+  zeros(shape: number[]): tf.Tensor {
+    return tf.zeros(shape);
+  }
+
+  ones(shape: number[]): tf.Tensor {
+    return tf.ones(shape);
+  }
+}

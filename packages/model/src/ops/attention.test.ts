@@ -1,0 +1,197 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lcgValues, rel, useBackend } from '../__tests__/helpers.js';
+import {
+  dwProduct,
+  relativePositionIndex,
+  relativePositionOneHot,
+  shiftWindowMask,
+  windowAttention,
+} from './attention.js';
+
+beforeAll(() => useBackend('wasm'));
+afterAll(() => useBackend('wasm'));
+
+describe('relative position index', () => {
+  it('is (dy + w - 1)(2w - 1) + (dx + w - 1) with dy = y_i - y_j over row-major tokens', () => {
+    const idx = relativePositionIndex(7);
+    expect(idx.length).toBe(49 * 49);
+    // token 0 = (0,0), token 48 = (6,6): dy = dx = -6 → 0; reversed: dy = dx = 6 → 12·13 + 12 = 168
+    expect(idx[0 * 49 + 48]).toBe(0);
+    expect(idx[48 * 49 + 0]).toBe(168);
+    // the diagonal is the centre of the 13x13 table
+    for (let i = 0; i < 49; i++) expect(idx[i * 49 + i]).toBe(6 * 13 + 6);
+    // token 8 = (1,1), token 2 = (0,2): dy = 1, dx = -1 → 7·13 + 5
+    expect(idx[8 * 49 + 2]).toBe(96);
+    const oh = relativePositionOneHot(3);
+    expect(oh.shape).toEqual([81, 25]);
+    expect(tf.sum(oh).dataSync()[0]).toBe(81);
+    oh.dispose();
+  });
+});
+
+describe('shift mask', () => {
+  it('separates the 3x3 regions of the rolled map (timm)', () => {
+    const m = shiftWindowMask(14, 14, 7, 3); // 4 windows
+    const n = 49;
+    const at = (w: number, i: number, j: number): number => m[(w * n + i) * n + j];
+    // window 0 lies inside region 0: nothing masked
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(at(0, i, j)).toBe(0);
+    // window 1 (top right): columns 0-3 (x < 11) and 4-6 differ
+    expect(at(1, 0, 3)).toBe(0);
+    expect(at(1, 0, 4)).toBe(-100);
+    // window 3 (bottom right): four regions; token (0,0) vs (4,4)
+    expect(at(3, 0, 4 * 7 + 4)).toBe(-100);
+    expect(at(3, 4 * 7 + 4, 6 * 7 + 6)).toBe(0);
+    // symmetric with a zero diagonal
+    for (let w = 0; w < 4; w++)
+      for (let i = 0; i < n; i++) {
+        expect(at(w, i, i)).toBe(0);
+        for (let j = 0; j < n; j++) expect(at(w, i, j)).toBe(at(w, j, i));
+      }
+  });
+});
+
+/** Plain per-window, per-head attention in JS (float64) as the reference. */
+function naiveAttention(
+  qkv: Float32Array,
+  bias: Float32Array,
+  mask: Float32Array | null,
+  bw: number,
+  nW: number,
+  n: number,
+  heads: number,
+  c: number,
+): Float64Array {
+  const d = c / heads;
+  const out = new Float64Array(bw * n * c);
+  for (let w = 0; w < bw; w++)
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < n; i++) {
+        const s = new Float64Array(n);
+        let mx = -Infinity;
+        for (let j = 0; j < n; j++) {
+          let dot = 0;
+          for (let k = 0; k < d; k++)
+            dot += qkv[(w * n + i) * 3 * c + h * d + k] * qkv[(w * n + j) * 3 * c + c + h * d + k];
+          s[j] =
+            dot / Math.sqrt(d) +
+            bias[(i * n + j) * heads + h] +
+            (mask ? mask[((w % nW) * n + i) * n + j] : 0);
+          mx = Math.max(mx, s[j]);
+        }
+        let z = 0;
+        for (let j = 0; j < n; j++) z += s[j] = Math.exp(s[j] - mx);
+        for (let k = 0; k < d; k++) {
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc += (s[j] / z) * qkv[(w * n + j) * 3 * c + 2 * c + h * d + k];
+          out[(w * n + i) * c + h * d + k] = acc;
+        }
+      }
+  return out;
+}
+
+describe('window attention', () => {
+  const [batch, nW, ws, heads, c] = [2, 4, 3, 2, 8];
+  const n = ws * ws;
+  const qkvV = lcgValues(batch * nW * n * 3 * c, 11).map((v) => 2 * v);
+  const biasV = lcgValues(n * n * heads, 12);
+  const maskV = shiftWindowMask(6, 6, 3, 1);
+
+  for (const impl of ['dw', 'bmm'] as const) {
+    for (const masked of [false, true]) {
+      it(`${impl}${masked ? ' with shift mask' : ''} equals per-window attention`, async () => {
+        await useBackend('wasm');
+        const got = tf.tidy(() =>
+          windowAttention({
+            qkv: tf.tensor2d(qkvV, [batch * nW * n, 3 * c]),
+            bias: tf.tensor2d(biasV, [n * n, heads]),
+            mask: masked ? tf.tensor3d(maskV, [nW, n, n]) : null,
+            batch,
+            windows: nW,
+            heads,
+            impl,
+          }),
+        );
+        const want = naiveAttention(qkvV, biasV, masked ? maskV : null, batch * nW, nW, n, heads, c);
+        expect(rel(got.dataSync(), want)).toBeLessThan(1e-6);
+        got.dispose();
+      });
+    }
+  }
+
+  it('dw and bmm give the same gradients (wasm dw vs cpu bmm)', async () => {
+    const r = lcgValues(batch * nW * n * c, 13);
+    const run = (impl: 'dw' | 'bmm'): Float32Array[] =>
+      tf.tidy(() => {
+        const f = (qkv: tf.Tensor, bias: tf.Tensor): tf.Scalar =>
+          tf.sum(
+            tf.mul(
+              windowAttention({
+                qkv: qkv as tf.Tensor2D,
+                bias: bias as tf.Tensor2D,
+                mask: tf.tensor3d(maskV, [nW, n, n]),
+                batch,
+                windows: nW,
+                heads,
+                impl,
+              }),
+              tf.tensor2d(r, [batch * nW * n, c]),
+            ),
+          );
+        const gs = tf.grads(f)([
+          tf.tensor2d(qkvV, [batch * nW * n, 3 * c]),
+          tf.tensor2d(biasV, [n * n, heads]),
+        ]);
+        return gs.map((g) => g.dataSync()) as unknown as tf.Tensor[];
+      }) as unknown as Float32Array[];
+    await useBackend('cpu');
+    const want = run('bmm');
+    await useBackend('wasm');
+    const got = run('dw');
+    expect(rel(got[0], want[0])).toBeLessThan(1e-5);
+    expect(rel(got[1], want[1])).toBeLessThan(1e-5);
+  });
+});
+
+describe('dwProduct', () => {
+  it('is a per-group product with a depthwise-only gradient', async () => {
+    await useBackend('wasm');
+    const [m, k, g, nn] = [4, 3, 5, 2];
+    const a = tf.tensor3d(lcgValues(m * k * g, 21), [m, k, g]);
+    const b = tf.tensor3d(lcgValues(k * g * nn, 22), [k, g, nn]);
+    const r = tf.tensor3d(lcgValues(m * g * nn, 23), [m, g, nn]);
+    const av = a.dataSync();
+    const bv = b.dataSync();
+    const c = dwProduct(a, b).dataSync();
+    for (let mi = 0; mi < m; mi++)
+      for (let gi = 0; gi < g; gi++)
+        for (let ni = 0; ni < nn; ni++) {
+          let s = 0;
+          for (let ki = 0; ki < k; ki++) s += av[(mi * k + ki) * g + gi] * bv[(ki * g + gi) * nn + ni];
+          expect(c[(mi * g + gi) * nn + ni]).toBeCloseTo(s, 5);
+        }
+    // d/da Σ c·r = Σ_n r[m,g,n] b[k,g,n]; d/db = Σ_m a[m,k,g] r[m,g,n]
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+      tf.sum(tf.mul(dwProduct(x as tf.Tensor3D, y as tf.Tensor3D), r)),
+    )([a, b]);
+    const rv = r.dataSync();
+    const dav = da.dataSync();
+    const dbv = db.dataSync();
+    for (let mi = 0; mi < m; mi++)
+      for (let ki = 0; ki < k; ki++)
+        for (let gi = 0; gi < g; gi++) {
+          let s = 0;
+          for (let ni = 0; ni < nn; ni++) s += rv[(mi * g + gi) * nn + ni] * bv[(ki * g + gi) * nn + ni];
+          expect(dav[(mi * k + ki) * g + gi]).toBeCloseTo(s, 5);
+        }
+    for (let ki = 0; ki < k; ki++)
+      for (let gi = 0; gi < g; gi++)
+        for (let ni = 0; ni < nn; ni++) {
+          let s = 0;
+          for (let mi = 0; mi < m; mi++) s += av[(mi * k + ki) * g + gi] * rv[(mi * g + gi) * nn + ni];
+          expect(dbv[(ki * g + gi) * nn + ni]).toBeCloseTo(s, 5);
+        }
+    tf.dispose([a, b, r, da, db]);
+  });
+});
