@@ -7,11 +7,18 @@ import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 import { VERSION } from './version.js';
 import { reportCommand } from './commands/report.js';
+import { datasetsCommand } from './commands/datasets.js';
+import { synthCommand } from './commands/synth.js';
 
 export { VERSION };
 
 /** Every subcommand, in the order `iqa-bench --help` lists them. */
-const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [checkCommand, reportCommand];
+const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
+  datasetsCommand,
+  synthCommand,
+  checkCommand,
+  reportCommand,
+];
 
 function configure(cmd: Command, io: CliIo): void {
   cmd

@@ -1,0 +1,113 @@
+import { relative } from 'node:path';
+import type { DatasetKey, IqaDataset, LoadOptions } from '@iqa-bench/data';
+import { DATASET_KEYS, DatasetError, formatProblem, loadDataset } from '@iqa-bench/data';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { DatasetSpec } from '../dataset-spec.js';
+import { collectDataset, nameDatasets } from '../dataset-spec.js';
+import { CliError, ExitCode } from '../errors.js';
+import type { Output } from '../io.js';
+
+/** Flags that shape how dataset folders are read (they apply to every `--dataset` of the command). */
+export interface DatasetFlags {
+  dataset?: DatasetSpec[];
+  label?: string;
+  imageDir?: string;
+  csvFile?: string;
+  imageColumn?: string;
+  refColumn?: string;
+  direction?: 'higher-better' | 'lower-better';
+  layout?: 'official' | 'json';
+  skipInvalid?: boolean;
+}
+
+/** Adds `--dataset [<name>:]<key>=<path>` (repeatable) and the reading options. */
+export function datasetOptions(cmd: Command, what = 'a dataset folder'): Command {
+  return cmd
+    .option(
+      '--dataset <[name:]key=path>',
+      `${what}, e.g. kadid10k=/data/kadid10k; key one of ${DATASET_KEYS.join(', ')}; repeatable`,
+      collectDataset,
+    )
+    .option(
+      '--label <column>',
+      'score column: koniq10k MOS_zscore (default) or MOS; agiqa3k mos_quality (default) or mos_align; csv: required',
+    )
+    .option(
+      '--image-dir <dir>',
+      'image folder relative to the root (koniq10k: 1024x768 or 512x384; agiqa3k, csv)',
+    )
+    .option('--csv-file <file>', 'csv: the metadata file relative to the root')
+    .option('--image-column <column>', 'csv: the image-name column')
+    .option('--ref-column <column>', 'csv: a reference-id column (makes random splits reference-disjoint)')
+    .addOption(
+      new Option('--direction <dir>', 'csv: score direction').choices(['higher-better', 'lower-better']),
+    )
+    .addOption(
+      new Option(
+        '--layout <layout>',
+        "force a layout instead of detecting it ('json': the original's *_test.json files)",
+      ).choices(['official', 'json']),
+    )
+    .option(
+      '--skip-invalid',
+      'leave out images with problems (counted and reported) instead of stopping at the first',
+    );
+}
+
+export function loadOptions(flags: DatasetFlags): LoadOptions {
+  const o: LoadOptions = {};
+  if (flags.label !== undefined) o.label = flags.label;
+  if (flags.imageDir !== undefined) o.imageDir = flags.imageDir;
+  if (flags.csvFile !== undefined) o.file = flags.csvFile;
+  if (flags.imageColumn !== undefined) o.imageColumn = flags.imageColumn;
+  if (flags.refColumn !== undefined) o.refColumn = flags.refColumn;
+  if (flags.direction !== undefined) o.direction = flags.direction;
+  if (flags.layout !== undefined) o.layout = flags.layout;
+  if (flags.skipInvalid) o.onInvalid = 'skip';
+  return o;
+}
+
+/** The `--dataset` flags, named, with their keys checked; at least one (or exactly one) required. */
+export function datasetSpecs(flags: DatasetFlags, count: 'one' | 'some' = 'some'): DatasetSpec[] {
+  const specs = nameDatasets(flags.dataset ?? []);
+  if (specs.length === 0) throw new CliError('--dataset <key>=<path> is required');
+  if (count === 'one' && specs.length > 1)
+    throw new CliError(`--dataset: expected one dataset, got ${specs.length}`);
+  for (const s of specs) {
+    if (!(DATASET_KEYS as readonly string[]).includes(s.key)) {
+      throw new CliError(
+        `--dataset ${s.key}=${s.path}: unknown dataset key "${s.key}"; expected one of ${DATASET_KEYS.join(', ')}`,
+      );
+    }
+  }
+  return specs;
+}
+
+/** Loads one `--dataset`, reporting skipped images (with `--skip-invalid`) as a warning. */
+export async function loadSpec(out: Output, spec: DatasetSpec, flags: DatasetFlags): Promise<IqaDataset> {
+  let ds: IqaDataset;
+  try {
+    ds = await loadDataset(spec.key as DatasetKey, out.path(spec.path), loadOptions(flags));
+  } catch (err) {
+    if (!(err instanceof DatasetError)) throw err;
+    const more = err.problems.length - 1;
+    const hint =
+      more > 0
+        ? ` (and ${more} more problem(s): iqa-bench datasets verify --dataset ${spec.key}=${spec.path} lists them all)`
+        : '';
+    throw new CliError(`${formatProblem(err.problems[0])}${hint}`, ExitCode.badInput, { cause: err });
+  }
+  if (ds.skipped.length > 0) {
+    out.warn(
+      `${spec.name}: ${ds.skipped.length} image(s) skipped (--skip-invalid); first: ${ds.skipped[0].reason}`,
+    );
+  }
+  return ds;
+}
+
+/** A file path as shown to users: relative to the dataset root when inside it. */
+export function showPath(root: string, file: string): string {
+  const rel = relative(root, file);
+  return rel !== '' && !rel.startsWith('..') && !rel.startsWith('/') ? rel : file;
+}
