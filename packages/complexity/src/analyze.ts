@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describeEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './environment.js';
-import { measureLatency, measureThroughput } from './latency.js';
-import type { ThroughputOptions, TimingOptions } from './latency.js';
+import { disposeOutput, measureLatency, measureThroughput, tidyForward } from './latency.js';
+import type { ForwardOutput, ThroughputOptions, TimingOptions } from './latency.js';
 import { TARGET_NET_SCOPE, countOps, scopePath, summarizeKernels } from './ops.js';
 import type { OpCount } from './ops.js';
 import { countParameters } from './params.js';
@@ -23,12 +23,12 @@ export interface AnalyzableModel {
   /** Named parameters and buffers (an `@iqa-bench/model` ParamStore). */
   readonly params: ParamSource;
   /** The whole model in evaluation mode: NHWC images -> scores (HyperNet + TargetNet). */
-  predict(x: tf.Tensor4D): tf.TensorContainer;
+  predict(x: tf.Tensor4D): ForwardOutput;
   /**
    * The HyperNet alone (backbone, LDA, fusion, HyperNet stack, generators; no TargetNet), when available. Without it
    * the HyperNet-only op count is derived from `predict` when the TargetNet runs in a scope named `target_net`.
    */
-  hyperNet?(x: tf.Tensor4D): tf.TensorContainer;
+  hyperNet?(x: tf.Tensor4D): ForwardOutput;
 }
 
 export type TimingScope = 'whole' | 'hypernet';
@@ -177,8 +177,8 @@ export async function analyzeModel(
   try {
     const params = countParameters(model.params);
     const counting = { params: model.params, inputs: [image] };
-    const trace = traceKernels(() => tf.tidy(() => model.predict(image)));
-    tf.dispose(trace.result);
+    const trace = traceKernels(() => tidyForward(() => model.predict(image)));
+    disposeOutput(trace.result);
     const context = {
       ...counting,
       backend: trace.backend,
@@ -243,6 +243,12 @@ export async function analyzeModel(
     if (whole.uncounted.length > 0) {
       notes.push(
         `Kernels without a counting rule (0 FLOPs): ${whole.uncounted.map((u) => `${u.kernel} x${u.calls}`).join(', ')}.`,
+      );
+    }
+    if (options.reference && !hyper) {
+      notes.push(
+        'Reference MAC checks use the whole model: the TargetNet (about 33.3k MACs per image) is included, far below ' +
+          "the references' precision.",
       );
     }
     notes.push(...(options.notes ?? []));

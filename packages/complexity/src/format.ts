@@ -48,6 +48,7 @@ function batchSizes(list: Row[], options: TableOptions): number[] {
 
 const millions = (n: number): string => (n / 1e6).toFixed(2);
 const giga = (n: number, digits: number): string => (n / 1e9).toFixed(digits);
+const mebibytes = (n: number): string => (n / 2 ** 20).toFixed(0);
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ips = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
@@ -102,6 +103,7 @@ export function toMarkdown(
     'GFLOPs',
     `Latency bs${latencyBatch(list)} (ms, mean ± std)`,
     'median / p95 (ms)',
+    'peak MiB',
     ...sizes.map((b) => `img/s @${b}`),
   ];
   const lines = [
@@ -118,6 +120,7 @@ export function toMarkdown(
       giga(o.flops, digits),
       l ? `${ms(l.meanMs)} ± ${ms(l.stdMs)}` : '–',
       l ? `${ms(l.medianMs)} / ${ms(l.p95Ms)}` : '–',
+      mebibytes(o.memory.peakBytes),
       ...sizes.map((b) => throughputCell(m, b)),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
@@ -126,7 +129,8 @@ export function toMarkdown(
     '',
     `Input ${inputSizes(list)}; MACs/FLOPs of ${which === 'whole' ? 'the whole model (HyperNet + TargetNet)' : 'the HyperNet only'}, ` +
       'counted from the executed tfjs kernels (FLOPs = 2 x MACs + non-MAC work). ' +
-      `Timing: ${timingScopes(list)}, throughput with one image repeated to the batch size. Parameters exclude buffers.`,
+      `Timing: ${timingScopes(list)}, throughput with one image repeated to the batch size. Parameters exclude buffers. ` +
+      'Peak MiB: most live tensor memory during one batch-1 forward, weights included.',
     ...envs.map((r, i) => (multiEnv ? `[${i + 1}] ${environmentLine(r)}` : environmentLine(r))),
   ];
   return `${lines.join('\n')}\n${notes.join('\n')}\n`;

@@ -42,6 +42,7 @@ export type {
   LatencyStats,
   TimingOptions,
   ForwardFn,
+  ForwardOutput,
   ThroughputEntry,
   ThroughputOptions,
   ThroughputStatus,

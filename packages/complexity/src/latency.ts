@@ -29,8 +29,24 @@ export interface TimingOptions {
   runs?: number;
 }
 
-/** A forward pass: NHWC image batch in, any tensors out (they are downloaded and disposed by the caller). */
-export type ForwardFn = (x: tf.Tensor4D) => tf.TensorContainer;
+/**
+ * What a forward returns: a tensor, or arrays / objects holding tensors (e.g. `{ score, attention }` or the
+ * HyperNet's TargetNet parameters). Every tensor in it is downloaded (timing) and disposed.
+ */
+export type ForwardOutput = object;
+
+/** A forward pass: NHWC image batch in, tensors out. */
+export type ForwardFn = (x: tf.Tensor4D) => ForwardOutput;
+
+/** Runs `fn` in tf.tidy; the tensors it returns (at any depth of arrays / objects) survive. */
+export function tidyForward(fn: () => ForwardOutput): ForwardOutput {
+  return tf.tidy(() => fn() as tf.TensorContainer) as ForwardOutput;
+}
+
+/** Disposes every tensor in a forward output. */
+export function disposeOutput(out: ForwardOutput): void {
+  tf.dispose(outputsOf(out));
+}
 
 /** Value of the sorted sample at quantile q (0..1), linear interpolation (numpy `percentile` default). */
 export function quantile(sorted: readonly number[], q: number): number {
@@ -66,16 +82,16 @@ export function latencyStats(
 /** One complete forward: run, wait for and download the outputs, dispose. Returns elapsed ms. */
 export async function timeForward(forward: ForwardFn, x: tf.Tensor4D): Promise<number> {
   const t0 = performance.now();
-  const out = tf.tidy(() => forward(x));
+  const out = tidyForward(() => forward(x));
   try {
     await Promise.all(outputsOf(out).map((t) => t.data()));
   } finally {
-    tf.dispose(out);
+    disposeOutput(out);
   }
   return performance.now() - t0;
 }
 
-function outputsOf(container: tf.TensorContainer): tf.Tensor[] {
+function outputsOf(container: ForwardOutput): tf.Tensor[] {
   const found: tf.Tensor[] = [];
   const walk = (v: unknown): void => {
     if (v instanceof tf.Tensor) found.push(v);
@@ -111,8 +127,8 @@ export function measurePeakMemory(
   forward: ForwardFn,
   x: tf.Tensor4D,
 ): { baselineBytes: number; peakBytes: number } {
-  const trace = traceKernels(() => tf.tidy(() => forward(x)));
-  tf.dispose(trace.result);
+  const trace = traceKernels(() => tidyForward(() => forward(x)));
+  disposeOutput(trace.result);
   return { baselineBytes: trace.baselineBytes, peakBytes: trace.peakBytes };
 }
 

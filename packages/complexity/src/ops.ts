@@ -17,9 +17,11 @@ import type { OpCategory } from './kernels.js';
 import { MODULE_GROUPS, commonModulePrefix, flattenTree, moduleGroup, parameterModule } from './modules.js';
 import type { ModuleGroup } from './modules.js';
 import type { ParamSource } from './params.js';
+import { disposeOutput, tidyForward } from './latency.js';
+import type { ForwardOutput } from './latency.js';
 import { traceKernels } from './trace.js';
 import type { TracedKernel } from './trace.js';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 export const ATTRIBUTION_METHODS = ['scope', 'params', 'dataflow', 'none'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
@@ -149,12 +151,12 @@ const addTo = (acc: CountTotals, calls: number, macs: number, flops: number): vo
  * Runs `fn` once (inside `tf.tidy`; whatever it returns is disposed) and counts the MACs and FLOPs of every kernel it
  * executes, by kernel, category, module and IQA module group.
  */
-export function countOps(fn: () => tf.TensorContainer, options: CountOpsOptions = {}): OpCount {
+export function countOps(fn: () => ForwardOutput, options: CountOpsOptions = {}): OpCount {
   for (const t of options.inputs ?? []) {
     if (t.isDisposed) throw new Error('countOps inputs: a tensor in `inputs` is disposed');
   }
-  const trace = traceKernels(() => tf.tidy(fn));
-  tf.dispose(trace.result);
+  const trace = traceKernels(() => tidyForward(fn));
+  disposeOutput(trace.result);
   return summarizeKernels(trace.kernels, {
     backend: trace.backend,
     baselineBytes: trace.baselineBytes,

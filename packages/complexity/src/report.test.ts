@@ -150,7 +150,7 @@ describe('tables', () => {
     const md = toMarkdown(report, { gDigits: 6 });
     const lines = md.split('\n');
     expect(lines[0]).toBe(
-      '| Model | Params (M) | GMACs | GFLOPs | Latency bs1 (ms, mean ± std) | median / p95 (ms) | img/s @1 | img/s @2 |',
+      '| Model | Params (M) | GMACs | GFLOPs | Latency bs1 (ms, mean ± std) | median / p95 (ms) | peak MiB | img/s @1 | img/s @2 |',
     );
     const m = report.models[0];
     const cells = lines[2].split('|').map((c) => c.trim());
