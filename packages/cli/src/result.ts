@@ -43,6 +43,8 @@ export interface DatasetResult {
   path?: string;
   /** Which part was evaluated (`test`, `all`, …). */
   split?: string;
+  /** `lower-better` for DMOS-like ground truth (correlations are then computed against −MOS); absent: higher-better. */
+  direction?: 'higher-better' | 'lower-better';
   /** Number of images evaluated; null when the evaluation failed. */
   n: number | null;
   /** Metric values; null when a metric could not be computed (e.g. a failed logistic fit). */
@@ -165,6 +167,12 @@ function parseDataset(f: Fields, v: unknown, path: string): DatasetResult {
   if (p !== undefined) d.path = p;
   const split = f.optString(o.split, `${path}.split`);
   if (split !== undefined) d.split = split;
+  if (o.direction !== undefined) {
+    if (o.direction !== 'higher-better' && o.direction !== 'lower-better') {
+      f.fail(`${path}.direction`, '"higher-better" or "lower-better"', o.direction);
+    }
+    d.direction = o.direction;
+  }
   if (o.reasons !== undefined && o.reasons !== null) {
     const r = f.object(o.reasons, `${path}.reasons`);
     d.reasons = Object.fromEntries(

@@ -1,3 +1,4 @@
+import { logisticCurve } from '../evaluation.js';
 import type { LoadedResult, MetricName } from '../result.js';
 import type { Table } from '../table.js';
 import { num } from '../table.js';
@@ -32,9 +33,6 @@ export interface NamedResult {
   label: string;
   result: LoadedResult;
 }
-
-/** A fitted mapping prediction → MOS, for the scatter plots' curve (null when the fit failed). */
-export type CurveFit = (pred: readonly number[], mos: readonly number[]) => ((x: number) => number) | null;
 
 /** The per-dataset metric table of one result, the mean last (the cross-dataset table of the original). */
 export function resultTable(result: LoadedResult): Table {
@@ -91,13 +89,13 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
 }
 
 /** Predicted score against MOS for every dataset that kept its per-image predictions, with the fitted curve. */
-export function scatterFigures(results: readonly NamedResult[], fit?: CurveFit): Figure[] {
+export function scatterFigures(results: readonly NamedResult[]): Figure[] {
   const figs: Figure[] = [];
   for (const { label, result } of results) {
     for (const d of result.datasets) {
       if (!d.predictions || d.predictions.score.length === 0) continue;
       const { score, mos } = d.predictions;
-      const curve = fit?.(score, mos) ?? undefined;
+      const curve = logisticCurve(score, mos, d.direction === 'lower-better') ?? undefined;
       const stats = (['srcc', 'plcc', 'plccLogistic'] as const)
         .filter((m) => typeof d.metrics[m] === 'number')
         .map((m) => `${METRIC_LABELS[m]} ${num(d.metrics[m])}`);
@@ -119,7 +117,7 @@ export function scatterFigures(results: readonly NamedResult[], fit?: CurveFit):
 }
 
 /** The sections of a report built from result files (cross-dataset / eval). */
-export function resultSections(results: readonly NamedResult[], fit?: CurveFit): Section[] {
+export function resultSections(results: readonly NamedResult[]): Section[] {
   if (results.length === 0) return [];
   const heat = resultHeatmap(results);
   const sections: Section[] = [
@@ -129,7 +127,7 @@ export function resultSections(results: readonly NamedResult[], fit?: CurveFit):
       figures: heat ? [heat] : [],
     },
   ];
-  const scatters = scatterFigures(results, fit);
+  const scatters = scatterFigures(results);
   if (scatters.length > 0) sections.push({ title: 'Predicted score vs MOS', figures: scatters });
   return sections;
 }
