@@ -81,6 +81,33 @@ describe('iqa-bench check', () => {
     expect(r.stdout).toContain('KADID-10K  srcc ↑    0.5412  0.5412  +0.0000  ok');
   });
 
+  it("reads a training run's summary.json (the CI gate's input)", async () => {
+    const summary = join(fixtures, 'run', 'summary.json');
+    const r = await iqa([
+      'check',
+      '--result',
+      summary,
+      '--baseline',
+      f('baseline-train.json'),
+      '--metric',
+      'srcc',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('kadid10k  srcc ↑    0.9000  0.8412  -0.0588  REGRESSION');
+    const pass = await iqa([
+      'check',
+      '--result',
+      summary,
+      '--baseline',
+      f('baseline-train.json'),
+      '--metric',
+      'srcc',
+      '--tolerance',
+      '0.06',
+    ]);
+    expect(pass.code).toBe(0);
+  });
+
   it('a dataset missing from the result fails the check', async () => {
     const r = await iqa([
       'check',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,42 @@ describe('iqa-bench report', () => {
       'report.md',
       'report.html',
     ]);
+  });
+
+  it('--run draws the training curves from metrics.jsonl and the results from summary.json', async () => {
+    const out = join(work, 'run-report');
+    const r = await iqa(['report', '--run', join(fixtures, 'run'), '--out', out, '--no-png', '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { files: string[] }).files).toEqual([
+      'figures/heatmap.svg',
+      'figures/training-loss-run.svg',
+      'figures/training-correlation-run.svg',
+      'report.md',
+      'report.html',
+    ]);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('| kadid10k | 60 | 0.8412 | 0.8603 | 0.6511 | 0.1510 |');
+    expect(md).toContain('| 4 | 0.2050 | 0.8100 | 0.8600 | 0.8800 | 0.6800 | * |');
+    const curves = readFileSync(join(out, 'figures/training-correlation-run.svg'), 'utf8');
+    expect(curves.match(/<polyline /g)).toHaveLength(3); // train SRCC, val SRCC, val PLCC
+  });
+
+  it('a killed run (partial last line) is reported; a corrupt line is an error naming file and line', async () => {
+    const run = join(work, 'killed');
+    mkdirSync(run);
+    const lines = readFileSync(join(fixtures, 'run', 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .slice(0, 3);
+    writeFileSync(join(run, 'metrics.jsonl'), `${lines.join('\n')}\n{"kind":"epoch","rou`);
+    const r = await iqa(['report', '--run', run, '--out', join(work, 'killed-report'), '--no-png']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(work, 'killed-report', 'report.md'), 'utf8')).toContain(
+      'ends in a partial line',
+    );
+    writeFileSync(join(run, 'metrics.jsonl'), `${lines[0]}\nnot json\n`);
+    const bad = await iqa(['report', '--run', run, '--out', join(work, 'bad-report')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(`iqa-bench: error: ${run}/metrics.jsonl: line 2: not valid JSON\n`);
   });
 
   it('exit 2 without --out or with a malformed result', async () => {

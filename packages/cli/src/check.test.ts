@@ -125,7 +125,10 @@ describe('parseResult', () => {
   it.each([
     ['{"schema": "iqa-bench/result@1", "datasets": [', /^r\.json: not valid JSON \(/],
     ['[1]', /^r\.json: \(top level\): expected an object, got an array of 1$/],
-    ['{"schema": "other@2"}', /^r\.json: schema: expected "iqa-bench\/result@1", got "other@2"$/],
+    [
+      '{"schema": "other@2"}',
+      /^r\.json: schema: expected "iqa-bench\/result@1" or "iqa-bench\/train-summary@1", got "other@2"$/,
+    ],
     [
       '{}',
       /^r\.json: schema: expected "iqa-bench\/result@1" \(or the original's \{results: \{…\}\}\), got nothing/,

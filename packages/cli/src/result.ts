@@ -226,6 +226,19 @@ function parseIqaBench(f: Fields, o: { [k: string]: Json }): LoadedResult {
   return r;
 }
 
+/** The `schema` tag of a training run's summary.json (@iqa-bench/train). */
+export const TRAIN_SUMMARY_SCHEMA = 'iqa-bench/train-summary@1';
+
+/**
+ * A training run's summary.json: its `datasets` entries have the shape of a result file's (the median over rounds of
+ * the selected weights' metrics on the reported part).
+ */
+function parseTrainSummary(f: Fields, o: { [k: string]: Json }): LoadedResult {
+  const datasets = f.array(o.datasets, 'datasets').map((d, i) => parseDataset(f, d, `datasets[${i}]`));
+  uniqueNames(f, datasets, 'datasets');
+  return { file: f.file, format: 'train-summary', datasets };
+}
+
 /** The PyTorch original's `cross_dataset_results_*.json`: `{checkpoint, results: {name: {srcc, plcc, num_images} | null}}`. */
 function parseSmartIqa(f: Fields, o: { [k: string]: Json }): LoadedResult {
   const results = f.object(o.results, 'results');
@@ -245,7 +258,8 @@ function parseSmartIqa(f: Fields, o: { [k: string]: Json }): LoadedResult {
 
 /**
  * Parses a result file's text. Accepted: an iqa-bench result (`schema: "iqa-bench/result@1"`, what `cross-dataset`
- * and `eval` write) and the PyTorch original's cross-dataset JSON. Throws a CliError naming the file and field.
+ * and `eval` write), a training run's summary.json (`iqa-bench/train-summary@1`) and the PyTorch original's
+ * cross-dataset JSON. Throws a CliError naming the file and field.
  */
 export function parseResult(text: string, file: string): LoadedResult {
   let value: unknown;
@@ -257,7 +271,8 @@ export function parseResult(text: string, file: string): LoadedResult {
   const f = new Fields(file);
   const o = f.object(value, '');
   if (o.schema === RESULT_SCHEMA) return parseIqaBench(f, o);
-  if (o.schema !== undefined) f.fail('schema', `"${RESULT_SCHEMA}"`, o.schema);
+  if (o.schema === TRAIN_SUMMARY_SCHEMA) return parseTrainSummary(f, o);
+  if (o.schema !== undefined) f.fail('schema', `"${RESULT_SCHEMA}" or "${TRAIN_SUMMARY_SCHEMA}"`, o.schema);
   if (o.results !== undefined) return parseSmartIqa(f, o);
   return f.fail('schema', `"${RESULT_SCHEMA}" (or the original's {results: {…}})`, undefined);
 }

@@ -1,17 +1,20 @@
-import { basename, extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import type { CommonFlags } from '../io.js';
 import { collect, commonOptions, examples } from '../options.js';
 import { readResult } from '../result.js';
-import type { Report } from '../report/report.js';
+import type { Report, Section } from '../report/report.js';
 import { writeReport } from '../report/report.js';
 import type { NamedResult } from '../report/sections.js';
-import { resultSections } from '../report/sections.js';
+import { resultSections, trainingSection } from '../report/sections.js';
+import { readTrainingRun } from '../training.js';
 import { VERSION } from '../version.js';
 
 interface ReportFlags extends CommonFlags {
   result?: string[];
+  run?: string[];
   title: string;
   png: boolean;
 }
@@ -24,7 +27,16 @@ export function reportCommand(ctx: Ctx): Command {
         'figures/*.svg + *.png into the --out folder: the per-dataset table, the heatmap of correlations, and ' +
         'predicted-vs-MOS scatter plots for results that kept their per-image predictions.',
     )
-    .option('--result <file>', 'a result file (cross-dataset / eval --out); repeatable', collect)
+    .option(
+      '--result <file>',
+      'a result file (cross-dataset / eval --out, a summary.json); repeatable',
+      collect,
+    )
+    .option(
+      '--run <dir>',
+      'a training run folder (metrics.jsonl, summary.json): curves and results; repeatable',
+      collect,
+    )
     .requiredOption('--out <dir>', 'the folder to write the report into')
     .option('--title <text>', 'the report title', 'iqa-bench report')
     .option('--no-png', 'write SVG figures only');
@@ -32,6 +44,7 @@ export function reportCommand(ctx: Ctx): Command {
   examples(cmd, [
     'iqa-bench report --result cross.json --out report/',
     'iqa-bench report --result tiny.json --result base.json --title "SMART-IQA cross-dataset" --out report/',
+    'iqa-bench report --run runs/koniq-tiny --result cross.json --out report/',
   ]);
   return cmd.action(
     ctx.action(async (out, flags: ReportFlags) => {
@@ -43,13 +56,21 @@ export function reportCommand(ctx: Ctx): Command {
           result: await readResult(out.path(file), file),
         });
       }
+      const training: Section[] = [];
+      for (const dir of flags.run ?? []) {
+        const label = basename(dir.replace(/[\\/]+$/, '')) || dir;
+        training.push(trainingSection(label, await readTrainingRun(out.path(dir), dir)));
+        const summary = join(out.path(dir), 'summary.json');
+        if (existsSync(summary))
+          results.push({ label, result: await readResult(summary, join(dir, 'summary.json')) });
+      }
       const report: Report = {
         title: flags.title,
         meta: [`@iqa-bench/cli ${VERSION}`, ...results.map((r) => `${r.label}: ${r.result.file}`)],
-        sections: [...resultSections(results)],
+        sections: [...resultSections(results), ...training],
       };
       if (report.sections.length === 0) {
-        out.warn('nothing to report: give at least one --result');
+        out.warn('nothing to report: give at least one --result or --run');
       }
       const dir = out.path(flags.out as string);
       const written = await writeReport(dir, report, { png: flags.png });

@@ -2,7 +2,8 @@ import { logisticCurve } from '../evaluation.js';
 import type { LoadedResult, MetricName } from '../result.js';
 import type { Table } from '../table.js';
 import { num } from '../table.js';
-import { heatmapSvg, scatterSvg } from './figures.js';
+import type { EpochPoint, TrainingRun } from '../training.js';
+import { heatmapSvg, lineSvg, scatterSvg } from './figures.js';
 import type { Figure, Section } from './report.js';
 import { slug } from './report.js';
 
@@ -130,4 +131,77 @@ export function resultSections(results: readonly NamedResult[]): Section[] {
   const scatters = scatterFigures(results);
   if (scatters.length > 0) sections.push({ title: 'Predicted score vs MOS', figures: scatters });
   return sections;
+}
+
+/** Loss and correlation curves over epochs of a training run, and its per-epoch table. */
+export function trainingSection(label: string, run: TrainingRun): Section {
+  const rounds = [...new Set(run.epochs.map((e) => e.round))].sort((a, b) => a - b);
+  const tag = (r: number) => (rounds.length > 1 ? ` (round ${r + 1})` : '');
+  const series = (pick: (e: EpochPoint) => number | null, name: string) =>
+    rounds.map((r) => ({
+      name: `${name}${tag(r)}`,
+      points: run.epochs
+        .filter((e) => e.round === r && pick(e) !== null)
+        .map((e) => [e.epoch, pick(e) as number] as const),
+    }));
+  const part = run.epochs[0]?.part ?? 'val';
+  const corr = [
+    ...series((e) => e.trainSrcc, 'train SRCC'),
+    ...series((e) => e.select.srcc ?? null, `${part} SRCC`),
+    ...series((e) => e.select.plcc ?? null, `${part} PLCC`),
+  ].filter((s) => s.points.length > 0);
+  const figures: Figure[] = [
+    {
+      name: slug(`training-loss-${label}`),
+      caption: `Training loss per epoch (${label})`,
+      svg: lineSvg({
+        title: 'Training loss',
+        xLabel: 'epoch',
+        yLabel: 'loss',
+        xInteger: true,
+        series: series((e) => e.loss, 'loss'),
+      }),
+    },
+    {
+      name: slug(`training-correlation-${label}`),
+      caption: `Training SRCC and ${part} SRCC / PLCC per epoch (${label})`,
+      svg: lineSvg({
+        title: 'Correlation with MOS',
+        xLabel: 'epoch',
+        yLabel: 'correlation',
+        xInteger: true,
+        series: corr,
+      }),
+    },
+  ];
+  const table: Table = {
+    columns: [
+      ...(rounds.length > 1 ? [{ header: 'round', align: 'right' as const }] : []),
+      { header: 'epoch', align: 'right' },
+      { header: 'loss', align: 'right' },
+      { header: 'train SRCC', align: 'right' },
+      { header: `${part} SRCC`, align: 'right' },
+      { header: `${part} PLCC`, align: 'right' },
+      { header: `${part} KRCC`, align: 'right' },
+      { header: 'selected' },
+    ],
+    rows: run.epochs.map((e) => [
+      ...(rounds.length > 1 ? [String(e.round + 1)] : []),
+      String(e.epoch),
+      num(e.loss),
+      num(e.trainSrcc),
+      num(e.select.srcc),
+      num(e.select.plcc),
+      num(e.select.krcc),
+      e.best ? '*' : '',
+    ]),
+  };
+  return {
+    title: `Training: ${label}`,
+    paragraphs: run.tornLastLine
+      ? ['metrics.jsonl ends in a partial line (the run was interrupted); it is ignored.']
+      : [],
+    tables: [{ caption: 'Per epoch (* = best so far on the selection part)', table }],
+    figures,
+  };
 }
