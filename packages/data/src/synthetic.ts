@@ -24,16 +24,18 @@ export type DistortionType = (typeof DISTORTIONS)[number];
 
 /** Parameters per level 1..5 (most severe last). */
 export const DISTORTION_LEVELS: Record<DistortionType, readonly number[]> = {
-  blur: [0.8, 1.5, 2.5, 4, 6], // Gaussian sigma (pixels)
-  noise: [6, 12, 20, 32, 48], // noise sigma (0–255 units)
-  jpeg: [50, 30, 18, 10, 5], // JPEG quality
-  contrast: [0.78, 0.6, 0.44, 0.3, 0.18], // contrast factor around the mean
-  colour: [0.75, 0.5, 0.3, 0.14, 0], // saturation factor (with a growing colour cast)
+  blur: [1, 1.8, 2.8, 4.2, 6], // Gaussian sigma (pixels)
+  noise: [8, 16, 26, 38, 52], // noise sigma (0–255 units)
+  jpeg: [40, 22, 12, 7, 4], // JPEG quality
+  contrast: [0.7, 0.5, 0.35, 0.22, 0.12], // contrast factor around the mean
+  colour: [0.6, 0.4, 0.22, 0.1, 0], // saturation factor (with a growing colour cast)
 };
 
-/** How strongly each type lowers quality, and the severity curve over levels (strictly increasing). */
-const TYPE_WEIGHT: Record<DistortionType, number> = { blur: 1.0, noise: 0.95, jpeg: 0.9, contrast: 0.8, colour: 0.72 };
-const LEVEL_SEVERITY = [0.12, 0.28, 0.46, 0.66, 0.86];
+/**
+ * The severity curve over levels (strictly increasing). Quality depends on the level only, the same for every
+ * type, so that a model learns "how much distortion" rather than a per-type calibration.
+ */
+const LEVEL_SEVERITY = [0.1, 0.27, 0.46, 0.66, 0.86];
 
 export interface SyntheticOptions {
   layout: 'kadid10k' | 'koniq10k';
@@ -42,7 +44,11 @@ export interface SyntheticOptions {
   seed: string | number;
   /** Number of reference scenes (default 12). */
   refs?: number;
-  /** Image size (default 512 × 384, the size of KADID-10k and of KonIQ's `512x384/` folder; at least 224 × 224 for 224 patches). */
+  /**
+   * Image size (default 256 × 256: a 224 patch then covers most of the image, so every patch shows the distortion,
+   * and generation and decoding stay fast; 512 × 384 gives KADID-10k's and KonIQ's `512x384/` size). At least
+   * 224 × 224 for 224-pixel patches with the `none` preset. The KonIQ layout writes the images to `<W>x<H>/`.
+   */
   width?: number;
   height?: number;
   /** Simulated raters per image (default 40 for kadid10k, 60 for koniq10k). */
@@ -178,7 +184,7 @@ export function referenceScene(w: number, h: number, rng: Rng): RgbImage {
   const n1 = valueNoise(w, h, 3, rng);
   const n2 = valueNoise(w, h, 9, rng);
   const n3 = valueNoise(w, h, 29, rng);
-  const amp = 26 + 18 * rng();
+  const amp = 34;
   for (let i = 0; i < w * h; i++) {
     const t = amp * (0.5 * (n1[i] - 0.5) + 0.3 * (n2[i] - 0.5) + 0.2 * (n3[i] - 0.5)) * 2;
     for (let c = 0; c < 3; c++) img[i * 3 + c] += t;
@@ -312,7 +318,7 @@ export async function distort(img: RgbImage, type: DistortionType, level: number
 /** Noise-free quality in [0, 1] of a distorted version of a reference of quality `q0`. */
 export function trueQuality(q0: number, type: DistortionType | null, level: number): number {
   if (type === null || level === 0) return q0;
-  return q0 * (1 - TYPE_WEIGHT[type] * LEVEL_SEVERITY[level - 1]);
+  return q0 * (1 - LEVEL_SEVERITY[level - 1]);
 }
 
 function pad(n: number, width: number): string {
@@ -326,8 +332,8 @@ function csvQuote(s: string): string {
 /** Generates the synthetic dataset (see the module comment). */
 export async function generateSynthetic(options: SyntheticOptions): Promise<SyntheticResult> {
   const refs = options.refs ?? 12;
-  const w = options.width ?? 512;
-  const h = options.height ?? 384;
+  const w = options.width ?? 256;
+  const h = options.height ?? 256;
   if (!Number.isInteger(refs) || refs < 1) throw new RangeError(`refs must be a positive integer, got ${refs}`);
   if (!Number.isInteger(w) || !Number.isInteger(h) || w < 16 || h < 16) throw new RangeError(`image size must be at least 16x16, got ${w}x${h}`);
   const layout = options.layout;
@@ -361,7 +367,7 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   for (let ref = 1; ref <= refs; ref++) {
     const sceneRng = seedrandom(`iqa-bench/synthetic/${seed}/scene/${ref}`);
     const scene = referenceScene(w, h, sceneRng);
-    const q0 = 0.9 + 0.06 * sceneRng();
+    const q0 = 0.93 + 0.02 * sceneRng();
     const refName = `I${pad(ref, digits)}.png`;
     const versions: { type: DistortionType | null; level: number; img: RgbImage }[] = [{ type: null, level: 0, img: scene }];
     for (let t = 0; t < DISTORTIONS.length; t++) {

@@ -5,7 +5,7 @@ import { realRoot } from '../io/paths.js';
 import { decodeImage, type DecodeOptions } from '../image/decode.js';
 import { DATASET_KEYS, type DatasetKey, type IqaDataset, type LoadOptions } from '../types.js';
 import { agiqa3k } from './agiqa3k.js';
-import { AdapterContext, assemble, FatalProblem, type Adapter } from './common.js';
+import { AdapterContext, assemble, compareIds, FatalProblem, type Adapter } from './common.js';
 import { csiq } from './csiq.js';
 import { csv } from './csv.js';
 import { kadid10k } from './kadid10k.js';
@@ -95,6 +95,7 @@ export async function verify(key: DatasetKey, root: string, options: VerifyOptio
   const problems = [...(fatal ? [fatal] : []), ...ctx.problems];
   const images = data?.images ?? [];
   let decoded = 0;
+  const decodeProblems: Problem[] = [];
   if (options.decode !== false && images.length > 0) {
     const queue = [...images];
     const worker = async (): Promise<void> => {
@@ -104,11 +105,14 @@ export async function verify(key: DatasetKey, root: string, options: VerifyOptio
           decoded++;
         } catch (e) {
           if (!(e instanceof DatasetError)) throw e;
-          problems.push({ ...e.problems[0], row: im.source.row, imageId: im.id, message: `${e.problems[0].message} (listed in ${path.basename(im.source.file)})` });
+          decodeProblems.push({ ...e.problems[0], row: im.source.row, imageId: im.id, message: `${e.problems[0].message} (listed in ${path.basename(im.source.file)})` });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   }
+  // Decodes finish in any order; report them in id order.
+  decodeProblems.sort((a, b) => compareIds(a.imageId ?? '', b.imageId ?? ''));
+  problems.push(...decodeProblems);
   return { key, root: ctx.root, images: images.length, decoded, problems, ok: problems.length === 0 };
 }

@@ -8,9 +8,10 @@
  *   there (as the original reads them), else from the JSON `score`.
  * - `test-json`: the original's `koniq-test/` folder: `koniq_test.json` with the images beside it.
  */
+import { promises as fs } from 'node:fs';
 import { exists } from '../io/paths.js';
 import { readCsv, type Table } from '../io/table.js';
-import { baseName, checkRows, readJsonList, type Adapter, type AdapterContext, type AdapterResult, type RawRow } from './common.js';
+import { baseName, checkRows, joinInsideOrFatal, readJsonList, type Adapter, type AdapterContext, type AdapterResult, type RawRow } from './common.js';
 import { readTestJson } from './testJson.js';
 
 const SCORES = 'koniq10k_scores_and_distributions.csv';
@@ -53,13 +54,18 @@ export const koniq10k: Adapter = async (ctx: AdapterContext) => {
 async function imageFolder(ctx: AdapterContext): Promise<string> {
   const candidates = ctx.options.imageDir !== undefined ? [ctx.options.imageDir] : ['1024x768', '512x384'];
   for (const c of candidates) {
-    if (await exists(ctx.at(c))) return ctx.at(c);
+    if (await exists(ctx.at(c))) return joinInsideOrFatal(ctx, ctx.root, c);
+  }
+  if (ctx.options.imageDir === undefined) {
+    // A resized copy in another <W>x<H>/ folder (e.g. the synthetic data) is accepted when it is the only one.
+    const sized = (await fs.readdir(ctx.root, { withFileTypes: true })).filter((e) => e.isDirectory() && /^\d+x\d+$/.test(e.name));
+    if (sized.length === 1) return ctx.at(sized[0].name);
   }
   ctx.fatal({
     code: 'missing-image',
     file: ctx.at(candidates[0]),
     message: `no image folder ${candidates.map((c) => c + '/').join(' or ')}`,
-    expected: 'the KonIQ-10k image folder (1024x768/ or 512x384/, or option imageDir)',
+    expected: 'the KonIQ-10k image folder (1024x768/ or 512x384/, a single other <W>x<H>/ folder, or option imageDir)',
   });
 }
 

@@ -3,31 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { pngWithHeader } from '../__tests__/png.js';
 import { DatasetError } from '../errors.js';
 import { decodeImage, readImageSize, toFloat32 } from './decode.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const golden = JSON.parse(readFileSync(path.join(fixtures, 'golden/decode.json'), 'utf8')).decode as Record<string, { size: [number, number]; sha256: string }>;
-/** A PNG with a valid IHDR of the given size and a few rows of real data (the rest missing). */
-function pngWithHeader(w: number, h: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body) >>> 0);
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const idat = deflateSync(Buffer.alloc((w * 3 + 1) * 4));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
-}
-
 const sha = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
 
 describe('decodeImage matches Pillow convert("RGB") (golden: Pillow 9.4)', () => {

@@ -164,24 +164,27 @@ export const SEED_JITTER: JitterRanges = {
   hue: [-0.05, 0.05],
 };
 
-/** Draws a jitter (order and factors) from `rng` and applies it. */
+/**
+ * Draws a jitter (order, then factors b, c, s, h) from `rng` and applies it. As in torchvision, a range that is
+ * exactly the identity ([1, 1], or [0, 0] for hue) disables that operation and its draw.
+ */
 export function colorJitter(img: RgbImage, rng: () => number, ranges: JitterRanges = SEED_JITTER): RgbImage {
   const order = [0, 1, 2, 3];
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  const u = (r: [number, number]): number => r[0] + (r[1] - r[0]) * rng();
-  const b = u(ranges.brightness);
-  const c = u(ranges.contrast);
-  const s = u(ranges.saturation);
-  const h = u(ranges.hue);
+  const u = (r: [number, number], identity: number): number | null => (r[0] === identity && r[1] === identity ? null : r[0] + (r[1] - r[0]) * rng());
+  const b = u(ranges.brightness, 1);
+  const c = u(ranges.contrast, 1);
+  const s = u(ranges.saturation, 1);
+  const h = u(ranges.hue, 0);
   let out = img;
   for (const op of order) {
-    if (op === 0) out = adjustBrightness(out, b);
-    else if (op === 1) out = adjustContrast(out, c);
-    else if (op === 2) out = adjustSaturation(out, s);
-    else out = adjustHue(out, h);
+    if (op === 0 && b !== null) out = adjustBrightness(out, b);
+    else if (op === 1 && c !== null) out = adjustContrast(out, c);
+    else if (op === 2 && s !== null) out = adjustSaturation(out, s);
+    else if (op === 3 && h !== null) out = adjustHue(out, h);
   }
   return out;
 }
