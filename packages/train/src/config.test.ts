@@ -24,7 +24,9 @@ describe('parseTrainConfig', () => {
     expect(c.dataset).toEqual({
       kind: 'kadid10k',
       root: '/data/kadid',
+      load: {},
       splitManifest: null,
+      shippedSplit: null,
       split: { train: 0.7, val: 0.1 },
       selectOn: 'val',
       labels: 'normalized',

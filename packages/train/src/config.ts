@@ -22,12 +22,29 @@ const nonNegInt = () => z.number().int().nonnegative();
 
 const datasetSchema = z.strictObject({
   /** Adapter key of @iqa-bench/data (`kadid10k`, `koniq10k`, `livec`, `csv`, ...). */
-  kind: z.string().min(1),
+  kind: z.enum(['koniq10k', 'spaq', 'kadid10k', 'agiqa3k', 'livec', 'live', 'csiq', 'tid2013', 'csv']),
   /** Dataset root folder. */
   root: z.string().min(1),
-  /** Split manifest (JSON written by @iqa-bench/data). null: a seeded random split from `split`. */
+  /** Options of @iqa-bench/data's loadDataset (label column, image folder, csv columns, layout). */
+  load: z
+    .strictObject({
+      layout: z.enum(['official', 'json']).optional(),
+      label: z.string().min(1).optional(),
+      imageDir: z.string().min(1).optional(),
+      file: z.string().min(1).optional(),
+      imageColumn: z.string().min(1).optional(),
+      refColumn: z.string().min(1).optional(),
+      direction: z.enum(['higher-better', 'lower-better']).optional(),
+    })
+    .default({}),
+  /** Split manifest (JSON written by @iqa-bench/data). Takes precedence over `shippedSplit` and `split`. */
   splitManifest: z.string().min(1).nullable().default(null),
-  /** Seeded random split used when no manifest is given (fractions of the images / reference groups). */
+  /** A split the dataset ships (`official` for KonIQ's set column, `seed-json` for the original's JSON files). */
+  shippedSplit: z.string().min(1).nullable().default(null),
+  /**
+   * Seeded random split (reference-disjoint for reference-based datasets), redrawn every round:
+   * `train` and `val` fractions of the images, the rest is the test part.
+   */
   split: z
     .strictObject({
       train: z.number().gt(0).lt(1).default(0.7),
@@ -35,14 +52,14 @@ const datasetSchema = z.strictObject({
     })
     .default({ train: 0.7, val: 0.1 }),
   /**
-   * Which part selects the best epoch and drives early stopping. `val` is the honest default; `test` is what the
-   * original did (it has no validation split, seed-spec 7.11).
+   * Which part selects the best epoch and drives early stopping. `val` (a part carved from training) is the honest
+   * default; `test` is what the original did (it has no validation split, seed-spec 7.11).
    */
   selectOn: z.enum(['val', 'test']).default('val'),
-  /** Train on the native MOS scale (as the original) or on the [0, 1] normalised score. */
+  /** Train on the [0, 1] normalised score (1 = best) or on the native scale (as the original). */
   labels: z.enum(['native', 'normalized']).default('normalized'),
-  /** Preprocessing preset name of @iqa-bench/data (`seed` = the original's 512x384 resize quirk). */
-  preprocess: z.string().min(1).default('native'),
+  /** Resize preset of @iqa-bench/data: `native` (short side 384), `seed` (the original's 512x384 (H, W) quirk), `none`. */
+  preprocess: z.enum(['native', 'seed', 'none']).default('native'),
 });
 
 const modelSchema = z.strictObject({
@@ -52,7 +69,10 @@ const modelSchema = z.strictObject({
   dropPathRate: z.number().min(0).lt(1).nullable().default(null),
   dropoutRate: z.number().min(0).lt(1).nullable().default(null),
   fusion: z.enum(['single', 'concat', 'attention']).nullable().default(null),
-  /** Weights to start from (safetensors/pth of the backbone, or a full checkpoint). null: the seeded init. */
+  /**
+   * ImageNet backbone weights to start from (timm Swin / torchvision ResNet-50 state dict, .pth or .safetensors; the
+   * head keeps its seeded initialisation). null: everything from the seeded initialisation.
+   */
   initWeights: z.string().min(1).nullable().default(null),
 });
 
@@ -227,12 +247,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 /** Cross-field checks zod's per-field schema cannot express. */
 function crossCheck(cfg: TrainConfig): string[] {
   const problems: string[] = [];
-  if (cfg.dataset.split.train + cfg.dataset.split.val >= 1) {
+  const randomSplit = cfg.dataset.splitManifest === null && cfg.dataset.shippedSplit === null;
+  if (randomSplit && cfg.dataset.split.train + cfg.dataset.split.val >= 1) {
     problems.push(
       `dataset.split: train + val must be < 1 to leave a test part (got ${cfg.dataset.split.train} + ${cfg.dataset.split.val})`,
     );
   }
-  if (cfg.dataset.selectOn === 'val' && cfg.dataset.splitManifest === null && cfg.dataset.split.val === 0) {
+  if (cfg.dataset.selectOn === 'val' && randomSplit && cfg.dataset.split.val === 0) {
     problems.push("dataset.split.val: must be > 0 when dataset.selectOn is 'val'");
   }
   if (cfg.schedule.kind === 'cosine' && cfg.schedule.etaMinMode === 'relative' && cfg.schedule.etaMin > 1) {
@@ -321,10 +342,9 @@ export interface OriginalFlags {
 }
 
 /** Maps the original's dataset names onto @iqa-bench/data adapter keys. */
-const ORIGINAL_DATASETS: Record<string, string> = {
+const ORIGINAL_DATASETS: Record<string, TrainConfig['dataset']['kind']> = {
   'koniq-10k': 'koniq10k',
   livec: 'livec',
-  bid: 'bid',
   live: 'live',
   csiq: 'csiq',
   tid2013: 'tid2013',
@@ -401,6 +421,7 @@ export function fromOriginalFlags(flags: OriginalFlags, opts: FromOriginalOption
       kind,
       root: opts.root,
       splitManifest: null,
+      shippedSplit: kind === 'koniq10k' ? 'seed-json' : null,
       split: { train: 0.8, val: 0 },
       selectOn: 'test',
       labels: 'native',

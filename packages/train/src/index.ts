@@ -37,3 +37,28 @@ export {
   spearmanLoss,
 } from './losses.js';
 export { RngStream, deriveSeed, permutation, seedSourceFor, type RngState, type SeedSource } from './rng.js';
+export { batchGradients, type StepInput, type StepResult } from './trainer/step.js';
+export {
+  evaluateSet,
+  METRIC_NAMES,
+  SUMMARY_SCHEMA,
+  train,
+  type MetricName,
+  type Metrics,
+  type RoundResult,
+  type RunSummary,
+  type StepInfo,
+  type TrainOptions,
+} from './trainer/train.js';
+export type {
+  ForwardContext,
+  ImageSet,
+  ModelParam,
+  PatchRef,
+  TrainableModel,
+  TrainingData,
+} from './trainer/types.js';
+export { datasetRounds } from './data.js';
+export { createProgress, type ProgressOptions, type ProgressSink } from './run/progress.js';
+export { quantile, roundStats, type RoundStats } from './run/stats.js';
+export { readJsonl } from './run/atomic.js';

@@ -9,7 +9,7 @@ export function toyConfig(over: Partial<TrainConfigInput> = {}): TrainConfig {
   return parseTrainConfig({
     seed: 11,
     backend: 'cpu',
-    dataset: { kind: 'toy', root: '-', selectOn: 'val' },
+    dataset: { kind: 'csv', root: '-', selectOn: 'val' },
     model: { preset: 'toy', dropoutRate: 0.2 },
     optimizer: { lr: 0.1, lrRatio: 1.5, weightDecay: 1e-3, clipGradNorm: 1 },
     schedule: { kind: 'cosine', etaMin: 0.1 },

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 const lossCfg = (kind: string, alpha = 0) =>
-  parseTrainConfig({ dataset: { kind: 'x', root: '/x' }, model: { preset: 'toy' }, loss: { kind, alpha } })
+  parseTrainConfig({ dataset: { kind: 'csv', root: '/x' }, model: { preset: 'toy' }, loss: { kind, alpha } })
     .loss;
 
 async function batch(n: number) {

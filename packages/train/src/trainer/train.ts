@@ -56,7 +56,8 @@ export interface StepInfo {
 export interface TrainOptions {
   config: TrainConfig;
   runDir: string;
-  data: TrainingData;
+  /** The data, or a factory of each round's data (rounds with random splits draw a new split). */
+  data: TrainingData | ((round: number) => TrainingData | Promise<TrainingData>);
   /** Builds round `round`'s model with its seeded initialisation (`seed` derives from the run seed). */
   createModel: (ctx: { seed: number; round: number }) => TrainableModel | Promise<TrainableModel>;
   progress?: ProgressSink;
@@ -255,7 +256,19 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
   const cfg = opts.config;
   const started = Date.now();
   const progress = opts.progress ?? createProgress();
-  const { runDir, data } = opts;
+  const { runDir } = opts;
+  const dataCache = new Map<number, TrainingData>();
+  const dataFor = async (round: number): Promise<TrainingData> => {
+    if (typeof opts.data !== 'function') return opts.data;
+    let d = dataCache.get(round);
+    if (!d) {
+      d = await opts.data(round);
+      dataCache.clear();
+      dataCache.set(round, d);
+    }
+    return d;
+  };
+  let data = await dataFor(0);
   const ckptDir = join(runDir, 'checkpoints');
   const lastPath = join(ckptDir, 'last.ckpt');
   const metricsPath = join(runDir, 'metrics.jsonl');
@@ -323,13 +336,8 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     environment: opts.environment ?? {},
   });
 
-  const nTrain = data.train.ids.length;
-  if (nTrain === 0) throw new Error('train: the training part is empty');
   const B = cfg.training.batchSize;
-  const samplesPerEpoch = nTrain * cfg.patches.train;
-  const stepsPerEpoch = Math.ceil(samplesPerEpoch / B);
   const S = cfg.patches.size;
-  const trainLabels = Float32Array.from(data.train.labels);
 
   const logLine = (rec: Record<string, unknown>) => {
     appendJsonl(metricsPath, rec);
@@ -338,6 +346,22 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
 
   for (; state.round < cfg.training.rounds;) {
     const r = state.round;
+    data = await dataFor(r);
+    const nTrain = data.train.ids.length;
+    if (nTrain === 0) throw new Error(`train: the training part of round ${r} is empty`);
+    for (const [name, set] of [
+      ['train', data.train],
+      ['select', data.select],
+      ['test', data.test],
+    ] as const) {
+      if (set && set.patchSize !== S)
+        throw new Error(
+          `train: the ${name} set cuts ${set.patchSize}-pixel patches, config.patches.size is ${S}`,
+        );
+    }
+    const samplesPerEpoch = nTrain * cfg.patches.train;
+    const stepsPerEpoch = Math.ceil(samplesPerEpoch / B);
+    const trainLabels = Float32Array.from(data.train.labels);
     const roundDir = join(runDir, `round-${r}`);
     mkdirSync(roundDir, { recursive: true });
     const bestParamsPath = join(roundDir, 'best.params.ckpt');
