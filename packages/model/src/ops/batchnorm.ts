@@ -6,8 +6,9 @@
  *   running_mean = (1 - momentum)·running_mean + momentum·mean, running_var likewise with the *unbiased* batch variance
  *   (n / (n - 1)), num_batches_tracked += 1; momentum 0.1 and eps 1e-5 as torch's defaults.
  *
- * Computed with `tf.batchNorm` given explicit scale and offset: without them its gradient throws on every backend
- * (a tfjs bug). The batch statistics come from `tf.moments`, so the gradient also flows through mean and variance.
+ * Eval uses `tf.batchNorm` (one fused kernel) with explicit scale and offset: without them its gradient throws on every
+ * backend (a tfjs bug). Training uses our own custom-gradient op (see trainNormOp), with the gradient through the
+ * batch statistics.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../params.js';
@@ -51,6 +52,49 @@ export function registerBatchNorm(store: ParamStore, name: string, channels: num
   };
 }
 
+/** Per-channel sums of [N, C] as one plain 2-D product ones[1, N] · x (XNNPACK), avoiding wasm's transpose+Sum. */
+function channelSum(x2: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(tf.ones([1, x2.shape[0]]), x2);
+}
+
+interface BatchStats {
+  mean: tf.Tensor2D;
+  variance: tf.Tensor2D;
+}
+
+/**
+ * Training-mode normalisation of x2 [N, C] with its batch statistics, as one custom-gradient op with the analytic
+ * gradient (dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy): a few element-wise passes and
+ * channel sums as 2-D products. tfjs' own batchNorm gradient tiles γ and the statistics to the input's shape, which
+ * costs more than the convolutions around it. The batch mean and biased variance come out through `stats`.
+ */
+function trainNormOp(eps: number, stats: { out: BatchStats | null }) {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x2, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const n = x2.shape[0];
+    const mean = tf.div(channelSum(x2), n) as tf.Tensor2D;
+    const xc = tf.sub(x2, mean);
+    const variance = tf.div(channelSum(tf.square(xc) as tf.Tensor2D), n) as tf.Tensor2D;
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(xc, invStd);
+    const value = tf.add(tf.mul(xhat, gamma), beta) as tf.Tensor2D;
+    // The tape is off inside a custom op: keep() lets the statistics outlive it for the running-stat update.
+    stats.out = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    save([xhat, invStd, gamma]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [sx, sInv, sGamma] = saved;
+        const dBeta = channelSum(dy);
+        const dGamma = channelSum(tf.mul(dy, sx) as tf.Tensor2D);
+        const inner = tf.sub(tf.sub(dy, tf.div(dBeta, n)), tf.mul(sx, tf.div(dGamma, n)));
+        const dx = tf.mul(inner, tf.mul(sInv, sGamma));
+        return [dx, tf.reshape(dGamma, [-1]), tf.reshape(dBeta, [-1])];
+      },
+    };
+  });
+}
+
 /** torch `F.batch_norm` on NHWC input (any rank ≥ 2, channels last). */
 export function batchNorm<T extends tf.Tensor>(
   x: T,
@@ -73,22 +117,26 @@ export function batchNorm<T extends tf.Tensor>(
       () => tf.batchNorm(x, p.runningMean as tf.Tensor1D, p.runningVar as tf.Tensor1D, beta, gamma, eps) as T,
     );
   }
-  const axes = [...Array(x.rank - 1).keys()];
   const n = x.size / c;
-  if (n < 2)
+  if (n < 2) {
     throw new Error(
       `batchNorm: training needs more than one value per channel, got input [${x.shape.join(',')}]`,
     );
+  }
   return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, axes);
+    const stats: { out: BatchStats | null } = { out: null };
+    const y2 = trainNormOp(eps, stats)(tf.reshape(x, [n, c]), gamma, beta) as tf.Tensor2D;
+    const { mean, variance } = stats.out as unknown as BatchStats;
     if (opts.updateStats ?? true) {
       // Buffers: assign() is not recorded on the gradient tape, so no gradient flows into them.
-      p.runningMean.assign(tf.add(tf.mul(p.runningMean, 1 - momentum), tf.mul(mean, momentum)));
-      p.runningVar.assign(
-        tf.add(tf.mul(p.runningVar, 1 - momentum), tf.mul(variance, (momentum * n) / (n - 1))),
+      p.runningMean.assign(
+        tf.add(tf.mul(p.runningMean, 1 - momentum), tf.mul(tf.reshape(mean, [c]), momentum)),
       );
+      const unbiased = tf.mul(tf.reshape(variance, [c]), (momentum * n) / (n - 1));
+      p.runningVar.assign(tf.add(tf.mul(p.runningVar, 1 - momentum), unbiased));
       p.numBatchesTracked.assign(tf.add(p.numBatchesTracked, tf.scalar(1, 'int32')));
     }
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps) as T;
+    tf.dispose([mean, variance]);
+    return tf.reshape(y2, x.shape) as T;
   });
 }

@@ -63,14 +63,10 @@ function filterGrad(
   return tf.transpose(g, [1, 2, 0, 3]);
 }
 
-/**
- * Flipped, in/out-swapped filter taps: taps[i*kw+j] = w[i,j]ᵀ as [1, cout, cin]. Built from a rank-3 transpose and
- * contiguous splits (wasm's Reverse kernel is several times slower).
- */
-function transposedTaps(w: tf.Tensor4D): tf.Tensor3D[] {
+/** The filter as [kh·kw, cout, cin]: tap t = i·kw + j holds w[i, j]ᵀ. */
+function transposedTaps(w: tf.Tensor4D): tf.Tensor3D {
   const [kh, kw, cin, cout] = w.shape;
-  const t = tf.transpose(tf.reshape(w, [kh * kw, cin, cout]), [0, 2, 1]);
-  return kh * kw === 1 ? [t as tf.Tensor3D] : (tf.split(t, kh * kw, 0) as tf.Tensor3D[]);
+  return tf.transpose(tf.reshape(w, [kh * kw, cin, cout]), [0, 2, 1]);
 }
 
 /**
@@ -107,12 +103,13 @@ function inputGrad(
         continue;
       }
       // Sub-filter f[m', n'] = w[rh + s(mh-1-m'), rw + s(mw-1-n')]ᵀ, shape [mh, mw, cout, cin].
-      const sel: tf.Tensor3D[] = [];
+      // Picked with one native gather (wasm's Reverse, Split and Slice copy far more than they return).
+      const sel: number[] = [];
       for (let m = 0; m < mh; m++) {
         for (let n = 0; n < mw; n++)
-          sel.push(taps[(rh + stride * (mh - 1 - m)) * kw + (rw + stride * (mw - 1 - n))]);
+          sel.push((rh + stride * (mh - 1 - m)) * kw + (rw + stride * (mw - 1 - n)));
       }
-      const f = tf.reshape(sel.length === 1 ? sel[0] : tf.concat(sel, 0), [mh, mw, cout, cin]) as tf.Tensor4D;
+      const f = tf.reshape(tf.gather(taps, tf.tensor1d(sel, 'int32')), [mh, mw, cout, cin]) as tf.Tensor4D;
       // Output row t (0 <= t < nh) reads dy rows t + ch - mh + 1 ... t + ch.
       let top = mh - 1 - ch;
       let bottom = nh + ch - ho;

@@ -1,79 +1,52 @@
 /**
- * Pooling with PyTorch's semantics on NHWC maps, forward and backward with kernels the wasm backend has natively
- * (MaxPool + our own max-pool gradient, AvgPool/AvgPoolGrad, Mean).
+ * Pooling with PyTorch's semantics on NHWC maps: native kernels forward (MaxPool, AvgPool, Mean) and backward
+ * (AvgPoolGrad), except the max-pool gradient, which is ours (see maxPoolGrad).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convOutSize, interleavePhases } from './conv.js';
+import { convOutSize } from './conv.js';
 
 /**
- * torch's max-pool backward: each output's gradient goes to the first maximum of its window in row-major scan order,
- * never to padding. (wasm's MaxPoolGrad in tfjs 4.22 treats padding as 0, so windows of negative values lose their
- * gradient, and it picks the last maximum on ties; the cpu kernel is right but slow.) Built from strided slices,
- * comparisons and a phase interleave, all native on wasm.
+ * torch's max-pool backward: each output's gradient goes to the first maximum of its window in row-major scan order
+ * (a NaN always takes over, as torch's `val > max || isnan(val)`), never to padding. One pass in JavaScript over the
+ * input read once: wasm's MaxPoolGrad (tfjs 4.22) starts its running maximum at FLT_MIN instead of -inf, so a window
+ * of values <= 0 sends its gradient to a wrong cell (after a ReLU that is every all-zero window), and it keeps the
+ * last maximum on ties.
  */
-function maxPoolGrad(
-  x: tf.Tensor4D,
-  y: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  k: number,
-  s: number,
-  p: number,
-): tf.Tensor4D {
+function maxPoolGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number, p: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  const [, ho, wo] = y.shape;
-  const xp = tf.pad(
-    x,
-    [
-      [0, 0],
-      [p, p],
-      [p, p],
-      [0, 0],
-    ],
-    -Infinity,
-  );
-  // Phase grids: tap (i, j) lands on padded rows s·t + i, i.e. phase (i mod s) at offset floor(i / s).
-  const q = Math.ceil(k / s);
-  const hq = ho - 1 + q;
-  const wq = wo - 1 + q;
-  const grids: (tf.Tensor4D | null)[][] = Array.from({ length: s }, () =>
-    Array.from({ length: s }, () => null),
-  );
-  let taken: tf.Tensor4D = tf.zeros(y.shape, 'bool');
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      const tap = tf.stridedSlice(
-        xp,
-        [0, i, j, 0],
-        [b, i + s * (ho - 1) + 1, j + s * (wo - 1) + 1, c],
-        [1, s, s, 1],
-      );
-      const hit = tf.logicalAnd(tf.equal(tap, y), tf.logicalNot(taken));
-      taken = tf.logicalOr(taken, hit) as tf.Tensor4D;
-      const contrib = tf.mul(dy, tf.cast(hit, 'float32')) as tf.Tensor4D;
-      const oi = Math.floor(i / s);
-      const oj = Math.floor(j / s);
-      const placed = tf.pad(contrib, [
-        [0, 0],
-        [oi, hq - ho - oi],
-        [oj, wq - wo - oj],
-        [0, 0],
-      ]);
-      const g = grids[i % s][j % s];
-      grids[i % s][j % s] = g ? (tf.add(g, placed) as tf.Tensor4D) : placed;
+  const [, ho, wo] = dy.shape;
+  const xv = x.dataSync() as Float32Array;
+  const dv = dy.dataSync() as Float32Array;
+  const dx = new Float32Array(x.size);
+  const best = new Float32Array(c);
+  const arg = new Int32Array(c);
+  for (let n = 0; n < b; n++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        best.fill(-Infinity);
+        arg.fill(-1);
+        for (let i = 0; i < k; i++) {
+          const yy = oy * s - p + i;
+          if (yy < 0 || yy >= h) continue;
+          for (let j = 0; j < k; j++) {
+            const xx = ox * s - p + j;
+            if (xx < 0 || xx >= w) continue;
+            const base = ((n * h + yy) * w + xx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xv[base + ch];
+              if (v > best[ch] || v !== v || arg[ch] < 0) {
+                best[ch] = v;
+                arg[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const o = ((n * ho + oy) * wo + ox) * c;
+        for (let ch = 0; ch < c; ch++) dx[arg[ch]] += dv[o + ch];
+      }
     }
   }
-  const phases = grids.map((r) => r.map((g) => g ?? (tf.zeros([b, hq, wq, c]) as tf.Tensor4D)));
-  let full = interleavePhases(phases); // padded coordinates, [B, s·hq, s·wq, C]
-  const needH = p + h - full.shape[1];
-  const needW = p + w - full.shape[2];
-  if (needH > 0 || needW > 0)
-    full = tf.pad(full, [
-      [0, 0],
-      [0, Math.max(0, needH)],
-      [0, Math.max(0, needW)],
-      [0, 0],
-    ]);
-  return tf.slice(full, [0, p, p, 0], [b, h, w, c]);
+  return tf.tensor4d(dx, x.shape);
 }
 
 function makeMaxPoolOp(k: number, s: number, p: number) {
@@ -81,11 +54,10 @@ function makeMaxPoolOp(k: number, s: number, p: number) {
     const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
     // A numeric pad is explicit symmetric padding in tfjs; the forward kernels skip padded cells (torch's -inf).
     const value = tf.maxPool(x, k, s, p);
-    save([x, value]);
+    save([x]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) =>
-        maxPoolGrad(saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D, dy, k, s, p),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => maxPoolGrad(saved[0] as tf.Tensor4D, dy, k, s, p),
     };
   });
 }
