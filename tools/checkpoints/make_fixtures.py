@@ -2,7 +2,8 @@
 """Writes the checkpoint-reader fixtures of @iqa-bench/model (packages/model/fixtures/checkpoints/).
 
 Run with Debian's PyTorch 1.13:  /usr/bin/python3 tools/checkpoints/make_fixtures.py
-Outputs are small (a few KiB each) and committed; the tests never need Python.
+Outputs are small (under 80 KiB each) and committed; the tests never need Python.
+`make_fixtures.py --full DIR` writes full-size HyperNet checkpoints (Swin-T, Swin-B, ResNet-50) for the benchmark.
 
 * torch.save files in the zip format (default pickle protocol 2, and protocol 4), the legacy pre-zip format, and the
   checkpoint wrappers, all with storages tagged 'cuda:0' (emulated: torch.serialization.location_tag is patched while
@@ -538,5 +539,27 @@ def main():
         print('%8d  %s' % (os.path.getsize(path(n)), n))
 
 
+def full_size(out):
+    """Full-size checkpoints for bench/model-weights.mjs (not committed): SMART-IQA Tiny and Base HyperNets saved like
+    the original (bare state dict, zip, cuda:0) and a ResNet-50 HyperNet in the legacy format (like koniq_pretrained.pkl)."""
+    global OUT
+    OUT = out
+    os.makedirs(out, exist_ok=True)
+    head = {'ldaOut': 16, 'hyperInChannels': 112, 'targetInSize': 224, 'targetFc': [112, 56, 28, 14], 'featureSize': 7,
+            'conv1Hidden': [512, 256], 'attentionHidden': 256}
+    swin = lambda e, d, h: {'kind': 'swin', 'embedDim': e, 'depths': d, 'numHeads': h, 'windowSize': 7, 'patchSize': 4,
+                            'imgSize': 224, 'mlpRatio': 4}
+    for name, backbone in (('tiny', swin(96, [2, 2, 6, 2], [3, 6, 12, 24])), ('base', swin(128, [2, 2, 18, 2], [4, 8, 16, 32]))):
+        cfg = {'arch': 'smart-iqa', 'backbone': backbone, 'fusion': 'attention', 'head': head}
+        save_cuda_tagged(hypernet_state_dict(cfg), 'smart-iqa-%s.pkl' % name)
+    cfg = {'arch': 'hyperiqa', 'backbone': {'kind': 'resnet', 'layers': [3, 4, 6, 3], 'baseWidth': 64, 'imgSize': 224},
+           'fusion': 'single', 'head': dict(head, conv1Hidden=[1024, 512])}
+    save_cuda_tagged(hypernet_state_dict(cfg), 'hyperiqa-resnet50.legacy.pkl', _use_new_zipfile_serialization=False)
+    for n in sorted(os.listdir(out)):
+        print('%11d  %s' % (os.path.getsize(path(n)), n))
+
+
 if __name__ == '__main__':
+    if len(sys.argv) == 3 and sys.argv[1] == '--full':
+        sys.exit(full_size(sys.argv[2]))
     sys.exit(main())

@@ -1,0 +1,185 @@
+/**
+ * Checkpoints as whole models: read any supported weights file (safetensors, torch.save zip or legacy, with or without
+ * a checkpoint wrapper), find its architecture (the config stored in our safetensors metadata, else inferred from keys
+ * and shapes), build the model and load the weights; write safetensors with the config in its metadata; export and
+ * import the TensorFlow.js weights format; start training from ImageNet backbone weights (timm Swin, torchvision ResNet).
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendPreference, BackendSelection } from './backend.js';
+import { selectBackend } from './backend.js';
+import type { ModelConfig } from './config.js';
+import type { IqaModel } from './model.js';
+import { createModel } from './model.js';
+import type { ParamStore } from './params.js';
+import { configFromMetadata, configMetadata, parseModelConfig } from './weights/config-json.js';
+import { readFileBounded, writeFileAtomic } from './weights/files.js';
+import type { InferOptions } from './weights/infer.js';
+import { inferConfig } from './weights/infer.js';
+import type { LoadReport } from './weights/load.js';
+import { exportStateDict, loadStateDict } from './weights/load.js';
+import type { PretrainedKind } from './weights/pretrained.js';
+import { detectPretrained, loadPretrainedBackbone } from './weights/pretrained.js';
+import type { WeightsFormat } from './weights/read.js';
+import { readWeights } from './weights/read.js';
+import type { ReadLimits } from './weights/torch-pickle.js';
+import { writeSafetensors } from './weights/safetensors.js';
+import type { TfjsModelJSON } from './weights/tfjs-format.js';
+import {
+  assignTfjsWeights,
+  decodeTfjsArtifacts,
+  encodeTfjsModel,
+  TFJS_SHARD_NAME,
+} from './weights/tfjs-format.js';
+
+export interface LoadCheckpointOptions {
+  /** Every model tensor must be in the file with the right shape, and nothing else (default true). */
+  strict?: boolean;
+  /** Select this backend before building the model (default: keep the active one). */
+  backend?: BackendPreference;
+  /** Use this architecture instead of the file's metadata or inference. */
+  config?: ModelConfig;
+  /** Rates that weights do not store (for inferred configs; see inferConfig). */
+  rates?: Pick<InferOptions, 'dropPathRate' | 'dropoutRate' | 'attentionDropout'>;
+  /** Initialisation seed of the entries a non-strict load leaves untouched (default 0). */
+  seed?: number;
+  /** Size bounds for the file. */
+  limits?: Partial<ReadLimits>;
+}
+
+export interface LoadedCheckpoint {
+  model: IqaModel;
+  config: ModelConfig;
+  /** Where the config came from. */
+  configSource: 'given' | 'metadata' | 'inferred';
+  report: LoadReport;
+  format: WeightsFormat | 'tfjs';
+  /** Checkpoint-dict key the weights were under ('model_hyper', ...), or null. */
+  wrapper: string | null;
+  /** The backend selection, when `backend` was given. */
+  backend: BackendSelection | null;
+}
+
+/**
+ * Reads a checkpoint, builds its model and loads the weights. Strict by default: a missing, unexpected or mis-shaped
+ * tensor is an error naming all of them (and no model is returned). The file is never executed.
+ */
+export async function loadCheckpoint(
+  path: string,
+  opts: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
+  const backend = opts.backend ? await selectBackend(opts.backend) : null;
+  const file = await readWeights(path, opts.limits);
+  const pretrained = detectPretrained(file.stateDict);
+  if (pretrained) {
+    throw new Error(
+      `${path}: this is a ${pretrained} ImageNet backbone, not a HyperNet checkpoint; ` +
+        'build a model with createModel() and call loadBackboneWeights(model, path)',
+    );
+  }
+  let config: ModelConfig;
+  let configSource: LoadedCheckpoint['configSource'];
+  const fromMeta = configFromMetadata(file.metadata, path);
+  if (opts.config) {
+    config = parseModelConfig(opts.config, 'loadCheckpoint options.config');
+    configSource = 'given';
+  } else if (fromMeta) {
+    config = fromMeta;
+    configSource = 'metadata';
+  } else {
+    config = inferConfig(file.stateDict, { ...opts.rates, source: path });
+    configSource = 'inferred';
+  }
+  const model = createModel(config, { seed: opts.seed ?? 0 });
+  try {
+    const report = loadStateDict(model.params, file.stateDict, { strict: opts.strict ?? true, source: path });
+    return { model, config, configSource, report, format: file.format, wrapper: file.wrapper, backend };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** Writes a model's weights (PyTorch names and layouts, float32) with its config in the metadata, atomically. */
+export async function saveSafetensors(path: string, store: ParamStore, config: ModelConfig): Promise<void> {
+  await writeSafetensors(path, exportStateDict(store), configMetadata(config));
+}
+
+/**
+ * Loads ImageNet backbone weights (timm Swin or torchvision ResNet state dict, .pth or .safetensors) into a model's
+ * backbone; the head keeps its initialisation. The starting point for training.
+ */
+export async function loadBackboneWeights(
+  model: IqaModel,
+  path: string,
+  opts: { limits?: Partial<ReadLimits> } = {},
+): Promise<LoadReport & { kind: PretrainedKind; dropped: string[] }> {
+  const file = await readWeights(path, opts.limits);
+  return loadPretrainedBackbone(model.params, file.stateDict, path);
+}
+
+/** Writes `<dir>/model.json` and `<dir>/group1-shard1of1.bin` (TensorFlow.js weights format, each file atomic). */
+export async function saveTfjsModel(
+  dir: string,
+  store: ParamStore,
+  config: ModelConfig,
+): Promise<{ modelJson: string; shard: string; bytes: number }> {
+  const { modelJSON, weightData } = await encodeTfjsModel(store, config);
+  await mkdir(dir, { recursive: true });
+  const shard = join(dir, TFJS_SHARD_NAME);
+  const modelJson = join(dir, 'model.json');
+  await writeFileAtomic(shard, [new Uint8Array(weightData)]);
+  await writeFileAtomic(modelJson, [new TextEncoder().encode(`${JSON.stringify(modelJSON, null, 1)}\n`)]);
+  return { modelJson, shard, bytes: weightData.byteLength };
+}
+
+/** Reads a TensorFlow.js model written by saveTfjsModel (a folder or its model.json) and builds the model. */
+export async function loadTfjsModel(
+  path: string,
+  opts: { backend?: BackendPreference; maxBytes?: number } = {},
+): Promise<LoadedCheckpoint> {
+  const backend = opts.backend ? await selectBackend(opts.backend) : null;
+  const jsonPath = (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
+  const raw = await readFile(jsonPath, 'utf8');
+  if (raw.length > 64 * 2 ** 20) throw new Error(`${jsonPath}: model.json is larger than 64 MiB`);
+  let json: TfjsModelJSON;
+  try {
+    json = JSON.parse(raw) as TfjsModelJSON;
+  } catch {
+    throw new Error(`${jsonPath}: not valid JSON`);
+  }
+  const groups = json.weightsManifest;
+  if (!Array.isArray(groups)) throw new Error(`${jsonPath}: weightsManifest must be a list`);
+  const buffers: ArrayBuffer[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  let total = 0;
+  for (const g of groups) {
+    for (const p of g.paths) {
+      // Shard names are plain file names next to model.json: nothing may point elsewhere.
+      if (typeof p !== 'string' || p !== basename(p) || p === '..' || p === '.' || p.includes('\\')) {
+        throw new Error(
+          `${jsonPath}: weight path ${JSON.stringify(p)} must be a file name next to model.json`,
+        );
+      }
+      const bytes = await readFileBounded(join(dirname(jsonPath), p), (opts.maxBytes ?? 2 ** 31 - 1) - total);
+      total += bytes.byteLength;
+      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    }
+    specs.push(...g.weights);
+  }
+  const { config, weights } = decodeTfjsArtifacts(
+    { ...json, weightSpecs: specs, weightData: buffers },
+    jsonPath,
+  );
+  const model = createModel(config, { seed: 0 });
+  try {
+    const report = assignTfjsWeights(model.params, weights, jsonPath);
+    return { model, config, configSource: 'metadata', report, format: 'tfjs', wrapper: null, backend };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
+}
