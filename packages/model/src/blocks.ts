@@ -32,7 +32,15 @@ export function runBlock(ctx: ForwardContext, x: tf.Tensor, params: tf.Tensor[],
           return drawn[i++];
         };
         const again: ForwardContext = { ...ctx, blockMemory: 'none', seeds: ctx.seeds ? replay : undefined };
-        return tf.grads((xr: tf.Tensor, ...pr: tf.Tensor[]) => fn(xr, pr, again))([xs, ...ps], dy);
+        // tf.grads here runs inside the outer backward pass: it starts a fresh tape and, when done, clears the
+        // engine's active tape, which still belongs to the outer gradient computation. Keep and restore it.
+        const state = tf.engine().state;
+        const outerTape = state.activeTape;
+        try {
+          return tf.grads((xr: tf.Tensor, ...pr: tf.Tensor[]) => fn(xr, pr, again))([xs, ...ps], dy);
+        } finally {
+          state.activeTape = outerTape;
+        }
       },
     };
   });

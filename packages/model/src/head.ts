@@ -29,6 +29,8 @@ export interface HeadOptions {
   /** Dropout inside the attention MLP (0.5 in the original). */
   attentionDropout: number;
   seed: number;
+  /** false: zero-filled parameters (weights are loaded next). Default true. */
+  randomInit?: boolean;
 }
 
 /** Per-image TargetNet parameters, as the original's HyperNet output dict (weights row-major [B, out, in]). */
@@ -67,7 +69,7 @@ export class HyperHead {
     readonly config: HyperHeadConfig,
     readonly opts: HeadOptions,
   ) {
-    const init = new Initializer(opts.seed);
+    const init = new Initializer(opts.seed, opts.randomInit ?? true);
     const cfg = config;
     const [c0, c1, c2, c3] = opts.stageChannels;
     const fs = cfg.featureSize;

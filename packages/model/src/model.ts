@@ -16,6 +16,11 @@ export interface CreateModelOptions {
   seed: number;
   /** Swin attention formulation; default: the fastest for the active backend. */
   attentionImpl?: AttentionImpl;
+  /**
+   * false: skip the random initialisation (randomly initialised tensors start at zero; use when loading weights right
+   * after: drawing Swin-B's 89M random values takes seconds). Default true.
+   */
+  randomInit?: boolean;
 }
 
 export interface ForwardOptions {
@@ -202,6 +207,7 @@ export function createModel(configOrPreset: ModelConfig | PresetName, opts: Crea
         dropPathRate: config.dropPathRate,
         seed: opts.seed,
         attentionImpl: opts.attentionImpl,
+        randomInit: opts.randomInit,
       });
     } else {
       throw new Error(
@@ -215,6 +221,7 @@ export function createModel(configOrPreset: ModelConfig | PresetName, opts: Crea
       dropoutRate: config.dropoutRate,
       attentionDropout: config.attentionDropout,
       seed: opts.seed,
+      randomInit: opts.randomInit,
     });
     return new IqaModel(config, store, backbone, head);
   } catch (e) {

@@ -11,10 +11,12 @@ import type { Backbone, ForwardContext, StageFeatures } from './backbone.js';
 import { runBlock } from './blocks.js';
 import type { SwinBackboneConfig } from './config.js';
 import { Initializer } from './init.js';
+import { DerivedCache } from './derived.js';
 import {
   type AttentionImpl,
+  attentionBias,
   defaultAttentionImpl,
-  relativePositionOneHot,
+  relativePositionOneHotT,
   shiftWindowMask,
   windowAttention,
 } from './ops/attention.js';
@@ -104,6 +106,8 @@ const BLOCK_KEYS: (keyof BlockParams)[] = [
 ];
 
 interface Block {
+  /** `s.j`: key of the block's derived tensors. */
+  key: string;
   params: BlockParams;
   shift: number;
   dropPath: number;
@@ -115,8 +119,8 @@ interface Stage {
   blocks: Block[];
   /** [nW, N, N] shift mask (null when the stage never shifts). */
   mask: tf.Tensor3D | null;
-  /** One-hot [N·N, (2w-1)²] for the relative-position bias. */
-  onehot: tf.Tensor2D;
+  /** Transposed one-hot [(2w-1)², N·N] for the relative-position bias. */
+  onehotT: tf.Tensor2D;
 }
 
 export interface SwinBackboneOptions {
@@ -124,6 +128,8 @@ export interface SwinBackboneOptions {
   dropPathRate: number;
   /** Initialisation seed (timm's init; pretrained weights normally overwrite it). */
   seed: number;
+  /** false: zero-filled parameters (weights are loaded next). Default true. */
+  randomInit?: boolean;
   /** Attention formulation; default: the fastest for the active backend. */
   attentionImpl?: AttentionImpl;
 }
@@ -134,6 +140,7 @@ export class SwinBackbone implements Backbone {
   private readonly patch: { w: tf.Tensor4D; b: tf.Tensor1D; normW: tf.Tensor1D; normB: tf.Tensor1D };
   private readonly stages: Stage[];
   private readonly impl: AttentionImpl;
+  private readonly derived = new DerivedCache();
 
   constructor(
     store: ParamStore,
@@ -143,7 +150,7 @@ export class SwinBackbone implements Backbone {
   ) {
     this.geometry = swinStageGeometry(config);
     this.impl = opts.attentionImpl ?? defaultAttentionImpl();
-    const init = new Initializer(opts.seed);
+    const init = new Initializer(opts.seed, opts.randomInit ?? true);
     const p = (name: string): string => `${prefix}.${name}`;
     const dims = this.geometry.map((g) => g.dim);
     this.stageChannels = [dims[0], dims[1], dims[2], dims[3]];
@@ -215,7 +222,12 @@ export class SwinBackbone implements Backbone {
           fc2W: lin('mlp.fc2.weight', [hid, c]),
           fc2B: zeros('mlp.fc2.bias', c),
         };
-        blocks.push({ params, shift: j % 2 === 1 ? geo.shift : 0, dropPath: schedule[blockIndex++] });
+        blocks.push({
+          key: `${s}.${j}`,
+          params,
+          shift: j % 2 === 1 ? geo.shift : 0,
+          dropPath: schedule[blockIndex++],
+        });
       }
       const n = geo.window * geo.window;
       const nW = (geo.size / geo.window) ** 2;
@@ -223,7 +235,7 @@ export class SwinBackbone implements Backbone {
         geo.shift > 0 && geo.depth > 1
           ? tf.tensor3d(shiftWindowMask(geo.size, geo.size, geo.window, geo.shift), [nW, n, n])
           : null;
-      return { geo, merge, blocks, mask, onehot: relativePositionOneHot(geo.window) };
+      return { geo, merge, blocks, mask, onehotT: relativePositionOneHotT(geo.window) };
     });
   }
 
@@ -293,21 +305,29 @@ export class SwinBackbone implements Backbone {
     const shift = block.shift;
     const nW = (size / ws) ** 2;
     const hs = size / ws;
+    const cache = this.derived;
+    const key = block.key;
+    // q, k, v weights as separate [C, C] products (q pre-scaled by head_dim^-0.5); cached for inference.
+    const scale = 1 / Math.sqrt(c / heads);
+    const part = (i: number, f: number): [tf.Tensor2D, tf.Tensor1D] => [
+      cache.get(`${key}.w${i}`, [p.qkvW], () =>
+        tf.mul(tf.slice(p.qkvW, [0, i * c], [c, c]), f),
+      ) as tf.Tensor2D,
+      cache.get(`${key}.b${i}`, [p.qkvB], () => tf.mul(tf.slice(p.qkvB, [i * c], [c]), f)) as tf.Tensor1D,
+    ];
+    const bias = cache.get(`${key}.bias`, [p.table], () =>
+      attentionBias(matMul2d(tf.transpose(p.table), stage.onehotT), shift ? stage.mask : null, this.impl),
+    ) as tf.Tensor4D;
+
     let h: tf.Tensor = layerNorm(x, p.norm1w, p.norm1b);
     if (shift) h = roll2d(tf.reshape(h, [b, size, size, c]), -shift);
     // window partition: [B, H/ws, ws, W/ws, ws, C] → [B, H/ws, W/ws, ws, ws, C]
-    h = tf.reshape(permute(tf.reshape(h, [b, hs, ws, hs, ws, c]), [0, 1, 3, 2, 4, 5]), [b * nW * ws * ws, c]);
-    const qkv = linear(h as tf.Tensor2D, p.qkvW, p.qkvB);
-    const bias = matMul2d(stage.onehot, p.table);
-    let a: tf.Tensor = windowAttention({
-      qkv,
-      bias,
-      mask: shift ? stage.mask : null,
-      batch: b,
-      windows: nW,
-      heads,
-      impl: this.impl,
-    });
+    const hw = tf.reshape(permute(tf.reshape(h, [b, hs, ws, hs, ws, c]), [0, 1, 3, 2, 4, 5]), [
+      b * nW * ws * ws,
+      c,
+    ]) as tf.Tensor2D;
+    const [q, k, v] = [part(0, scale), part(1, 1), part(2, 1)].map(([w, bb]) => linear(hw, w, bb));
+    let a: tf.Tensor = windowAttention({ q, k, v, bias, batch: b, windows: nW, heads, impl: this.impl });
     a = linear(a as tf.Tensor2D, p.projW, p.projB);
     // window reverse
     a = permute(tf.reshape(a, [b, hs, hs, ws, ws, c]), [0, 1, 3, 2, 4, 5]);
@@ -322,8 +342,9 @@ export class SwinBackbone implements Backbone {
   dispose(): void {
     for (const s of this.stages) {
       s.mask?.dispose();
-      s.onehot.dispose();
+      s.onehotT.dispose();
     }
+    this.derived.dispose();
   }
 }
 

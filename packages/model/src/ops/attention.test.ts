@@ -4,7 +4,8 @@ import { lcgValues, rel, useBackend } from '../__tests__/helpers.js';
 import {
   dwProduct,
   relativePositionIndex,
-  relativePositionOneHot,
+  relativePositionOneHotT,
+  attentionBias,
   shiftWindowMask,
   windowAttention,
 } from './attention.js';
@@ -23,8 +24,8 @@ describe('relative position index', () => {
     for (let i = 0; i < 49; i++) expect(idx[i * 49 + i]).toBe(6 * 13 + 6);
     // token 8 = (1,1), token 2 = (0,2): dy = 1, dx = -1 → 7·13 + 5
     expect(idx[8 * 49 + 2]).toBe(96);
-    const oh = relativePositionOneHot(3);
-    expect(oh.shape).toEqual([81, 25]);
+    const oh = relativePositionOneHotT(3);
+    expect(oh.shape).toEqual([25, 81]);
     expect(tf.sum(oh).dataSync()[0]).toBe(81);
     oh.dispose();
   });
@@ -98,20 +99,38 @@ describe('window attention', () => {
   const biasV = lcgValues(n * n * heads, 12);
   const maskV = shiftWindowMask(6, 6, 3, 1);
 
+  const rows = batch * nW * n;
+  /** attention from a packed qkv [rows, 3C] and a bias [N·N, heads] through the public pieces. */
+  const attend = (
+    qkv: tf.Tensor2D,
+    biasNNH: tf.Tensor2D,
+    masked: boolean,
+    impl: 'dw' | 'bmm',
+  ): tf.Tensor2D => {
+    const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[];
+    const bias = attentionBias(
+      tf.transpose(biasNNH) as tf.Tensor2D,
+      masked ? tf.tensor3d(maskV, [nW, n, n]) : null,
+      impl,
+    );
+    return windowAttention({
+      q: tf.mul(q, 1 / Math.sqrt(c / heads)),
+      k,
+      v,
+      bias,
+      batch,
+      windows: nW,
+      heads,
+      impl,
+    });
+  };
+
   for (const impl of ['dw', 'bmm'] as const) {
     for (const masked of [false, true]) {
       it(`${impl}${masked ? ' with shift mask' : ''} equals per-window attention`, async () => {
         await useBackend('wasm');
         const got = tf.tidy(() =>
-          windowAttention({
-            qkv: tf.tensor2d(qkvV, [batch * nW * n, 3 * c]),
-            bias: tf.tensor2d(biasV, [n * n, heads]),
-            mask: masked ? tf.tensor3d(maskV, [nW, n, n]) : null,
-            batch,
-            windows: nW,
-            heads,
-            impl,
-          }),
+          attend(tf.tensor2d(qkvV, [rows, 3 * c]), tf.tensor2d(biasV, [n * n, heads]), masked, impl),
         );
         const want = naiveAttention(qkvV, biasV, masked ? maskV : null, batch * nW, nW, n, heads, c);
         expect(rel(got.dataSync(), want)).toBeLessThan(1e-6);
@@ -121,28 +140,14 @@ describe('window attention', () => {
   }
 
   it('dw and bmm give the same gradients (wasm dw vs cpu bmm)', async () => {
-    const r = lcgValues(batch * nW * n * c, 13);
+    const r = lcgValues(rows * c, 13);
     const run = (impl: 'dw' | 'bmm'): Float32Array[] =>
       tf.tidy(() => {
         const f = (qkv: tf.Tensor, bias: tf.Tensor): tf.Scalar =>
           tf.sum(
-            tf.mul(
-              windowAttention({
-                qkv: qkv as tf.Tensor2D,
-                bias: bias as tf.Tensor2D,
-                mask: tf.tensor3d(maskV, [nW, n, n]),
-                batch,
-                windows: nW,
-                heads,
-                impl,
-              }),
-              tf.tensor2d(r, [batch * nW * n, c]),
-            ),
+            tf.mul(attend(qkv as tf.Tensor2D, bias as tf.Tensor2D, true, impl), tf.tensor2d(r, [rows, c])),
           );
-        const gs = tf.grads(f)([
-          tf.tensor2d(qkvV, [batch * nW * n, 3 * c]),
-          tf.tensor2d(biasV, [n * n, heads]),
-        ]);
+        const gs = tf.grads(f)([tf.tensor2d(qkvV, [rows, 3 * c]), tf.tensor2d(biasV, [n * n, heads])]);
         return gs.map((g) => g.dataSync()) as unknown as tf.Tensor[];
       }) as unknown as Float32Array[];
     await useBackend('cpu');

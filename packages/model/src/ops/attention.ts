@@ -10,8 +10,8 @@
  * - `bmm` (tensorflow): plain batched matMul, which libtensorflow runs well.
  * Both give the same numbers to float rounding; a test holds them together.
  *
- * The relative-position bias avoids gather (its gradient needs UnsortedSegmentSum, missing on wasm): the table
- * [(2w-1)², heads] is multiplied by a constant one-hot matrix [N·N, (2w-1)²].
+ * The relative-position bias avoids gather (its gradient needs UnsortedSegmentSum, missing on wasm): the transposed
+ * table [heads, (2w-1)²] is multiplied by a constant one-hot matrix [(2w-1)², N·N].
  */
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom.js';
@@ -41,13 +41,17 @@ export function relativePositionIndex(ws: number): Int32Array {
   return idx;
 }
 
-/** One-hot [N·N, (2ws-1)²] of the relative position index; bias = onehot · table. */
-export function relativePositionOneHot(ws: number): tf.Tensor2D {
+/**
+ * Transposed one-hot of the relative position index, [(2ws-1)², N·N]: tableᵀ [heads, (2ws-1)²] · onehotᵀ gives the
+ * bias [heads, N·N] as one plain product whose right operand is this constant.
+ */
+export function relativePositionOneHotT(ws: number): tf.Tensor2D {
   const idx = relativePositionIndex(ws);
   const r = (2 * ws - 1) ** 2;
-  const v = new Float32Array(idx.length * r);
-  for (let i = 0; i < idx.length; i++) v[i * r + idx[i]] = 1;
-  return tf.tensor2d(v, [idx.length, r]);
+  const nn = idx.length;
+  const v = new Float32Array(r * nn);
+  for (let i = 0; i < nn; i++) v[idx[i] * nn + i] = 1;
+  return tf.tensor2d(v, [r, nn]);
 }
 
 /**
@@ -114,13 +118,37 @@ export function dwProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   return dwProductOp(a, b) as tf.Tensor3D;
 }
 
+/**
+ * The additive attention term (relative-position bias, plus the shift mask) in the layout of `impl`:
+ * `dw`: [N(query), nW | 1, heads, N(key)]; `bmm`: [nW | 1, heads, N, N].
+ * biasHNN: [heads, N·N] (tableᵀ · onehotᵀ); mask: [nW, N, N] or null.
+ */
+export function attentionBias(
+  biasHNN: tf.Tensor2D,
+  mask: tf.Tensor3D | null,
+  impl: AttentionImpl,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const heads = biasHNN.shape[0];
+    const n = Math.round(Math.sqrt(biasHNN.shape[1]));
+    if (impl === 'dw') {
+      const b = tf.reshape(permute(tf.reshape(biasHNN, [heads, n, n]), [1, 0, 2]), [n, 1, heads, n]);
+      return (
+        mask ? tf.add(b, tf.reshape(permute(mask, [1, 0, 2]), [n, mask.shape[0], 1, n])) : b
+      ) as tf.Tensor4D;
+    }
+    const b = tf.reshape(biasHNN, [1, heads, n, n]);
+    return (mask ? tf.add(b, tf.reshape(mask, [mask.shape[0], 1, n, n])) : b) as tf.Tensor4D;
+  });
+}
+
 export interface WindowAttentionArgs {
-  /** Output of the qkv linear in window order: [batch·nW·N, 3C] (window-major, tokens row-major in a window). */
-  qkv: tf.Tensor2D;
-  /** Relative-position bias as [N·N, heads] (onehot · table). */
-  bias: tf.Tensor2D;
-  /** Shift mask [nW, N, N] (0 / -100) or null for unshifted windows. */
-  mask: tf.Tensor3D | null;
+  /** Queries (already scaled by head_dim^-0.5), keys and values in window order: [batch·nW·N, C] each. */
+  q: tf.Tensor2D;
+  k: tf.Tensor2D;
+  v: tf.Tensor2D;
+  /** attentionBias(...) for the same impl. */
+  bias: tf.Tensor4D;
   batch: number;
   windows: number;
   heads: number;
@@ -132,49 +160,40 @@ export function windowAttention(args: WindowAttentionArgs): tf.Tensor2D {
   return args.impl === 'dw' ? attentionDw(args) : attentionBmm(args);
 }
 
-function attentionDw({ qkv, bias, mask, batch, windows, heads }: WindowAttentionArgs): tf.Tensor2D {
+function attentionDw({ q, k, v, bias, batch, windows, heads }: WindowAttentionArgs): tf.Tensor2D {
   return tf.tidy(() => {
-    const c = qkv.shape[1] / 3;
+    const c = q.shape[1];
     const d = c / heads;
-    const n = Math.round(Math.sqrt(bias.shape[0]));
     const bw = batch * windows;
-    const g = bw * heads;
-    // [Bw, n, 3, C] → [3, n, Bw, C]: q, k, v as [n, G, d] each (G = (window, head)).
-    const t = permute(tf.reshape(qkv, [bw, n, 3, c]), [2, 1, 0, 3]);
-    const [q, k, v] = tf
-      .split(tf.reshape(t, [3, n, g, d]), 3, 0)
-      .map((s) => tf.reshape(s, [n, g, d]) as tf.Tensor3D);
-    const qd = permute(tf.mul(q, 1 / Math.sqrt(d)) as tf.Tensor3D, [0, 2, 1]); // [n, d, G]
-    const kd = permute(k, [2, 1, 0]); // [d, G, m]
-    let s: tf.Tensor = dwProduct(qd, kd); // [n, G, m]
-    // bias [n·m, heads] → [n, 1, heads, m]; mask [nW, n, m] → [n, nW, 1, m]
-    let bm: tf.Tensor = tf.reshape(permute(tf.reshape(bias, [n, n, heads]), [0, 2, 1]), [n, 1, heads, n]);
-    if (mask) bm = tf.add(bm, tf.reshape(permute(mask, [1, 0, 2]), [n, windows, 1, n]));
-    // s [n, G, m] viewed as [n, repeats, inner] so that bm broadcasts over the batch (masked) or all windows.
-    const inner = (mask ? windows : 1) * heads * n;
-    s = tf.add(tf.reshape(s, [n, mask ? batch : bw, inner]), tf.reshape(bm, [n, 1, inner]));
+    const n = q.shape[0] / bw;
+    const g = bw * heads; // groups (window, head)
+    const qd = permute(tf.reshape(q, [bw, n, heads, d]), [1, 3, 0, 2]); // [n, d, (Bw, heads)]
+    const kd = permute(tf.reshape(k, [bw, n, heads, d]), [3, 0, 2, 1]); // [d, (Bw, heads), m]
+    const vd = permute(tf.reshape(v, [bw, n, heads, d]), [1, 0, 2, 3]); // [m, (Bw, heads), d]
+    let s: tf.Tensor = dwProduct(tf.reshape(qd, [n, d, g]), tf.reshape(kd, [d, g, n])); // [n, G, m]
+    // s viewed as [n, repeats, inner] so that the bias broadcasts over the batch (masked) or over all windows.
+    const masked = bias.shape[1] !== 1;
+    const inner = (masked ? windows : 1) * heads * n;
+    s = tf.add(tf.reshape(s, [n, masked ? batch : bw, inner]), tf.reshape(bias, [n, 1, inner]));
     const a = tf.softmax(tf.reshape(s, [n, g, n]));
     const ad = permute(a as tf.Tensor3D, [0, 2, 1]); // [n, m, G]
-    const o = dwProduct(ad, v); // [n, G, d] = [n, Bw, C]
+    const o = dwProduct(ad, tf.reshape(vd, [n, g, d])); // [n, G, d] = [n, Bw, C]
     return tf.reshape(permute(tf.reshape(o, [n, bw, c]), [1, 0, 2]), [bw * n, c]);
   });
 }
 
-function attentionBmm({ qkv, bias, mask, batch, windows, heads }: WindowAttentionArgs): tf.Tensor2D {
+function attentionBmm({ q, k, v, bias, batch, windows, heads }: WindowAttentionArgs): tf.Tensor2D {
   return tf.tidy(() => {
-    const c = qkv.shape[1] / 3;
+    const c = q.shape[1];
     const d = c / heads;
-    const n = Math.round(Math.sqrt(bias.shape[0]));
     const bw = batch * windows;
-    const t = tf.transpose(tf.reshape(qkv, [bw, n, 3, heads, d]), [2, 0, 3, 1, 4]); // [3, Bw, heads, n, d]
-    const [q, k, v] = tf.unstack(t, 0) as tf.Tensor4D[];
-    let s: tf.Tensor = tf.matMul(tf.mul(q, 1 / Math.sqrt(d)) as tf.Tensor4D, k, false, true); // [Bw, heads, n, m]
-    s = tf.add(s, tf.transpose(tf.reshape(bias, [n, n, heads]), [2, 0, 1]));
-    if (mask) {
-      s = tf.add(tf.reshape(s, [batch, windows, heads, n, n]), tf.reshape(mask, [windows, 1, n, n]));
-      s = tf.reshape(s, [bw, heads, n, n]);
-    }
-    const o = tf.matMul(tf.softmax(s) as tf.Tensor4D, v); // [Bw, heads, n, d]
+    const n = q.shape[0] / bw;
+    const split = (t: tf.Tensor2D): tf.Tensor4D =>
+      tf.transpose(tf.reshape(t, [bw, n, heads, d]), [0, 2, 1, 3]);
+    let s: tf.Tensor = tf.matMul(split(q), split(k), false, true); // [Bw, heads, n, m]
+    const masked = bias.shape[0] !== 1;
+    s = tf.add(tf.reshape(s, [masked ? batch : bw, masked ? windows : 1, heads, n, n]), bias);
+    const o = tf.matMul(tf.softmax(tf.reshape(s, [bw, heads, n, n])) as tf.Tensor4D, split(v)); // [Bw, heads, n, d]
     return tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [bw * n, c]);
   });
 }

@@ -2,12 +2,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from '../backbone.js';
 
-/** LayerNorm over the last axis (biased variance, as torch.nn.LayerNorm). */
+/**
+ * LayerNorm over the last axis (biased variance, as torch.nn.LayerNorm). Written out rather than with tf.moments,
+ * which adds a float32→float32 Cast (a full copy on wasm) and recomputes x - mean.
+ */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): T {
   return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(xhat, gamma), beta) as T;
+    const xc = tf.sub(x, tf.mean(x, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
+    return tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta) as T;
   });
 }
 
