@@ -87,7 +87,13 @@ export {
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
 } from './checkpoint.js';
-export { parseWeights, readWeights, STATE_DICT_WRAPPERS, type WeightsFile, type WeightsFormat } from './weights/read.js';
+export {
+  parseWeights,
+  readWeights,
+  STATE_DICT_WRAPPERS,
+  type WeightsFile,
+  type WeightsFormat,
+} from './weights/read.js';
 export {
   parseSafetensors,
   readSafetensors,
@@ -104,7 +110,12 @@ export {
   type LoadReport,
 } from './weights/load.js';
 export { inferConfig, type InferOptions, type ShapeMap } from './weights/infer.js';
-export { loadPretrainedBackbone, mapPretrained, type MappedBackbone, type PretrainedKind } from './weights/pretrained.js';
+export {
+  loadPretrainedBackbone,
+  mapPretrained,
+  type MappedBackbone,
+  type PretrainedKind,
+} from './weights/pretrained.js';
 export { configFromMetadata, configMetadata, parseModelConfig } from './weights/config-json.js';
 export {
   assignTfjsWeights,
