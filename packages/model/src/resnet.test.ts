@@ -86,7 +86,7 @@ describe('ResNet backbone (torchvision v1.5 Bottleneck layout)', () => {
     expect(resnetStageSizes(224)).toEqual([56, 28, 14, 7]);
     // Registration only (no forward): shapes and names of the full model.
     const store = new ParamStore('r50');
-    const backbone = createResNetBackbone(store, r50, 'res', { seed: 3 });
+    const backbone = createResNetBackbone(store, r50, 'res', { seed: 3, randomInit: false });
     expect(store.count().trainable).toBe(23_508_032);
     expect(store.names().length).toBe(318);
     expect(backbone.stageChannels).toEqual([256, 512, 1024, 2048]);
@@ -126,7 +126,7 @@ describe('ResNet backbone (torchvision v1.5 Bottleneck layout)', () => {
     store.dispose();
   });
 
-  for (const blockMemory of ['none'] as const) {
+  for (const blockMemory of ['none', 'checkpoint'] as const) {
     it(`train mode (blockMemory ${blockMemory}): batch-stat features, running-stat update and gradients match PyTorch`, () => {
       const { store, backbone } = loaded();
       const ctx: ForwardContext = { training: true, seeds: () => 1, blockMemory };
@@ -166,9 +166,9 @@ describe('ResNet backbone (torchvision v1.5 Bottleneck layout)', () => {
     const x = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
     expect(() => backbone.forward(x, { training: false })).toThrow(/expected input \[B,48,48,3\]/);
     x.dispose();
-    expect(() => createResNetBackbone(new ParamStore(), { ...cfg, layers: [1, 1, 0, 1] }, 'res')).toThrow(
-      /layers\[2\] must be a positive integer/,
-    );
+    expect(() =>
+      createResNetBackbone(new ParamStore(), { ...cfg, layers: [1, 1, 0, 1] }, 'res', { seed: 1 }),
+    ).toThrow(/layers\[2\] must be a positive integer/);
     store.dispose();
   });
 });

@@ -29,6 +29,8 @@ export const RESNET_EXPANSION = 4;
 export interface ResNetBackboneOptions {
   /** Initialisation seed (§1.9 init; pretrained weights normally overwrite it). */
   seed: number;
+  /** false: zero-filled parameters (weights are loaded next; skips drawing 23.5M random values). Default true. */
+  randomInit?: boolean;
   /**
    * Compute the gradient with respect to the input image (default false: nothing upstream of the stem is trainable,
    * so the stem's input gradient, the costliest backward conv, is skipped and reported as zeros).
@@ -84,7 +86,7 @@ export class ResNetBackbone implements Backbone {
     opts: ResNetBackboneOptions,
   ) {
     validateResNetConfig(config);
-    const init = new Initializer(opts.seed);
+    const init = new Initializer(opts.seed, opts.randomInit ?? true);
     this.inputGradient = opts.inputGradient ?? false;
     const p = (name: string): string => (prefix ? `${prefix}.${name}` : name);
     // §1.9: every conv N(0, √(2 / (k·k·out_channels))); BN weight 1, bias 0 (registerBatchNorm).
@@ -200,8 +202,8 @@ export class ResNetBackbone implements Backbone {
 export function createResNetBackbone(
   store: ParamStore,
   cfg: ResNetBackboneConfig,
-  prefix = 'res',
-  opts: ResNetBackboneOptions = { seed: 1 },
+  prefix: string,
+  opts: ResNetBackboneOptions,
 ): ResNetBackbone {
   return new ResNetBackbone(store, cfg, prefix, opts);
 }
