@@ -42,7 +42,7 @@ export interface LoadCheckpointOptions {
   config?: ModelConfig;
   /** Rates that weights do not store (for inferred configs; see inferConfig). */
   rates?: Pick<InferOptions, 'dropPathRate' | 'dropoutRate' | 'attentionDropout'>;
-  /** Initialisation seed of the entries a non-strict load leaves untouched (default 0). */
+  /** Initialisation seed of the entries a non-strict load leaves untouched (default 0; strict loads skip the draw). */
   seed?: number;
   /** Size bounds for the file. */
   limits?: Partial<ReadLimits>;
@@ -91,9 +91,11 @@ export async function loadCheckpoint(
     config = inferConfig(file.stateDict, { ...opts.rates, source: path });
     configSource = 'inferred';
   }
-  const model = createModel(config, { seed: opts.seed ?? 0 });
+  const strict = opts.strict ?? true;
+  // A strict load overwrites every tensor: skip drawing random initial values.
+  const model = createModel(config, { seed: opts.seed ?? 0, randomInit: !strict });
   try {
-    const report = loadStateDict(model.params, file.stateDict, { strict: opts.strict ?? true, source: path });
+    const report = loadStateDict(model.params, file.stateDict, { strict, source: path });
     return { model, config, configSource, report, format: file.format, wrapper: file.wrapper, backend };
   } catch (err) {
     model.dispose();
@@ -172,7 +174,7 @@ export async function loadTfjsModel(
     { ...json, weightSpecs: specs, weightData: buffers },
     jsonPath,
   );
-  const model = createModel(config, { seed: 0 });
+  const model = createModel(config, { seed: 0, randomInit: false });
   try {
     const report = assignTfjsWeights(model.params, weights, jsonPath);
     return { model, config, configSource: 'metadata', report, format: 'tfjs', wrapper: null, backend };
