@@ -13,7 +13,9 @@ Output (DIR, default packages/model/fixtures/parity/micro):
   goldens.bin
   <model>.pkl    one checkpoint per model
 
-The micro models share one backbone and differ in the fusion mode (single / concat / attention). Weights are
+The micro SMART-IQA models share one Swin backbone and differ in the fusion mode (single / concat / attention); the
+HyperIQA micro model is the ResNet of tools/reference/resnet.py (BatchNorm in eval mode with non-trivial running
+statistics) under the same head code. Weights are
 re-drawn with larger spreads than the training init (LayerNorm affine, biases and relative-position tables far from
 their 1/0/small init) so that a wrong layout, order or sign anywhere changes the outputs.
 """
@@ -36,6 +38,8 @@ MICRO_BACKBONE = {
     "kind": "swin", "embedDim": 8, "depths": [2, 2, 2, 2], "numHeads": [1, 2, 2, 4],
     "windowSize": 7, "patchSize": 4, "imgSize": 224, "mlpRatio": 4,
 }
+# HyperIQA micro: ResNet (tools/reference/resnet.py) with base width 8 and one block per stage (32..256 channels).
+MICRO_RESNET = {"kind": "resnet", "layers": [1, 1, 1, 1], "baseWidth": 8, "imgSize": 224}
 MICRO_HEAD = {
     "ldaOut": 4, "hyperInChannels": 16, "targetInSize": 28, "targetFc": [14, 14, 7, 7],
     "featureSize": 7, "conv1Hidden": [32, 24], "attentionHidden": 16,
@@ -49,13 +53,45 @@ def micro_config(fusion):
     }
 
 
+def hyperiqa_micro_config():
+    return {
+        "arch": "hyperiqa", "backbone": dict(MICRO_RESNET), "fusion": "single", "head": dict(MICRO_HEAD),
+        "dropPathRate": 0.0, "dropoutRate": 0.0, "attentionDropout": 0.5,
+    }
+
+
+def build_hyperiqa(cfg):
+    """The original ResNet HyperNet: `res` = ResNet layers + LDA heads, then the same head as SMART-IQA."""
+    import resnet as resnet_ref  # the ResNet reference of tools/reference/resnet.py
+
+    bb, head = cfg["backbone"], cfg["head"]
+
+    class ResWithLda(resnet_ref.ResNetBackbone):
+        def __init__(self):
+            super().__init__(bb["layers"], bb["baseWidth"])
+            self.channels = [bb["baseWidth"] * 4 * 2**i for i in range(4)]
+            ref.add_lda_modules(self, self.channels, head)
+
+        def forward(self, img):
+            feats = super().forward(img)
+            return {"feats": feats, "nhwc": [f.permute(0, 2, 3, 1) for f in feats], "target_in_vec": ref.lda_forward(self, feats)}
+
+    return ref.HyperNet(cfg, "res", ResWithLda())
+
+
 def spread_weights(model, gen):
     """Re-draws every tensor so that nothing sits at an init value that would hide a mistake."""
     with torch.no_grad():
         for name, p in model.state_dict().items():
+            if not p.is_floating_point():
+                continue  # BatchNorm num_batches_tracked
             if name.endswith("relative_position_bias_table"):
                 p.copy_(torch.randn(p.shape, generator=gen))
-            elif "norm" in name and name.endswith(".weight"):
+            elif name.endswith("running_mean"):
+                p.copy_(0.3 * torch.randn(p.shape, generator=gen))
+            elif name.endswith("running_var"):
+                p.copy_(0.5 + torch.rand(p.shape, generator=gen))
+            elif p.dim() == 1 and name.endswith(".weight"):  # LayerNorm / BatchNorm scale
                 p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=gen))
             elif name.endswith(".bias"):
                 p.copy_(0.2 * torch.randn(p.shape, generator=gen))
@@ -104,7 +140,7 @@ def run_model(model, img, goldens, with_features):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--size", choices=["micro", "tiny", "small", "base"], default="micro")
+    ap.add_argument("--size", choices=["micro", "tiny", "small", "base", "resnet50"], default="micro")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20251223)
@@ -116,7 +152,12 @@ def main():
 
     if args.size == "micro":
         plan = [("micro-attention", micro_config("attention")), ("micro-concat", micro_config("concat")),
-                ("micro-single", micro_config("single"))]
+                ("micro-single", micro_config("single")), ("hyperiqa-micro", hyperiqa_micro_config())]
+    elif args.size == "resnet50":
+        cfg = hyperiqa_micro_config()
+        cfg["backbone"] = {"kind": "resnet", "layers": [3, 4, 6, 3], "baseWidth": 64, "imgSize": 224}
+        cfg["head"] = dict(ref.original_config("tiny")["head"], conv1Hidden=[1024, 512])
+        plan = [("hyperiqa-resnet50", cfg)]
     else:
         plan = [(f"smart-iqa-{args.size}", ref.original_config(args.size, "attention"))]
 
@@ -124,14 +165,17 @@ def main():
     models = []
     shared_backbone = None
     for i, (name, cfg) in enumerate(plan):
-        model = ref.build_smart_iqa(cfg)
+        resnet = cfg["arch"] == "hyperiqa"
+        model = build_hyperiqa(cfg) if resnet else ref.build_smart_iqa(cfg)
         spread_weights(model, gen)
-        if shared_backbone is None:
-            shared_backbone = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("swin.")}
-        else:
-            model.load_state_dict(shared_backbone, strict=False)
+        if not resnet:
+            if shared_backbone is None:
+                shared_backbone = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("swin.")}
+            else:
+                model.load_state_dict(shared_backbone, strict=False)
         ckpt = f"{name}.pkl"
         torch.save(model.state_dict(), os.path.join(args.out, ckpt))
+        # stage maps of the first model (the ResNet backbone has its own fixtures in fixtures/resnet/)
         res = run_model(model, img, goldens, with_features=(i == 0))
         models.append({"name": name, "config": cfg, "checkpoint": ckpt, **res})
         print(f"{name}: {ref.count_params(model):,} parameters, scores {res['scores']}")
@@ -143,7 +187,6 @@ def main():
         "seed": args.seed,
         "input": {"formula": "smart_iqa.test_image", "batch": args.batch, "size": 224, "layout": "NCHW in torch, NHWC in tfjs"},
         "goldens": "goldens.bin",
-        "features_from": models[0]["name"],
         "models": models,
     }
     with open(os.path.join(args.out, "fixture.json"), "w") as f:

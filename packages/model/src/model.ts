@@ -1,6 +1,6 @@
 /**
- * The full model: backbone (Swin for SMART-IQA) + HyperIQA head, with its parameters in one ParamStore keyed by the
- * PyTorch state-dict names in state-dict order.
+ * The full model: backbone (Swin for SMART-IQA, ResNet-50 for the original HyperIQA) + HyperIQA head, with its
+ * parameters in one ParamStore keyed by the PyTorch state-dict names in state-dict order.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, BlockMemory, ForwardContext, SeedSource, StageFeatures } from './backbone.js';
@@ -9,6 +9,7 @@ import { HyperHead, type TargetParams } from './head.js';
 import type { AttentionImpl } from './ops/attention.js';
 import { ParamStore } from './params.js';
 import { isPresetName, presetConfig, type PresetName } from './presets.js';
+import { createResNetBackbone, validateResNetConfig } from './resnet.js';
 import { createSwinBackbone, validateSwinConfig } from './swin.js';
 
 export interface CreateModelOptions {
@@ -63,6 +64,7 @@ export function validateModelConfig(config: ModelConfig): void {
     if (!(v >= 0 && v < 1)) fail(`${k} must be in [0, 1), got ${v}`);
   }
   if (config.backbone.kind === 'swin') validateSwinConfig(config.backbone);
+  else validateResNetConfig(config.backbone);
   const bb = config.backbone;
   const stageSide = bb.imgSize / 32;
   if (stageSide !== config.head.featureSize) {
@@ -210,9 +212,8 @@ export function createModel(configOrPreset: ModelConfig | PresetName, opts: Crea
         randomInit: opts.randomInit,
       });
     } else {
-      throw new Error(
-        `createModel: the '${config.arch}' architecture (ResNet backbone) is not available in this build`,
-      );
+      ldaPrefix = 'res';
+      backbone = createResNetBackbone(store, config.backbone, 'res', { seed: opts.seed });
     }
     const head = new HyperHead(store, config.head, {
       ldaPrefix,

@@ -8,7 +8,8 @@ import { readWeights } from './weights/read.js';
 
 // Goldens from the independent PyTorch reference (tools/reference/smart_iqa.py, make_fixtures.py): micro SMART-IQA
 // models (dims 8-64, two blocks per stage: shifted windows with masks in stages 0-2, patch merging, the clamped
-// unshifted 7x7 stage) with the three fusion modes, checkpoints written by torch.save(model.state_dict()).
+// unshifted 7x7 stage) with the three fusion modes, and a micro HyperIQA (ResNet of tools/reference/resnet.py with
+// BatchNorm running statistics, same head), checkpoints written by torch.save(model.state_dict()).
 let fix: ParityFixture;
 
 beforeAll(async () => {
@@ -17,16 +18,25 @@ beforeAll(async () => {
 });
 
 describe('parity with the PyTorch reference (wasm)', () => {
-  it('covers the three fusion modes', () => {
-    expect(fix.index.models.map((m) => m.config.fusion).sort()).toEqual(['attention', 'concat', 'single']);
+  it('covers the three fusion modes and both architectures', () => {
+    expect(fix.index.models.map((m) => `${m.config.arch}/${m.config.fusion}`).sort()).toEqual([
+      'hyperiqa/single',
+      'smart-iqa/attention',
+      'smart-iqa/concat',
+      'smart-iqa/single',
+    ]);
   });
 
-  for (const fusion of ['attention', 'concat', 'single'] as const) {
-    it(`${fusion} fusion: stage maps within 1e-5 relative, scores within 1e-4`, async () => {
-      const entry = fix.index.models.find((m) => m.config.fusion === fusion)!;
+  for (const name of ['micro-attention', 'micro-concat', 'micro-single', 'hyperiqa-micro']) {
+    it(`${name}: stage maps within 1e-5 relative, scores within 1e-4`, async () => {
+      const entry = fix.index.models.find((m) => m.name === name)!;
+      const fusion = entry.config.fusion;
       const r = await runParity(fix, entry);
       for (const [name, e] of Object.entries(r.rel)) expect(e, name).toBeLessThan(1e-5);
       expect(r.scoreAbs).toBeLessThan(1e-4);
+      expect(Object.keys(r.rel)).toEqual(
+        expect.arrayContaining(['target_in_vec', 'target_fc1w', 'target_fc5b']),
+      );
       if (fusion === 'attention') {
         expect(Object.keys(r.rel)).toEqual(expect.arrayContaining(['stage0', 'stage1', 'stage2', 'stage3']));
         expect(r.attentionAbs).toBeLessThan(1e-5);
