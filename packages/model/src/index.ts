@@ -124,3 +124,13 @@ export {
   type TfjsModelJSON,
 } from './weights/tfjs-format.js';
 export type { ReadLimits } from './weights/torch-pickle.js';
+
+// Scoring many images on several cores (worker_threads, one backend each)
+export {
+  ScoringPool,
+  type PoolImage,
+  type PoolModelSource,
+  type PoolScore,
+  type ScoreImagesOptions,
+  type ScoringPoolOptions,
+} from './pool/pool.js';
