@@ -73,7 +73,12 @@ export {
   type SelectBackendOptions,
 } from './backend.js';
 export { conv2d, convOutSize, type Conv2dOptions } from './ops/conv.js';
-export { batchNorm, registerBatchNorm, type BatchNormOptions, type BatchNormParams } from './ops/batchnorm.js';
+export {
+  batchNorm,
+  registerBatchNorm,
+  type BatchNormOptions,
+  type BatchNormParams,
+} from './ops/batchnorm.js';
 export { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './ops/pool.js';
 
 // Weights and checkpoints: safetensors (native), PyTorch torch.save zip / legacy (safe allow-list unpickler),
