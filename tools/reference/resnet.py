@@ -18,6 +18,7 @@ Outputs (micro model: baseWidth 8, layers [2,1,1,1], input 2x3x48x48, so odd map
     eval.f{1..4}                stage features in eval mode (layer1..layer4 outputs)
     train.f{1..4}               stage features of one train-mode forward from the saved state
     train.loss                  [1]           loss = sum_k mean(train.f_k * r_k), r_k = golden `r{k}`
+    f64.train.*, f64.grad.*     (--full only) the train-mode pass in float64
     r{1..4}                     the loss weights
     grad.<param>                d loss / d param in PyTorch layout, for a few parameters
     after.<bn>.running_mean/var the running statistics after that train-mode forward (every BN)
@@ -146,6 +147,32 @@ def build(layers, base, size, batch, seed):
     return model, x
 
 
+def train_pass(model, x, grad_names):
+    """One train-mode forward (updates the BN buffers) and the gradients of the golden loss."""
+    model.train()
+    feats = model.res(x)
+    gen = torch.Generator().manual_seed(1234)
+    rs = [torch.randn(f.shape, generator=gen).to(x.dtype) for f in feats]
+    loss = sum((f * r).mean() for f, r in zip(feats, rs))
+    params = dict(model.named_parameters())
+    grads = torch.autograd.grad(loss, [params[n] for n in grad_names])
+    return feats, rs, loss, grads
+
+
+def float64_goldens(layers, base, state, x, grad_names):
+    """The same train-mode pass in float64: the truth both float32 implementations are measured against."""
+    m = Holder(layers, base).double()
+    m.load_state_dict(state)
+    feats, _, loss, grads = train_pass(m, x.double(), grad_names)
+    out = OrderedDict()
+    for i, f in enumerate(feats):
+        out['f64.train.f%d' % (i + 1)] = nhwc(f)
+    out['f64.train.loss'] = loss.detach().reshape(1)
+    for n, g in zip(grad_names, grads):
+        out['f64.grad.' + n] = g.detach().contiguous()
+    return out
+
+
 def goldens(model, x, grad_names):
     res = model.res
     sd_before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -155,13 +182,7 @@ def goldens(model, x, grad_names):
     with torch.no_grad():
         for i, f in enumerate(res(x)):
             out['eval.f%d' % (i + 1)] = nhwc(f)
-    model.train()
-    feats = res(x)
-    gen = torch.Generator().manual_seed(1234)
-    rs = [torch.randn(f.shape, generator=gen) for f in feats]
-    loss = sum((f * r).mean() for f, r in zip(feats, rs))
-    params = dict(model.named_parameters())
-    grads = torch.autograd.grad(loss, [params[n] for n in grad_names])
+    feats, rs, loss, grads = train_pass(model, x, grad_names)
     for i, f in enumerate(feats):
         out['train.f%d' % (i + 1)] = nhwc(f)
         out['r%d' % (i + 1)] = nhwc(rs[i])
@@ -197,7 +218,12 @@ def main():
         'res.layer4.0.bn2.weight',
         'res.layer4.0.conv3.weight',
     ]
+    state = {k: v.clone() for k, v in model.state_dict().items()}
     g = goldens(model, x, grad_names)
+    if name == 'resnet50':
+        # Train mode at batch 2 from a random init is ill-conditioned (BN with batch statistics amplifies rounding
+        # with depth): float64 goldens show how far float32 itself is from the exact values.
+        g.update(float64_goldens(layers, base, state, x, grad_names))
     pth = os.path.join(out_dir, name + '.pth')
     torch.save(model.state_dict(), pth + '.tmp')
     os.replace(pth + '.tmp', pth)

@@ -52,9 +52,19 @@ export function registerBatchNorm(store: ParamStore, name: string, channels: num
   };
 }
 
-/** Per-channel sums of [N, C] as one plain 2-D product ones[1, N] · x (XNNPACK), avoiding wasm's transpose+Sum. */
-function channelSum(x2: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(tf.ones([1, x2.shape[0]]), x2);
+/**
+ * Per-channel sums of [N, C] as plain 2-D products with ones (XNNPACK; wasm's Sum over leading axes transposes
+ * first). Two levels, N = M·K with K ≈ √N: sums of K-row blocks, then of the block sums, so each float32 accumulation
+ * runs over ~√N terms instead of N (torch accumulates these statistics in double).
+ */
+export function channelSum(x2: tf.Tensor2D): tf.Tensor2D {
+  const [n, c] = x2.shape;
+  let k = Math.floor(Math.sqrt(n));
+  while (n % k !== 0) k--;
+  const m = n / k;
+  if (k === 1 || m === 1) return tf.matMul(tf.ones([1, n]), x2);
+  const blocks = tf.matMul(tf.ones([1, m]), tf.reshape(x2, [m, k * c]) as tf.Tensor2D); // [1, K·C]
+  return tf.matMul(tf.ones([1, k]), tf.reshape(blocks, [k, c]) as tf.Tensor2D);
 }
 
 interface BatchStats {
