@@ -109,20 +109,40 @@ describe('ResNet backbone (torchvision v1.5 Bottleneck layout)', () => {
     for (const m of [a, b, c]) m.store.dispose();
   });
 
-  it('eval mode: the four stage maps match PyTorch within 1e-5 relative', () => {
+  it('eval mode: the four stage maps match PyTorch within 1e-5 relative (folded BN and separate ops)', () => {
     const { store, backbone } = loaded();
-    const before = tf.memory().numTensors;
     const f = features(backbone, { training: false });
-    expect(tf.memory().numTensors).toBe(before);
-    const sizes = resnetStageSizes(cfg.imgSize);
-    expect(sizes).toEqual([12, 6, 3, 2]);
+    // Inference folds BN into the convs and caches the folded weights: memory is flat from the second call on.
+    const before = tf.memory().numTensors;
+    expect(resnetStageSizes(cfg.imgSize)).toEqual([12, 6, 3, 2]);
     for (let i = 0; i < 4; i++) expect(relErr(f[i], g(`eval.f${i + 1}`))).toBeLessThan(1e-5);
     // Per-block tidy (inference memory mode) gives the same bytes and keeps only the four stage maps alive.
     const t = features(backbone, { training: false, blockMemory: 'tidy' });
     for (let i = 0; i < 4; i++) expect(t[i]).toEqual(f[i]);
     expect(tf.memory().numTensors).toBe(before);
+    // Under a gradient tape eval mode runs conv → BN → ReLU separately (differentiable): same values.
+    const taped: Float32Array[] = [];
+    tf.grad((xx: tf.Tensor) => {
+      const fs = backbone.forward(xx as tf.Tensor4D, { training: false });
+      fs.forEach((m) => taped.push(m.dataSync() as Float32Array));
+      return tf.sum(fs[3]);
+    })(gTensor('input')).dispose();
+    for (let i = 0; i < 4; i++) expect(relErr(taped[i], g(`eval.f${i + 1}`))).toBeLessThan(1e-5);
     // Eval leaves the buffers alone.
     expect(store.get('res.layer1.0.bn1.num_batches_tracked').dataSync()[0]).toBe(3);
+    // A changed statistic invalidates the folded weights.
+    const rv = store.get('res.layer1.0.bn1.running_var');
+    rv.assign(tf.tidy(() => tf.mul(rv, 4)));
+    const changed = features(backbone, { training: false });
+    expect(relErr(changed[0], f[0])).toBeGreaterThan(1e-3);
+    const tapedChanged: Float32Array[] = [];
+    tf.grad((xx: tf.Tensor) => {
+      const fs = backbone.forward(xx as tf.Tensor4D, { training: false });
+      tapedChanged.push(fs[0].dataSync() as Float32Array);
+      return tf.sum(fs[0]);
+    })(gTensor('input')).dispose();
+    expect(relErr(changed[0], tapedChanged[0])).toBeLessThan(1e-6);
+    backbone.dispose();
     store.dispose();
   });
 

@@ -16,12 +16,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, ForwardContext, StageFeatures } from './backbone.js';
 import { runBlock } from './blocks.js';
+import { DerivedCache, recordingGradients } from './derived.js';
 import type { ResNetBackboneConfig } from './config.js';
 import { Initializer } from './init.js';
 import { type BatchNormParams, batchNorm, registerBatchNorm } from './ops/batchnorm.js';
 import { conv2d, convOutSize } from './ops/conv.js';
 import { maxPool2d } from './ops/pool.js';
 import type { ParamStore } from './params.js';
+
+/** BatchNorm eps (torch default). */
+const BN_EPS = 1e-5;
 
 /** Bottleneck expansion: a stage of width w outputs 4·w channels. */
 export const RESNET_EXPANSION = 4;
@@ -47,6 +51,8 @@ interface Bottleneck {
   bn3: BatchNormParams;
   stride: number;
   downsample: { conv: tf.Tensor4D; bn: BatchNormParams } | null;
+  /** `layer{i}.{k}`: key of the block's cached folded weights. */
+  key: string;
 }
 
 export function validateResNetConfig(cfg: ResNetBackboneConfig): void {
@@ -78,6 +84,8 @@ export class ResNetBackbone implements Backbone {
   private readonly stem: { conv: tf.Tensor4D; bn: BatchNormParams };
   private readonly stages: Bottleneck[][];
   private readonly inputGradient: boolean;
+  /** Eval-mode conv weights with their BatchNorm folded in (see convBn). */
+  private readonly folded = new DerivedCache();
 
   constructor(
     store: ParamStore,
@@ -113,6 +121,7 @@ export class ResNetBackbone implements Backbone {
           bn3: registerBatchNorm(store, p(`${n}.bn3`), cout),
           stride,
           downsample: null,
+          key: n,
         };
         if (stride !== 1 || cin !== cout) {
           block.downsample = {
@@ -139,8 +148,8 @@ export class ResNetBackbone implements Backbone {
     }
     const { conv, bn } = this.stem;
     let t = tf.tidy(() => {
-      const y = conv2d(x, conv, null, 2, 3, { inputGrad: this.inputGradient });
-      return maxPool2d(tf.relu(batchNorm(y, bn, ctx.training)), 3, 2, 1);
+      const y = this.convBn('stem', x, conv, bn, 2, 3, true, ctx.training, true, this.inputGradient);
+      return maxPool2d(y, 3, 2, 1);
     });
     const feats: tf.Tensor4D[] = [];
     for (const stage of this.stages) {
@@ -181,20 +190,65 @@ export class ResNetBackbone implements Backbone {
         weight: g,
         bias: beta,
       });
-      const bnOpts = { updateStats };
-      let out = conv2d(xi as tf.Tensor4D, w1 as tf.Tensor4D, null, 1, 0);
-      out = tf.relu(batchNorm(out, bnWith(b.bn1, g1, b1), c.training, bnOpts));
-      out = conv2d(out, w2 as tf.Tensor4D, null, b.stride, 1);
-      out = tf.relu(batchNorm(out, bnWith(b.bn2, g2, b2), c.training, bnOpts));
-      out = conv2d(out, w3 as tf.Tensor4D, null, 1, 0);
-      out = batchNorm(out, bnWith(b.bn3, g3, b3), c.training, bnOpts);
-      let identity = xi as tf.Tensor4D;
+      const key = (name: string): string => `${b.key}.${name}`;
+      const x4 = xi as tf.Tensor4D;
+      let out = this.convBn(key('1'), x4, w1, bnWith(b.bn1, g1, b1), 1, 0, true, c.training, updateStats);
+      out = this.convBn(key('2'), out, w2, bnWith(b.bn2, g2, b2), b.stride, 1, true, c.training, updateStats);
+      out = this.convBn(key('3'), out, w3, bnWith(b.bn3, g3, b3), 1, 0, false, c.training, updateStats);
+      let identity = x4;
       if (b.downsample) {
-        identity = conv2d(identity, wd as tf.Tensor4D, null, b.stride, 0);
-        identity = batchNorm(identity, bnWith(b.downsample.bn, gd, bd), c.training, bnOpts);
+        const bnD = bnWith(b.downsample.bn, gd, bd);
+        identity = this.convBn(key('ds'), x4, wd, bnD, b.stride, 0, false, c.training, updateStats);
       }
       return tf.relu(tf.add(out, identity));
     }) as tf.Tensor4D;
+  }
+
+  /**
+   * conv (no bias) → BatchNorm → optional ReLU. Pure inference (eval mode, no gradient being recorded) folds the
+   * BatchNorm into the convolution — w·γ/√(var+ε) and β − mean·γ/√(var+ε), cached until a weight or statistic
+   * changes — and runs one fused XNNPACK convolution with bias and ReLU; otherwise the separate differentiable ops.
+   */
+  private convBn(
+    key: string,
+    x: tf.Tensor4D,
+    w: tf.Tensor,
+    bn: BatchNormParams,
+    stride: number,
+    pad: number,
+    relu: boolean,
+    training: boolean,
+    updateStats: boolean,
+    inputGrad = true,
+  ): tf.Tensor4D {
+    if (training || recordingGradients()) {
+      const y = batchNorm(conv2d(x, w as tf.Tensor4D, null, stride, pad, { inputGrad }), bn, training, {
+        updateStats,
+      });
+      return relu ? tf.relu(y) : y;
+    }
+    const deps = [w, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
+    const scale = (): tf.Tensor => tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
+    const filter = this.folded.get(`${key}.w`, deps, () => tf.mul(w, scale())) as tf.Tensor4D;
+    const bias = this.folded.get(`${key}.b`, deps, () => tf.sub(bn.bias, tf.mul(bn.runningMean, scale())));
+    return tf.fused.conv2d({
+      x,
+      filter,
+      strides: stride,
+      pad: [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ],
+      bias,
+      activation: relu ? 'relu' : 'linear',
+    });
+  }
+
+  /** Frees the cached folded weights (the parameters live in the ParamStore). */
+  dispose(): void {
+    this.folded.dispose();
   }
 }
 
