@@ -62,3 +62,5 @@ export { datasetRounds } from './data.js';
 export { createProgress, type ProgressOptions, type ProgressSink } from './run/progress.js';
 export { quantile, roundStats, type RoundStats } from './run/stats.js';
 export { readJsonl } from './run/atomic.js';
+export { asTrainable, buildModel, modelConfigOf } from './model.js';
+export { runTraining, type RunOptions } from './run.js';

@@ -1,0 +1,61 @@
+/** The trainer's view of an @iqa-bench/model IqaModel, and model construction from a config. */
+import {
+  createModel,
+  isPresetName,
+  loadBackboneWeights,
+  presetConfig,
+  PRESET_NAMES,
+  saveSafetensors,
+  type IqaModel,
+  type ModelConfig,
+} from '@iqa-bench/model';
+import { ConfigError, type TrainConfig } from './config.js';
+import type { TrainableModel } from './trainer/types.js';
+
+/** The preset of `cfg.model` with the config's overrides applied. */
+export function modelConfigOf(cfg: TrainConfig): ModelConfig {
+  if (!isPresetName(cfg.model.preset)) {
+    throw new ConfigError(
+      `model.preset: expected one of ${PRESET_NAMES.join(', ')}, got '${cfg.model.preset}'`,
+      ['model.preset'],
+    );
+  }
+  const mc = presetConfig(cfg.model.preset);
+  if (cfg.model.dropPathRate !== null) mc.dropPathRate = cfg.model.dropPathRate;
+  if (cfg.model.dropoutRate !== null) mc.dropoutRate = cfg.model.dropoutRate;
+  if (cfg.model.fusion !== null) mc.fusion = cfg.model.fusion;
+  return mc;
+}
+
+/** Wraps an IqaModel: named variables in state-dict order, seeded training forward, safetensors weights. */
+export function asTrainable(model: IqaModel): TrainableModel {
+  return {
+    params: model.params.list().map((e) => ({ name: e.name, variable: e.variable, trainable: e.trainable })),
+    score(x, ctx) {
+      const out = model.forward(x, {
+        training: ctx.training,
+        seeds: ctx.seeds,
+        blockMemory: ctx.blockMemory,
+      });
+      // Under a gradient tape the attention weights are part of the graph: leave them to the enclosing scope.
+      if (!ctx.training) out.attention?.dispose();
+      return out.score;
+    },
+    saveWeights: (path) => saveSafetensors(path, model.params, model.config),
+    dispose: () => model.dispose(),
+  };
+}
+
+/** Builds round `seed`'s model per the config (seeded init, optional ImageNet backbone weights). */
+export async function buildModel(cfg: TrainConfig, seed: number): Promise<TrainableModel> {
+  const model = createModel(modelConfigOf(cfg), { seed });
+  if (cfg.model.initWeights !== null) {
+    try {
+      await loadBackboneWeights(model, cfg.model.initWeights);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  return asTrainable(model);
+}
