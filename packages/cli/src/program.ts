@@ -9,14 +9,23 @@ import { VERSION } from './version.js';
 import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { synthCommand } from './commands/synth.js';
+import { predictCommand } from './commands/predict.js';
+import { complexityCommand } from './commands/complexity.js';
+import { convertCommand } from './commands/convert.js';
+import { crossDatasetCommand, evalCommand } from './commands/cross-dataset.js';
 
 export { VERSION };
 
 /** Every subcommand, in the order `iqa-bench --help` lists them. */
 const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
-  datasetsCommand,
-  synthCommand,
+  complexityCommand,
+  crossDatasetCommand,
+  evalCommand,
+  predictCommand,
   checkCommand,
+  datasetsCommand,
+  convertCommand,
+  synthCommand,
   reportCommand,
 ];
 

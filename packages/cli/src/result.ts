@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
 import { CliError } from './errors.js';
+import { readJsonFile } from './json-file.js';
 
 /** The `schema` tag of the result files `cross-dataset` and `eval` write. */
 export const RESULT_SCHEMA = 'iqa-bench/result@1';
@@ -268,6 +268,10 @@ export function parseResult(text: string, file: string): LoadedResult {
   } catch (err) {
     throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
   }
+  return parseValue(value, file);
+}
+
+function parseValue(value: unknown, file: string): LoadedResult {
   const f = new Fields(file);
   const o = f.object(value, '');
   if (o.schema === RESULT_SCHEMA) return parseIqaBench(f, o);
@@ -279,20 +283,5 @@ export function parseResult(text: string, file: string): LoadedResult {
 
 /** Reads and parses a result file (size-bounded). `label` is how errors name it (the path as the user typed it). */
 export async function readResult(path: string, label = path): Promise<LoadedResult> {
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new CliError(`${label}: not a file`);
-    size = s.size;
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`${label}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  if (size > MAX_RESULT_BYTES) {
-    throw new CliError(
-      `${label}: ${size} bytes is larger than a result file can be (${MAX_RESULT_BYTES} bytes)`,
-    );
-  }
-  return parseResult(await readFile(path, 'utf8'), label);
+  return parseValue(await readJsonFile(path, label, MAX_RESULT_BYTES), label);
 }

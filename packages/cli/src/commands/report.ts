@@ -8,13 +8,17 @@ import { readResult } from '../result.js';
 import type { Report, Section } from '../report/report.js';
 import { writeReport } from '../report/report.js';
 import type { NamedResult } from '../report/sections.js';
-import { resultSections, trainingSection } from '../report/sections.js';
+import type { ComplexityReport } from '@iqa-bench/complexity';
+import { CliError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
+import { complexitySection, resultSections, trainingSection } from '../report/sections.js';
 import { readTrainingRun } from '../training.js';
 import { VERSION } from '../version.js';
 
 interface ReportFlags extends CommonFlags {
   result?: string[];
   run?: string[];
+  complexity?: string[];
   title: string;
   png: boolean;
 }
@@ -25,7 +29,8 @@ export function reportCommand(ctx: Ctx): Command {
     .description(
       'Write a self-contained report.html (inline SVG, no external assets), report.md (the tables in Markdown) and ' +
         'figures/*.svg + *.png into the --out folder: the per-dataset table, the heatmap of correlations, and ' +
-        'predicted-vs-MOS scatter plots for results that kept their per-image predictions.',
+        'predicted-vs-MOS scatter plots for results that kept their per-image predictions; training curves of runs; ' +
+        'complexity tables and bars.',
     )
     .option(
       '--result <file>',
@@ -35,6 +40,11 @@ export function reportCommand(ctx: Ctx): Command {
     .option(
       '--run <dir>',
       'a training run folder (metrics.jsonl, summary.json): curves and results; repeatable',
+      collect,
+    )
+    .option(
+      '--complexity <file>',
+      'a complexity report (iqa-bench complexity --out): table and bars; repeatable',
       collect,
     )
     .requiredOption('--out <dir>', 'the folder to write the report into')
@@ -64,10 +74,24 @@ export function reportCommand(ctx: Ctx): Command {
         if (existsSync(summary))
           results.push({ label, result: await readResult(summary, join(dir, 'summary.json')) });
       }
+      const complexity: Section[] = [];
+      if (flags.complexity && flags.complexity.length > 0) {
+        const { validateComplexityReport } = await import('@iqa-bench/complexity');
+        for (const file of flags.complexity) {
+          const json = await readJsonFile(out.path(file), file);
+          let parsed: ComplexityReport;
+          try {
+            parsed = validateComplexityReport(json, file);
+          } catch (err) {
+            throw new CliError((err as Error).message);
+          }
+          complexity.push(complexitySection(parsed, complexity.length));
+        }
+      }
       const report: Report = {
         title: flags.title,
         meta: [`@iqa-bench/cli ${VERSION}`, ...results.map((r) => `${r.label}: ${r.result.file}`)],
-        sections: [...resultSections(results), ...training],
+        sections: [...resultSections(results), ...training, ...complexity],
       };
       if (report.sections.length === 0) {
         out.warn('nothing to report: give at least one --result or --run');

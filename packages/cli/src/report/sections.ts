@@ -1,9 +1,10 @@
+import type { ComplexityReport } from '@iqa-bench/complexity';
 import { logisticCurve } from '../evaluation.js';
 import type { LoadedResult, MetricName } from '../result.js';
 import type { Table } from '../table.js';
 import { num } from '../table.js';
 import type { EpochPoint, TrainingRun } from '../training.js';
-import { heatmapSvg, lineSvg, scatterSvg } from './figures.js';
+import { barsSvg, heatmapSvg, lineSvg, scatterSvg } from './figures.js';
 import type { Figure, Section } from './report.js';
 import { slug } from './report.js';
 
@@ -18,16 +19,8 @@ export const METRIC_LABELS: Record<MetricName, string> = {
   mae: 'MAE',
   maeLogistic: 'MAE (logistic)',
 };
-const TABLE_METRICS: MetricName[] = [
-  'srcc',
-  'plcc',
-  'plccLogistic',
-  'krcc',
-  'rmse',
-  'rmseLogistic',
-  'mae',
-  'maeLogistic',
-];
+/** Columns of result tables (MAE stays in the JSON: RMSE says the same in the same units). */
+const TABLE_METRICS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc', 'rmse', 'rmseLogistic'];
 const CORRELATIONS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc'];
 
 export interface NamedResult {
@@ -203,5 +196,102 @@ export function trainingSection(label: string, run: TrainingRun): Section {
       : [],
     tables: [{ caption: 'Per epoch (* = best so far on the selection part)', table }],
     figures,
+  };
+}
+
+/** The complexity table (one row per model) as the CLI prints it and the HTML report shows it. */
+export function complexityTable(report: ComplexityReport): Table {
+  const sizes = [
+    ...new Set(report.models.flatMap((m) => m.throughput?.entries.map((e) => e.batchSize) ?? [])),
+  ].sort((a, b) => a - b);
+  const hasLatency = report.models.some((m) => m.latency !== null);
+  return {
+    columns: [
+      { header: 'model' },
+      { header: 'params (M)', align: 'right' },
+      { header: 'GMACs', align: 'right' },
+      { header: 'GFLOPs', align: 'right' },
+      { header: 'HyperNet GMACs', align: 'right' },
+      ...(hasLatency
+        ? [
+            { header: 'latency ms (mean ± std)', align: 'right' as const },
+            { header: 'p95 ms', align: 'right' as const },
+          ]
+        : []),
+      ...sizes.map((b) => ({ header: `img/s @${b}`, align: 'right' as const })),
+      { header: 'peak MiB', align: 'right' },
+    ],
+    rows: report.models.map((m) => {
+      const lat = m.latency?.stats;
+      return [
+        m.name,
+        (m.params.total / 1e6).toFixed(m.params.total < 1e5 ? 4 : 2),
+        (m.ops.whole.macs / 1e9).toFixed(2),
+        (m.ops.whole.flops / 1e9).toFixed(2),
+        m.ops.hypernet ? (m.ops.hypernet.macs / 1e9).toFixed(2) : '–',
+        ...(hasLatency
+          ? [
+              lat ? `${lat.meanMs.toFixed(1)} ± ${lat.stdMs.toFixed(1)}` : '–',
+              lat ? lat.p95Ms.toFixed(1) : '–',
+            ]
+          : []),
+        ...sizes.map((b) => {
+          const e = m.throughput?.entries.find((x) => x.batchSize === b);
+          if (!e) return '–';
+          return e.status === 'ok' && e.imagesPerSecond !== undefined
+            ? e.imagesPerSecond.toFixed(2)
+            : e.status === 'out-of-memory'
+              ? 'OOM'
+              : 'skip';
+        }),
+        (m.ops.whole.memory.peakBytes / 2 ** 20).toFixed(0),
+      ];
+    }),
+  };
+}
+
+/** One line naming where the numbers were measured. */
+export function complexityEnvironment(report: ComplexityReport): string {
+  const e = report.environment;
+  const device = e.gpu ? `GPU ${e.gpu}, CPU ${e.cpu.model}` : `CPU ${e.cpu.model} (${e.cpu.cores} cores)`;
+  return `backend ${e.backend}${e.threads !== null ? ` (${e.threads} thread(s))` : ''}, tfjs ${e.tfjsVersion}, ${device}, Node ${e.node}; @iqa-bench/complexity ${report.tool.version}`;
+}
+
+/** Each distinct note once, named by the models it applies to (all models: no names). */
+function notesOf(report: ComplexityReport): string[] {
+  const byNote = new Map<string, string[]>();
+  for (const m of report.models) for (const n of m.notes) byNote.set(n, [...(byNote.get(n) ?? []), m.name]);
+  return [...byNote].map(([n, models]) =>
+    models.length === report.models.length ? n : `${models.join(', ')}: ${n}`,
+  );
+}
+
+/** Parameters, MACs and latency side by side, as bars, with the table and the measurement conditions. */
+export function complexitySection(report: ComplexityReport, index = 0): Section {
+  const labels = report.models.map((m) => m.name);
+  const panels = [
+    { title: 'params (M)', values: report.models.map((m) => m.params.total / 1e6) },
+    { title: 'GMACs', values: report.models.map((m) => m.ops.whole.macs / 1e9) },
+  ];
+  if (report.models.some((m) => m.latency !== null)) {
+    panels.push({
+      title: 'latency (ms)',
+      values: report.models.map((m) => m.latency?.stats.meanMs ?? Number.NaN),
+    });
+  }
+  return {
+    title: 'Complexity',
+    paragraphs: [
+      `Measured with ${complexityEnvironment(report)}. MACs count multiply-accumulates of the executed kernels (the whole model, TargetNet included); FLOPs = 2 × MACs plus every other arithmetic operation. Input 224 × 224.`,
+      ...notesOf(report),
+    ],
+    tables: [{ table: complexityTable(report) }],
+    figures: [
+      {
+        name: index === 0 ? 'complexity' : `complexity-${index + 1}`,
+        caption: 'Parameters, MACs and batch-1 latency per model',
+        svg: barsSvg({ title: 'Complexity', labels, panels }),
+      },
+    ],
   };
 }

@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import type { ComplexityReport } from '@iqa-bench/complexity';
+import type { BackendPreference, IqaModel } from '@iqa-bench/model';
+import { Command, Option } from 'commander';
+import type { Ctx } from '../context.js';
+import { CliError } from '../errors.js';
+import type { CommonFlags } from '../io.js';
+import {
+  collect,
+  commonOptions,
+  examples,
+  nonNegativeInt,
+  positiveInt,
+  positiveIntList,
+} from '../options.js';
+import { complexityEnvironment, complexityTable } from '../report/sections.js';
+import { openCheckpoint, useBackend } from '../scoring.js';
+import { renderText } from '../table.js';
+
+interface ComplexityFlags extends CommonFlags {
+  model: string[];
+  batchSizes: number[];
+  latency: boolean;
+  backend: BackendPreference;
+  timing: 'whole' | 'hypernet';
+  warmup: number;
+  runs: number;
+  minTime: number;
+  markdown?: boolean;
+  latex?: boolean;
+}
+
+export function complexityCommand(ctx: Ctx): Command {
+  const cmd = new Command('complexity')
+    .summary('parameters, MACs / FLOPs, latency and throughput of presets or checkpoints')
+    .description(
+      'Count parameters, and MACs and FLOPs from the TensorFlow.js kernels a forward pass executes (MACs and FLOPs ' +
+        'kept apart; attention products and the TargetNet included, the HyperNet alone reported too), then time ' +
+        'batch-1 latency (mean, std, min, median, p95, max) and throughput per batch size, on the chosen backend, and ' +
+        'compare with the published figures. Models: a preset (smart-iqa-tiny, smart-iqa-small, smart-iqa-base, ' +
+        'hyperiqa-resnet50, smart-iqa-micro) or a checkpoint file.',
+    )
+    .requiredOption('--model <preset|checkpoint>', 'a preset name or a checkpoint file; repeatable', collect)
+    .option(
+      '--batch-sizes <list>',
+      'throughput batch sizes (stops cleanly at the first out-of-memory)',
+      positiveIntList,
+      [1, 4, 8],
+    )
+    .option('--no-latency', 'count parameters, MACs and FLOPs only (no timing)')
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--timing <scope>',
+        'what latency and throughput time (the original timed the HyperNet only)',
+      )
+        .choices(['whole', 'hypernet'])
+        .default('whole'),
+    )
+    .option('--warmup <n>', 'untimed forwards before the latency runs', nonNegativeInt, 3)
+    .option('--runs <n>', 'timed batch-1 forwards', positiveInt, 10)
+    .option(
+      '--min-time <ms>',
+      'time each throughput batch size for at least this long (0: one timed batch)',
+      nonNegativeInt,
+      0,
+    )
+    .option('--markdown', "print @iqa-bench/complexity's Markdown table (with the reference checks) instead")
+    .option('--latex', 'print the LaTeX table instead');
+  commonOptions(cmd, {
+    out: 'also write the complexity report (JSON, schema of @iqa-bench/complexity) to <file>',
+  });
+  examples(cmd, [
+    'iqa-bench complexity --model smart-iqa-tiny --model hyperiqa-resnet50 --no-latency',
+    'iqa-bench complexity --model smart-iqa-base --backend wasm --batch-sizes 1,4 --timing hypernet --out base.json',
+    'iqa-bench complexity --model runs/koniq/round-0/best.safetensors --latex',
+  ]);
+  return cmd.action(
+    ctx.action(async (out, flags: ComplexityFlags) => {
+      const [cx, m] = await Promise.all([import('@iqa-bench/complexity'), import('@iqa-bench/model')]);
+      for (const name of flags.model) {
+        if (!m.isPresetName(name) && !existsSync(out.path(name))) {
+          throw new CliError(
+            `--model ${name}: neither a preset (${m.PRESET_NAMES.join(', ')}) nor a checkpoint file`,
+          );
+        }
+      }
+      await useBackend(out, flags.backend);
+      const reports: ComplexityReport[] = [];
+      for (const name of flags.model) {
+        const isPreset = m.isPresetName(name);
+        let model: IqaModel;
+        if (isPreset) {
+          // Counts and timings do not depend on the weights: skip drawing random ones (seconds for Swin-B).
+          model = m.createModel(name, { seed: 1, randomInit: false });
+        } else {
+          model = (await openCheckpoint(out, name, '--model')).model;
+        }
+        try {
+          out.log(`${name}: counting${flags.latency ? ' and timing' : ''}…`);
+          reports.push(
+            await cx.analyzeModel(model, {
+              name,
+              description: isPreset ? `preset ${name}` : `checkpoint ${name}`,
+              reference: isPreset && name !== 'smart-iqa-micro' ? name : null,
+              timing: flags.timing,
+              latency: flags.latency ? { warmup: flags.warmup, runs: flags.runs } : false,
+              throughput: flags.latency
+                ? { batchSizes: flags.batchSizes, minTimeMs: flags.minTime, warmup: 1 }
+                : false,
+            }),
+          );
+        } finally {
+          model.dispose();
+        }
+      }
+      const report = cx.mergeReports(reports);
+      await out.writeOut(report);
+      if (flags.markdown && !flags.json) out.io.stdout.write(`${cx.toMarkdown(report)}\n`);
+      else if (flags.latex && !flags.json) out.io.stdout.write(`${cx.toLatex(report)}\n`);
+      else
+        out.result(
+          report,
+          () => `${renderText(complexityTable(report))}\n\n${complexityEnvironment(report)}`,
+        );
+    }),
+  );
+}

@@ -1,0 +1,168 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative, resolve } from 'node:path';
+import type { PresetName } from '@iqa-bench/data';
+import { Command } from 'commander';
+import type { Ctx } from '../context.js';
+import { CliError, describeError, ExitCode } from '../errors.js';
+import type { CommonFlags } from '../io.js';
+import { writeFileAtomic } from '../io.js';
+import { commonOptions, examples } from '../options.js';
+import type { ScoreFlags } from '../scoring.js';
+import { openCheckpoint, scoreFile, scoreOptions, useBackend } from '../scoring.js';
+import { renderText } from '../table.js';
+import { VERSION } from '../version.js';
+
+interface PredictFlags extends CommonFlags, ScoreFlags {
+  checkpoint: string;
+  csv?: boolean;
+}
+
+/** File extensions read from a folder (the formats @iqa-bench/data decodes). */
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'];
+
+export const PREDICTIONS_SCHEMA = 'iqa-bench/predictions@1';
+
+interface Prediction {
+  path: string;
+  score: number | null;
+  patchScores: number[];
+  error?: string;
+}
+
+/** The images named on the command line: files as given, folders as their image files (sorted, not recursive). */
+async function collectImages(cwd: string, args: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const arg of args) {
+    const abs = resolve(cwd, arg);
+    let s;
+    try {
+      s = await stat(abs);
+    } catch {
+      throw new CliError(`${arg}: no such file or folder`);
+    }
+    if (s.isDirectory()) {
+      const names = (await readdir(abs))
+        .filter((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()))
+        .sort();
+      if (names.length === 0)
+        throw new CliError(`${arg}: no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder`);
+      out.push(...names.map((n) => join(arg, n)));
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function predictionsCsv(rows: readonly Prediction[]): string {
+  const lines = ['path,score,patch_scores,error'];
+  for (const r of rows) {
+    lines.push(
+      [
+        csvField(r.path),
+        r.score === null ? '' : String(r.score),
+        r.patchScores.join(';'),
+        csvField(r.error ?? ''),
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function predictCommand(ctx: Ctx): Command {
+  const cmd = new Command('predict')
+    .summary('score images (files or folders) with a checkpoint')
+    .description(
+      'Score images with a model: every image is decoded (JPEG, PNG, BMP, TIFF; no EXIF rotation, as PIL), ' +
+        'preprocessed, cut into --patches crops, and scored as the mean of its crop scores (eval mode). Prints each ' +
+        "image's path, score and patch scores. A folder contributes its image files (sorted, not recursive). An image " +
+        'that cannot be read is reported and the others are still scored; the exit code is then 2.',
+    )
+    .argument('<image|folder...>', 'image files and folders')
+    .requiredOption(
+      '--checkpoint <file>',
+      'the model: .safetensors, PyTorch .pkl/.pth (read safely), or a TF.js model folder',
+    )
+    .option('--csv', 'print CSV (path,score,patch_scores,error) instead of the table');
+  scoreOptions(cmd, 'seed');
+  commonOptions(cmd, {
+    out: 'also write the predictions to <file>: JSON, or CSV when it ends in .csv (atomically)',
+  });
+  examples(cmd, [
+    'iqa-bench predict --checkpoint koniq.safetensors photo.jpg',
+    'iqa-bench predict --checkpoint koniq_pretrained.pkl --patches 25 --crop random --seed 1 photos/ --csv > scores.csv',
+    'iqa-bench predict --checkpoint model/ --preprocess none img1.png img2.png --json',
+  ]);
+  return cmd.action(
+    ctx.action(async (out, flags: PredictFlags, inputs: string[]) => {
+      const files = await collectImages(out.io.cwd, inputs);
+      const backend = await useBackend(out, flags.backend);
+      const { model, description } = await openCheckpoint(out, flags.checkpoint);
+      const preset: PresetName = flags.preprocess ?? 'seed';
+      const rows: Prediction[] = [];
+      const progress = out.progress('predict', files.length);
+      try {
+        for (const file of files) {
+          try {
+            const r = await scoreFile(
+              model,
+              out.path(file),
+              relative(out.io.cwd, out.path(file)) || file,
+              preset,
+              flags,
+            );
+            rows.push({ path: file, score: r.score, patchScores: r.patchScores });
+          } catch (err) {
+            const msg = describeError(err);
+            const error = msg.includes(file) || msg.includes(out.path(file)) ? msg : `${file}: ${msg}`;
+            out.io.stderr.write(`iqa-bench: error: ${error}\n`);
+            rows.push({ path: file, score: null, patchScores: [], error });
+          }
+          progress.tick();
+        }
+      } finally {
+        progress.stop();
+        model.dispose();
+      }
+      const json = {
+        schema: PREDICTIONS_SCHEMA,
+        producer: `@iqa-bench/cli ${VERSION}`,
+        checkpoint: flags.checkpoint,
+        model: description,
+        settings: {
+          patches: flags.patches,
+          crop: flags.crop,
+          preprocess: preset,
+          seed: flags.seed,
+          backend: backend.name,
+        },
+        images: rows,
+      };
+      if (flags.out !== undefined) {
+        const data = flags.out.toLowerCase().endsWith('.csv')
+          ? predictionsCsv(rows)
+          : `${JSON.stringify(json, null, 2)}\n`;
+        await writeFileAtomic(out.path(flags.out), data);
+        out.log(`wrote ${flags.out}`);
+      }
+      if (flags.csv && !flags.json) out.io.stdout.write(predictionsCsv(rows));
+      else {
+        out.result(json, () =>
+          renderText({
+            columns: [{ header: 'image' }, { header: 'score', align: 'right' }, { header: 'patch scores' }],
+            rows: rows.map((r) => [
+              r.path,
+              r.score === null ? 'ERROR' : r.score.toFixed(4),
+              r.error ?? r.patchScores.map((p) => p.toFixed(4)).join(' '),
+            ]),
+          }),
+        );
+      }
+      return rows.some((r) => r.error !== undefined) ? ExitCode.badInput : ExitCode.ok;
+    }),
+  );
+}

@@ -1,0 +1,146 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { PresetName } from '@iqa-bench/data';
+import type {
+  BackendPreference,
+  BackendSelection,
+  CropMode,
+  ImageScore,
+  IqaModel,
+  ModelConfig,
+} from '@iqa-bench/model';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { CliError } from './errors.js';
+import type { Output } from './io.js';
+import { nonNegativeInt, positiveInt } from './options.js';
+
+/** How images are turned into scores: the flags `predict`, `cross-dataset` and `eval` share. */
+export interface ScoreFlags {
+  patches: number;
+  crop: CropMode;
+  /** Unset: the original's preset for the dataset (predict: `seed`). */
+  preprocess?: PresetName;
+  seed: number;
+  batchSize: number;
+  backend: BackendPreference;
+  maxPixels?: number;
+}
+
+export function scoreOptions(cmd: Command, preprocessDefault: string): Command {
+  return cmd
+    .option('--patches <n>', 'crops per image; the score is the mean of their scores', positiveInt, 20)
+    .addOption(
+      new Option('--crop <mode>', 'center (K identical crops: computed once), random (seeded) or grid')
+        .choices(['center', 'random', 'grid'])
+        .default('center'),
+    )
+    .addOption(
+      new Option(
+        '--preprocess <preset>',
+        `seed: the original's resize to 512x384 (H, W); native: shorter side 384; none: the image as it is (default: ${preprocessDefault})`,
+      ).choices(['seed', 'native', 'none']),
+    )
+    .option(
+      '--seed <n>',
+      'seed of the random crops (each image draws from seed and its id)',
+      nonNegativeInt,
+      0,
+    )
+    .option('--batch-size <n>', 'crops per forward pass', positiveInt, 8)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
+    .option(
+      '--max-pixels <n>',
+      'refuse images with more pixels than this (decompression-bomb guard)',
+      positiveInt,
+    );
+}
+
+/** Selects the backend and says which one it got and why (stderr). */
+export async function useBackend(out: Output, pref: BackendPreference): Promise<BackendSelection> {
+  const [{ selectBackend }, tf] = await Promise.all([import('@iqa-bench/model'), import('@tensorflow/tfjs')]);
+  // TensorFlow.js' own console hints ("install our node backend", …) are for developers: shown with --verbose only.
+  if (!out.flags.verbose) tf.env().set('PROD', true);
+  const sel = await selectBackend(pref);
+  out.log(`backend ${sel.name} (${sel.package}, ${sel.threads} thread(s)): ${sel.reason}`);
+  return sel;
+}
+
+export interface OpenedModel {
+  model: IqaModel;
+  config: ModelConfig;
+  /** What the log and the result file say about the weights. */
+  description: string;
+}
+
+/**
+ * Loads a checkpoint as a model: safetensors, a PyTorch torch.save file (zip or legacy; read by a safe allow-list
+ * unpickler that never executes the file), or a TensorFlow.js model folder / model.json. Strict: every tensor must
+ * match. Errors name the file.
+ */
+export async function openCheckpoint(out: Output, file: string, flag = '--checkpoint'): Promise<OpenedModel> {
+  const m = await import('@iqa-bench/model');
+  const path = out.path(file);
+  let isDir = false;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new CliError(`${flag} ${file}: ${why}`);
+  }
+  try {
+    const loaded =
+      isDir || basename(path) === 'model.json' ? await m.loadTfjsModel(path) : await m.loadCheckpoint(path);
+    const description = `${file}: ${loaded.format}${loaded.wrapper ? ` (under '${loaded.wrapper}')` : ''}, architecture ${loaded.configSource === 'metadata' ? 'from the file' : 'inferred from the tensors'}: ${describeConfig(loaded.config)}`;
+    out.log(`loaded ${description}`);
+    return { model: loaded.model, config: loaded.config, description };
+  } catch (err) {
+    throw checkpointError(err, path, file);
+  }
+}
+
+/** A package's error about a checkpoint, naming the file as the user typed it. */
+export function checkpointError(err: unknown, absolute: string, typed: string): CliError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const named = msg.includes(absolute)
+    ? msg.split(absolute).join(typed)
+    : msg.includes(typed)
+      ? msg
+      : `${typed}: ${msg}`;
+  return new CliError(named, 2, { cause: err });
+}
+
+/** One line: backbone, size, fusion. */
+export function describeConfig(c: ModelConfig): string {
+  const b = c.backbone;
+  const backbone =
+    b.kind === 'swin'
+      ? `Swin (embed ${b.embedDim}, depths ${b.depths.join('-')}, heads ${b.numHeads.join('-')})`
+      : `ResNet (layers ${b.layers.join('-')}, width ${b.baseWidth})`;
+  return `${c.arch}, ${backbone}, ${b.imgSize}x${b.imgSize} input, fusion ${c.fusion}`;
+}
+
+/** Decodes, preprocesses and scores one image file. `id` keys its random crops (order-independent). */
+export async function scoreFile(
+  model: IqaModel,
+  path: string,
+  id: string,
+  preset: PresetName,
+  flags: ScoreFlags,
+): Promise<ImageScore> {
+  const [data, m] = await Promise.all([import('@iqa-bench/data'), import('@iqa-bench/model')]);
+  const rgb = await data.decodeImage(
+    path,
+    flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {},
+  );
+  const img = data.applyResize(rgb, data.PRESETS[preset]);
+  return m.scoreImage(
+    model,
+    { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') },
+    { crops: flags.patches, mode: flags.crop, seed: `${flags.seed}/${id}`, batchSize: flags.batchSize },
+  );
+}
