@@ -63,10 +63,18 @@ function filterGrad(
   return tf.transpose(g, [1, 2, 0, 3]);
 }
 
-/** The filter as [kh·kw, cout, cin]: tap t = i·kw + j holds w[i, j]ᵀ. */
-function transposedTaps(w: tf.Tensor4D): tf.Tensor3D {
+/** The filter as [kh·kw, cout·cin]: row t = i·kw + j holds w[i, j]ᵀ. */
+function transposedTaps(w: tf.Tensor4D): tf.Tensor2D {
   const [kh, kw, cin, cout] = w.shape;
-  return tf.transpose(tf.reshape(w, [kh * kw, cin, cout]), [0, 2, 1]);
+  return tf.reshape(tf.transpose(tf.reshape(w, [kh * kw, cin, cout]), [0, 2, 1]), [kh * kw, cout * cin]);
+}
+
+/** rows[sel[0]], rows[sel[1]], … as one plain 2-D product with a 0/1 selection matrix (exact for finite values). */
+function selectRows(rows: tf.Tensor2D, sel: number[]): tf.Tensor2D {
+  if (sel.length === rows.shape[0] && sel.every((v, i) => v === i)) return rows;
+  const s = new Float32Array(sel.length * rows.shape[0]);
+  sel.forEach((r, i) => (s[i * rows.shape[0] + r] = 1));
+  return tf.matMul(tf.tensor2d(s, [sel.length, rows.shape[0]]), rows);
 }
 
 /**
@@ -103,13 +111,13 @@ function inputGrad(
         continue;
       }
       // Sub-filter f[m', n'] = w[rh + s(mh-1-m'), rw + s(mw-1-n')]ᵀ, shape [mh, mw, cout, cin].
-      // Picked with one native gather (wasm's Reverse, Split and Slice copy far more than they return).
+      // Picked by a 0/1 selection-matrix product (exact; wasm's Gather and Reverse are ~15x slower on filters).
       const sel: number[] = [];
       for (let m = 0; m < mh; m++) {
         for (let n = 0; n < mw; n++)
           sel.push((rh + stride * (mh - 1 - m)) * kw + (rw + stride * (mw - 1 - n)));
       }
-      const f = tf.reshape(tf.gather(taps, tf.tensor1d(sel, 'int32')), [mh, mw, cout, cin]) as tf.Tensor4D;
+      const f = tf.reshape(selectRows(taps, sel), [mh, mw, cout, cin]) as tf.Tensor4D;
       // Output row t (0 <= t < nh) reads dy rows t + ch - mh + 1 ... t + ch.
       let top = mh - 1 - ch;
       let bottom = nh + ch - ho;
