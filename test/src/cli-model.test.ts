@@ -104,7 +104,7 @@ describe('iqa-bench convert', () => {
 });
 
 describe('iqa-bench predict', () => {
-  it('scores files and folders: the score is the mean of the patch scores; same seed, same crops', async () => {
+  it('scores files and folders: the score is the mean of the patch scores; same seed, same crops, any worker count', async () => {
     const args = [
       'predict',
       '--checkpoint',
@@ -149,7 +149,8 @@ describe('iqa-bench predict', () => {
       expect(im.patchScores).toHaveLength(3);
       expect(im.score).toBeCloseTo(im.patchScores.reduce((s, v) => s + v, 0) / 3, 6);
     }
-    const b = JSON.parse((await iqa(args)).stdout) as Predictions;
+    // Two worker threads (a ScoringPool, each with its own wasm backend) give the same bytes as one thread.
+    const b = JSON.parse((await iqa([...args, '--workers', '2'])).stdout) as Predictions;
     expect(b.images).toEqual(a.images);
     const c = JSON.parse((await iqa([...args.slice(0, -2), '6', '--json'])).stdout) as Predictions;
     expect(c.images.map((i) => i.patchScores)).not.toEqual(a.images.map((i) => i.patchScores));

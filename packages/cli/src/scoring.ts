@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { PresetName } from '@iqa-bench/data';
 import type {
@@ -25,6 +26,8 @@ export interface ScoreFlags {
   batchSize: number;
   backend: BackendPreference;
   maxPixels?: number;
+  /** Worker threads; unset: automatic (see workerCount). */
+  workers?: number;
 }
 
 export function scoreOptions(cmd: Command, preprocessDefault: string): Command {
@@ -56,6 +59,11 @@ export function scoreOptions(cmd: Command, preprocessDefault: string): Command {
     .option(
       '--max-pixels <n>',
       'refuse images with more pixels than this (decompression-bomb guard)',
+      positiveInt,
+    )
+    .option(
+      '--workers <n>',
+      `worker threads scoring in parallel, each with its own backend (default: 2 on a single-threaded backend from ${POOL_MIN_IMAGES} images, else 1); the scores do not depend on it`,
       positiveInt,
     );
 }
@@ -143,4 +151,101 @@ export async function scoreFile(
     { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') },
     { crops: flags.patches, mode: flags.crop, seed: `${flags.seed}/${id}`, batchSize: flags.batchSize },
   );
+}
+
+/** One image to score: its file, the id that keys its random crops, its preprocessing. */
+export interface ScoreJob {
+  path: string;
+  id: string;
+  preset: PresetName;
+}
+
+/** The outcome per job, in job order: a score, or the error that kept it from being scored. */
+export type ScoreOutcome = { score: ImageScore; error?: undefined } | { score?: undefined; error: unknown };
+
+/** Images from which on `auto` uses two worker threads (below, starting them costs more than it saves). */
+export const POOL_MIN_IMAGES = 16;
+
+/** How many worker threads score `n` images: `--workers`, or on `auto` two for many images on a single-threaded backend. */
+export function workerCount(flags: ScoreFlags, backend: BackendSelection, n: number): number {
+  if (flags.workers !== undefined) return flags.workers;
+  if (backend.threads > 1 || n < POOL_MIN_IMAGES) return 1;
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/**
+ * Scores every job. One worker: in this thread. More: a ScoringPool of worker threads with copies of the model
+ * (scores are the same bytes either way). Images are decoded here, one per free worker at a time; an image that
+ * cannot be decoded or is smaller than the crop becomes an error outcome and the others are still scored.
+ */
+export async function scoreMany(
+  out: Output,
+  opened: OpenedModel,
+  jobs: readonly ScoreJob[],
+  flags: ScoreFlags,
+  backend: BackendSelection,
+  label: string,
+): Promise<ScoreOutcome[]> {
+  const outcomes: ScoreOutcome[] = new Array(jobs.length);
+  const workers = workerCount(flags, backend, jobs.length);
+  const progress = out.progress(label, jobs.length);
+  try {
+    if (workers === 1) {
+      for (let i = 0; i < jobs.length; i++) {
+        const j = jobs[i];
+        try {
+          outcomes[i] = { score: await scoreFile(opened.model, j.path, j.id, j.preset, flags) };
+        } catch (error) {
+          outcomes[i] = { error };
+        }
+        progress.tick();
+      }
+      return outcomes;
+    }
+    const [data, m] = await Promise.all([import('@iqa-bench/data'), import('@iqa-bench/model')]);
+    const size = opened.config.backbone.imgSize;
+    const pool = await m.ScoringPool.fromModel(opened.model, { workers, backend: backend.name });
+    out.log(`scoring on ${pool.size} worker threads`);
+    const sent: number[] = [];
+    async function* images() {
+      for (let i = 0; i < jobs.length; i++) {
+        const j = jobs[i];
+        try {
+          const rgb = await data.decodeImage(
+            j.path,
+            flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {},
+          );
+          const img = data.applyResize(rgb, data.PRESETS[j.preset]);
+          if (img.width < size || img.height < size) {
+            throw new Error(`image ${img.width}x${img.height} is smaller than the ${size}x${size} crop`);
+          }
+          sent.push(i);
+          yield {
+            image: { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') },
+            name: j.path,
+            options: {
+              crops: flags.patches,
+              mode: flags.crop,
+              seed: `${flags.seed}/${j.id}`,
+              batchSize: flags.batchSize,
+            },
+          };
+        } catch (error) {
+          outcomes[i] = { error };
+          progress.tick();
+        }
+      }
+    }
+    try {
+      const scores = await pool.scoreImages(images(), { transfer: true, onResult: () => progress.tick() });
+      scores.forEach((s, k) => {
+        outcomes[sent[k]] = { score: { score: s.score, patchScores: s.patchScores, origins: s.origins } };
+      });
+    } finally {
+      await pool.close();
+    }
+    return outcomes;
+  } finally {
+    progress.stop();
+  }
 }

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { IqaDataset, IqaImage, PresetName } from '@iqa-bench/data';
+import type { BackendSelection } from '@iqa-bench/model';
 import { defaultPreset, partImages, readSplitManifest, shippedSplit } from '@iqa-bench/data';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
@@ -12,7 +13,7 @@ import { resultTable } from '../report/sections.js';
 import type { DatasetResult, ResultFile } from '../result.js';
 import { RESULT_SCHEMA } from '../result.js';
 import type { OpenedModel, ScoreFlags } from '../scoring.js';
-import { openCheckpoint, scoreFile, scoreOptions, useBackend } from '../scoring.js';
+import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 import { VERSION } from '../version.js';
 import type { DatasetFlags } from './dataset-options.js';
@@ -34,27 +35,28 @@ async function evaluateImages(
   images: readonly IqaImage[],
   split: string,
   flags: EvalFlags,
+  backend: BackendSelection,
 ): Promise<DatasetResult> {
   if (images.length < 2)
     throw new CliError(
       `${spec.name}: ${images.length} image(s) to evaluate; at least 2 are needed for a correlation`,
     );
   const preset: PresetName = flags.preprocess ?? defaultPreset(ds.key);
-  const progress = out.progress(spec.name, images.length);
-  const score: number[] = [];
-  try {
-    for (const im of images) {
-      try {
-        score.push((await scoreFile(opened.model, im.path, im.id, preset, flags)).score);
-      } catch (err) {
-        const msg = describeError(err);
-        throw new CliError(msg.includes(im.path) ? msg : `${im.path}: ${msg}`, 2, { cause: err });
-      }
-      progress.tick();
-    }
-  } finally {
-    progress.stop();
-  }
+  const outcomes = await scoreMany(
+    out,
+    opened,
+    images.map((im) => ({ path: im.path, id: im.id, preset })),
+    flags,
+    backend,
+    spec.name,
+  );
+  const score = outcomes.map((o, i) => {
+    if (o.score) return o.score.score;
+    const msg = describeError(o.error);
+    throw new CliError(msg.includes(images[i].path) ? msg : `${images[i].path}: ${msg}`, 2, {
+      cause: o.error,
+    });
+  });
   const d = datasetResult(
     spec.name,
     { image: images.map((i) => i.id), score, mos: images.map((i) => i.score) },
@@ -114,7 +116,7 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
   const entries: DatasetResult[] = [];
   try {
     for (const { spec, ds, images, split } of datasets) {
-      entries.push(await evaluateImages(out, opened, spec, ds, images, split, flags));
+      entries.push(await evaluateImages(out, opened, spec, ds, images, split, flags, backend));
     }
   } finally {
     opened.model.dispose();

@@ -8,7 +8,7 @@ import type { CommonFlags } from '../io.js';
 import { writeFileAtomic } from '../io.js';
 import { commonOptions, examples } from '../options.js';
 import type { ScoreFlags } from '../scoring.js';
-import { openCheckpoint, scoreFile, scoreOptions, useBackend } from '../scoring.js';
+import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 import { VERSION } from '../version.js';
 
@@ -101,38 +101,37 @@ export function predictCommand(ctx: Ctx): Command {
     ctx.action(async (out, flags: PredictFlags, inputs: string[]) => {
       const files = await collectImages(out.io.cwd, inputs);
       const backend = await useBackend(out, flags.backend);
-      const { model, description } = await openCheckpoint(out, flags.checkpoint);
+      const opened = await openCheckpoint(out, flags.checkpoint);
       const preset: PresetName = flags.preprocess ?? 'seed';
-      const rows: Prediction[] = [];
-      const progress = out.progress('predict', files.length);
+      const jobs = files.map((file) => ({
+        path: out.path(file),
+        id: relative(out.io.cwd, out.path(file)) || file,
+        preset,
+      }));
+      let outcomes;
       try {
-        for (const file of files) {
-          try {
-            const r = await scoreFile(
-              model,
-              out.path(file),
-              relative(out.io.cwd, out.path(file)) || file,
-              preset,
-              flags,
-            );
-            rows.push({ path: file, score: r.score, patchScores: r.patchScores });
-          } catch (err) {
-            const msg = describeError(err);
-            const error = msg.includes(file) || msg.includes(out.path(file)) ? msg : `${file}: ${msg}`;
-            out.io.stderr.write(`iqa-bench: error: ${error}\n`);
-            rows.push({ path: file, score: null, patchScores: [], error });
-          }
-          progress.tick();
-        }
+        outcomes = await scoreMany(out, opened, jobs, flags, backend, 'predict');
       } finally {
-        progress.stop();
-        model.dispose();
+        opened.model.dispose();
       }
+      const rows: Prediction[] = outcomes.map((o, i) => {
+        const file = files[i];
+        if (o.score) return { path: file, score: o.score.score, patchScores: o.score.patchScores };
+        const msg = describeError(o.error);
+        // Name the image as the user typed it.
+        const error = msg.includes(jobs[i].path)
+          ? msg.split(jobs[i].path).join(file)
+          : msg.includes(file)
+            ? msg
+            : `${file}: ${msg}`;
+        out.io.stderr.write(`iqa-bench: error: ${error}\n`);
+        return { path: file, score: null, patchScores: [], error };
+      });
       const json = {
         schema: PREDICTIONS_SCHEMA,
         producer: `@iqa-bench/cli ${VERSION}`,
         checkpoint: flags.checkpoint,
-        model: description,
+        model: opened.description,
         settings: {
           patches: flags.patches,
           crop: flags.crop,
