@@ -78,6 +78,21 @@ describe('loadCheckpoint', () => {
     },
   );
 
+  it('hypernet-resnet.legacy.pkl (legacy torch.save, like SSL92 koniq_pretrained.pkl): ResNet with BN statistics', async () => {
+    const { model, config, format, report } = await loadCheckpoint(fixture('hypernet-resnet.legacy.pkl'));
+    try {
+      expect(format).toBe('torch-legacy');
+      expect(config).toEqual(
+        JSON.parse(readFileSync(fixture('hypernet-resnet.legacy.pkl.config.json'), 'utf8')),
+      );
+      expect(report.loaded).toContain('res.layer3.1.bn2.num_batches_tracked');
+      const original = (await readWeights(fixture('hypernet-resnet.legacy.pkl'))).stateDict;
+      expect(sameTensors(exportStateDict(model.params), original)).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('strict by default: names the problems and builds nothing; non-strict returns the report', async () => {
     // A SMART checkpoint whose attention MLP is missing but conv1 expects the multi-scale input: the given config
     // (attention) does not match.
@@ -270,6 +285,28 @@ describe('loadBackboneWeights (ImageNet weights as the starting point)', () => {
       expect(sd.get('swin.backbone.layers_3.downsample.norm.bias')?.data).toEqual(
         old.get('layers.2.downsample.norm.bias')?.data,
       );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('torchvision ResNet (no num_batches_tracked, fc dropped) into a HyperIQA ResNet', async () => {
+    const cfg = JSON.parse(
+      readFileSync(fixture('hypernet-resnet.legacy.pkl.config.json'), 'utf8'),
+    ) as ModelConfig;
+    const model = createModel(
+      { ...cfg, backbone: { kind: 'resnet', layers: [1, 1, 1, 1], baseWidth: 2, imgSize: 224 } },
+      { seed: 11 },
+    );
+    try {
+      const r = await loadBackboneWeights(model, fixture('torchvision-resnet-micro.pth'));
+      expect(r.kind).toBe('torchvision-resnet');
+      expect(r.dropped).toEqual(['fc.weight', 'fc.bias']);
+      const tv = (await readWeights(fixture('torchvision-resnet-micro.pth'))).stateDict;
+      expect(r.loaded).toHaveLength(tv.size - 2);
+      const sd = exportStateDict(model.params);
+      for (const [k, t] of tv) if (!k.startsWith('fc.')) expect(sd.get(`res.${k}`)?.data, k).toEqual(t.data);
+      expect(sd.get('res.bn1.num_batches_tracked')?.data).toEqual(new BigInt64Array([0n]));
     } finally {
       model.dispose();
     }

@@ -26,7 +26,7 @@ function shapesOf(config: ModelConfig): ShapeMap {
 
 describe('inferConfig', () => {
   // Small and Base differ from Tiny only in numbers the other cases cover; building them costs seconds.
-  it.each(['smart-iqa-micro', 'smart-iqa-tiny'] as const)(
+  it.each(['smart-iqa-micro', 'smart-iqa-tiny', 'hyperiqa-resnet50'] as const)(
     'recovers preset %s (rates included) from its keys and shapes',
     (name) => {
       expect(inferConfig(shapesOf(presetConfig(name)))).toEqual(presetConfig(name));

@@ -38,32 +38,61 @@ export function torchShape(layout: TorchLayout, stored: readonly number[]): numb
   }
 }
 
-/** torch-layout tensor -> stored layout (inside tf.tidy by the caller). */
-function toStored(t: tf.Tensor, layout: TorchLayout): tf.Tensor {
-  switch (layout) {
-    case 'identity':
-      return t;
-    case 'linear':
-      return tf.transpose(t, [1, 0]);
-    case 'conv':
-      return tf.transpose(t, [2, 3, 1, 0]);
-    case 'conv1x1':
-      return tf.transpose(tf.reshape(t, (t.shape as number[]).slice(0, 2)), [1, 0]);
+type Values = Float32Array | Int32Array;
+
+/** dst[j * rows + i] = src[i * cols + j], in cache-friendly tiles. */
+function transpose2d(src: Values, rows: number, cols: number, dst: Values): void {
+  const T = 32;
+  for (let i0 = 0; i0 < rows; i0 += T) {
+    const i1 = Math.min(i0 + T, rows);
+    for (let j0 = 0; j0 < cols; j0 += T) {
+      const j1 = Math.min(j0 + T, cols);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) dst[j * rows + i] = src[i * cols + j];
+    }
   }
 }
 
-/** stored-layout tensor -> torch layout. */
-function toTorch(t: tf.Tensor, layout: TorchLayout): tf.Tensor {
+/**
+ * Reorders elements between the PyTorch layout and the stored layout, in JavaScript (the same on every backend, and
+ * no slow rank-4 transpose kernels). `stored` is the stored shape; `toStored` picks the direction.
+ */
+export function convertLayout(
+  src: Values,
+  layout: TorchLayout,
+  stored: readonly number[],
+  toStored: boolean,
+): Values {
+  const dst = src instanceof Float32Array ? new Float32Array(src.length) : new Int32Array(src.length);
   switch (layout) {
     case 'identity':
-      return t;
+      dst.set(src);
+      break;
     case 'linear':
-      return tf.transpose(t, [1, 0]);
-    case 'conv':
-      return tf.transpose(t, [3, 2, 0, 1]);
-    case 'conv1x1':
-      return tf.reshape(tf.transpose(t, [1, 0]), [...torchShape('linear', t.shape as number[]), 1, 1]);
+    case 'conv1x1': {
+      // stored [in, out], torch [out, in] (x 1 x 1)
+      const [inF, outF] = stored;
+      if (toStored) transpose2d(src, outF, inF, dst);
+      else transpose2d(src, inF, outF, dst);
+      break;
+    }
+    case 'conv': {
+      // stored [kh, kw, in, out] (index (k*I + i)*O + o), torch [out, in, kh, kw] (index (o*I + i)*K + k)
+      const [kh, kw, I, O] = stored;
+      const K = kh * kw;
+      for (let o = 0; o < O; o++) {
+        for (let i = 0; i < I; i++) {
+          for (let k = 0; k < K; k++) {
+            const t = (o * I + i) * K + k;
+            const st = (k * I + i) * O + o;
+            if (toStored) dst[st] = src[t];
+            else dst[t] = src[st];
+          }
+        }
+      }
+      break;
+    }
   }
+  return dst;
 }
 
 const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
@@ -119,8 +148,10 @@ function plan(
 
 function assign(values: Map<ParamEntry, Float32Array | Int32Array>): void {
   for (const [e, v] of values) {
-    const next = tf.tidy(() =>
-      toStored(tf.tensor(v, torchShape(e.layout, e.variable.shape), e.variable.dtype), e.layout),
+    const next = tf.tensor(
+      convertLayout(v, e.layout, e.variable.shape, true),
+      e.variable.shape,
+      e.variable.dtype,
     );
     e.variable.assign(next);
     next.dispose();
@@ -184,18 +215,18 @@ export function exportStateDict(store: ParamStore): StateDict {
   const sd: StateDict = new Map();
   for (const e of store.list()) {
     const shape = torchShape(e.layout, e.variable.shape);
-    const t = tf.tidy(() => toTorch(e.variable, e.layout).clone());
-    try {
-      if (e.variable.dtype === 'int32') {
-        const v = t.dataSync() as Int32Array;
-        sd.set(e.name, { dtype: 'int64', shape, data: BigInt64Array.from(v, (x) => BigInt(x)) });
-      } else if (e.variable.dtype === 'float32') {
-        sd.set(e.name, { dtype: 'float32', shape, data: new Float32Array(t.dataSync() as Float32Array) });
-      } else {
-        throw new Error(`exportStateDict: '${e.name}' has unsupported dtype ${e.variable.dtype}`);
-      }
-    } finally {
-      t.dispose();
+    const values = e.variable.dataSync();
+    if (e.variable.dtype === 'int32') {
+      const v = convertLayout(values as Int32Array, e.layout, e.variable.shape, false);
+      sd.set(e.name, { dtype: 'int64', shape, data: BigInt64Array.from(v, (x) => BigInt(x)) });
+    } else if (e.variable.dtype === 'float32') {
+      sd.set(e.name, {
+        dtype: 'float32',
+        shape,
+        data: convertLayout(values as Float32Array, e.layout, e.variable.shape, false) as Float32Array,
+      });
+    } else {
+      throw new Error(`exportStateDict: '${e.name}' has unsupported dtype ${e.variable.dtype}`);
     }
   }
   return sd;
