@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lcgValues } from '../__tests__/helpers.js';
+import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../backend.js';
+import { loadCheckpoint } from '../checkpoint.js';
 import { createModel, type IqaModel } from '../model.js';
 import { scoreImage, type NormalizedImage } from '../score.js';
 import { ScoringPool } from './pool.js';
@@ -32,7 +34,8 @@ beforeAll(async () => {
 
 afterAll(() => model.dispose());
 
-describe('ScoringPool (worker_threads, one wasm backend each)', () => {
+// Worker start-up (a tfjs + wasm instance per thread) takes seconds on a loaded machine.
+describe('ScoringPool (worker_threads, one wasm backend each)', { timeout: 60_000 }, () => {
   it('2 workers give the same bytes as a sequential scoreImage loop, in input order', async () => {
     const pool = await ScoringPool.create({ model: { config: 'smart-iqa-micro', seed: 5 }, workers: 2 });
     try {
@@ -75,6 +78,22 @@ describe('ScoringPool (worker_threads, one wasm backend each)', () => {
       await pool.close();
       w.assign(saved);
       saved.dispose();
+    }
+  });
+
+  it('checkpoint source: each worker reads a HyperIQA (ResNet) checkpoint; scores equal the main thread', async () => {
+    const file = fileURLToPath(new URL('../../fixtures/parity/micro/hyperiqa-micro.pkl', import.meta.url));
+    const { model: local } = await loadCheckpoint(file);
+    const expected: number[][] = [];
+    for (const im of images.slice(0, 2)) expected.push((await scoreImage(local, im, options)).patchScores);
+    local.dispose();
+    const pool = await ScoringPool.create({ model: { checkpoint: file }, workers: 2 });
+    try {
+      expect(pool.config.arch).toBe('hyperiqa');
+      const got = await pool.scoreImages(images.slice(0, 2), { options });
+      expect(got.map((g) => g.patchScores)).toEqual(expected);
+    } finally {
+      await pool.close();
     }
   });
 
