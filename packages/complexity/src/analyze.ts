@@ -8,11 +8,13 @@ import { describeEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './environment.js';
 import { disposeOutput, measureLatency, measureThroughput, tidyForward } from './latency.js';
 import type { ForwardOutput, ThroughputOptions, TimingOptions } from './latency.js';
-import { TARGET_NET_SCOPE, countOps, scopePath, summarizeKernels } from './ops.js';
+import { TARGET_NET_SCOPE } from '@iqa-bench/model';
+import type { ModelConfig } from '@iqa-bench/model';
+import { countOps, scopePath, summarizeKernels } from './ops.js';
 import type { OpCount } from './ops.js';
 import { countParameters } from './params.js';
 import type { ParamCount, ParamSource } from './params.js';
-import { MODEL_REFERENCES } from './references.js';
+import { MODEL_REFERENCES, referenceFor } from './references.js';
 import type { ReferenceModel } from './references.js';
 import { SCHEMA_VERSION, validateComplexityReport } from './schema.js';
 import { traceKernels } from './trace.js';
@@ -22,6 +24,8 @@ import type { ComplexityReport, ModelComplexity, OpCountRecord, ReferenceCheck }
 export interface AnalyzableModel {
   /** Named parameters and buffers (an `@iqa-bench/model` ParamStore). */
   readonly params: ParamSource;
+  /** The architecture, when known: picks the published reference figures automatically. */
+  readonly config?: ModelConfig;
   /** The whole model in evaluation mode: NHWC images -> scores (HyperNet + TargetNet). */
   predict(x: tf.Tensor4D): ForwardOutput;
   /**
@@ -45,8 +49,8 @@ export interface AnalyzeOptions {
   latency?: TimingOptions | false;
   /** Throughput over batch sizes; false to skip (default). */
   throughput?: ThroughputOptions | false;
-  /** Published figures to compare with. */
-  reference?: ReferenceModel | null;
+  /** Published figures to compare with; default 'auto': the preset whose architecture `model.config` matches. */
+  reference?: ReferenceModel | 'auto' | null;
   /** Seed of the random input image (default 1; tfjs treats 0 as unseeded). */
   seed?: number;
   environment?: EnvironmentOptions;
@@ -172,20 +176,48 @@ export async function analyzeModel(
     throw new Error(`analyzeModel(${options.name}): timing 'hypernet' needs a model with hyperNet()`);
   }
   const seed = options.seed ?? 1;
+  const requested = options.reference ?? 'auto';
+  const reference = requested === 'auto' ? (model.config ? referenceFor(model.config) : null) : requested;
   if (seed === 0) throw new Error('analyzeModel seed: tfjs treats 0 as unseeded; use a non-zero seed');
   const image = tf.randomNormal([1, size, size, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
   try {
     const params = countParameters(model.params);
-    const counting = { params: model.params, inputs: [image] };
-    const trace = traceKernels(() => tidyForward(() => model.predict(image)));
-    disposeOutput(trace.result);
-    const context = {
-      ...counting,
-      backend: trace.backend,
-      baselineBytes: trace.baselineBytes,
-      peakBytes: trace.peakBytes,
+    // One provenance map for every count: cached tensors derived from the parameters in the first call keep their names.
+    const counting = { params: model.params, inputs: [image], paramProvenance: new Map<number, string[]>() };
+    const traceWhole = () => {
+      const t = traceKernels(() => tidyForward(() => model.predict(image)));
+      disposeOutput(t.result);
+      const context = {
+        ...counting,
+        backend: t.backend,
+        baselineBytes: t.baselineBytes,
+        peakBytes: t.peakBytes,
+      };
+      return { trace: t, context, count: summarizeKernels(t.kernels, context) };
     };
-    const whole = summarizeKernels(trace.kernels, context);
+    // Count steady-state inference: a model may derive tensors from its parameters on its first call and cache them
+    // (q/k/v weight slices, relative-position biases); then a second forward executes less.
+    let traced = traceWhole();
+    let coldNote: string | null = null;
+    let firstCallExtra: { calls: number; macs: number; flops: number } | null = null;
+    if ((traced.count.inputIndependent?.calls ?? 0) > 0) {
+      const again = traceWhole();
+      if (again.count.kernelCalls < traced.count.kernelCalls) {
+        const first = traced.count;
+        firstCallExtra = {
+          calls: first.kernelCalls - again.count.kernelCalls,
+          macs: first.macs - again.count.macs,
+          flops: first.flops - again.count.flops,
+        };
+        coldNote =
+          `Counts are of a repeated forward: the first one also ran ${first.kernelCalls - again.count.kernelCalls} ` +
+          `kernels (${first.macs - again.count.macs} MACs, ${first.flops - again.count.flops} FLOPs) deriving ` +
+          'tensors from the parameters that the model caches for later calls.';
+        traced = again;
+      }
+    }
+    const { trace, context } = traced;
+    const whole = traced.count;
     const inTargetNet = (scopes: readonly string[]) => {
       const p = scopePath(scopes);
       return p === TARGET_NET_SCOPE || p.startsWith(`${TARGET_NET_SCOPE}.`);
@@ -222,6 +254,7 @@ export async function analyzeModel(
       `Parameters exclude buffers (${params.buffers} buffer elements, e.g. BatchNorm running statistics).`,
     ];
     notes.push(hyperHow);
+    if (coldNote) notes.push(coldNote);
     if (hyper) {
       notes.push(
         `ops.whole includes the TargetNet; whole - HyperNet = ${whole.macs - hyper.macs} MACs ` +
@@ -245,7 +278,7 @@ export async function analyzeModel(
         `Kernels without a counting rule (0 FLOPs): ${whole.uncounted.map((u) => `${u.kernel} x${u.calls}`).join(', ')}.`,
       );
     }
-    if (options.reference && !hyper) {
+    if (reference && !hyper) {
       notes.push(
         'Reference MAC checks use the whole model: the TargetNet (about 33.3k MACs per image) is included, far below ' +
           "the references' precision.",
@@ -258,10 +291,14 @@ export async function analyzeModel(
       ...(options.description ? { description: options.description } : {}),
       inputShape: [1, size, size, 3],
       params,
-      ops: { whole: opRecord(whole, 'whole', 1), hypernet: hyper ? opRecord(hyper, 'hypernet', 1) : null },
+      ops: {
+        whole: opRecord(whole, 'whole', 1),
+        hypernet: hyper ? opRecord(hyper, 'hypernet', 1) : null,
+        firstCallExtra,
+      },
       latency,
       throughput,
-      references: options.reference ? referenceChecks(options.reference, params, hyper ?? whole) : [],
+      references: reference ? referenceChecks(reference, params, hyper ?? whole) : [],
       notes,
     };
     return makeReport([entry], options.environment);

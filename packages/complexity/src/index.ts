@@ -1,16 +1,16 @@
 /** @iqa-bench/complexity: parameters, MACs/FLOPs from the executed tfjs kernels, latency and throughput. */
-export { kernelCost, countedKernelNames, matMulDims, OP_CATEGORIES } from './kernels.js';
-export type { OpCategory, KernelCall, KernelCost, TensorMeta } from './kernels.js';
+export {
+  kernelCost,
+  countedKernelNames,
+  matMulDims,
+  registerKernelCost,
+  MODEL_DATA_KERNELS,
+  OP_CATEGORIES,
+} from './kernels.js';
+export type { OpCategory, KernelCall, KernelCost, KernelCostRule, TensorMeta } from './kernels.js';
 export { traceKernels, isUserScope } from './trace.js';
 export type { KernelTrace, TracedKernel, TracedTensor } from './trace.js';
-export {
-  countOps,
-  summarizeKernels,
-  scopePath,
-  UNATTRIBUTED,
-  ATTRIBUTION_METHODS,
-  TARGET_NET_SCOPE,
-} from './ops.js';
+export { countOps, summarizeKernels, scopePath, UNATTRIBUTED, ATTRIBUTION_METHODS } from './ops.js';
 export type {
   AttributionMethod,
   CountOpsOptions,
@@ -56,7 +56,7 @@ export {
   complexityReportJsonSchema,
 } from './schema.js';
 export type { ComplexityReport, ModelComplexity, ReferenceCheck, OpCountRecord } from './schema.js';
-export { MODEL_REFERENCES } from './references.js';
+export { MODEL_REFERENCES, REFERENCE_MODELS, referenceFor } from './references.js';
 export type { ReferenceModel, ModelReference } from './references.js';
 export { analyzeModel, makeReport, mergeReports, referenceChecks, TOOL_VERSION } from './analyze.js';
 export type { AnalyzableModel, AnalyzeOptions, TimingScope } from './analyze.js';

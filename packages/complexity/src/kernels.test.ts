@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kernelCost } from './kernels.js';
+import { kernelCost, registerKernelCost } from './kernels.js';
 import { countOps } from './ops.js';
 import type { KernelOpRecord } from './ops.js';
 
@@ -207,5 +207,38 @@ describe('non-MAC kernels', () => {
     const count = countOps(() => tf.image.resizeBilinear(img, [8, 8]));
     expect(count.uncounted).toEqual([{ kernel: 'ResizeBilinear', calls: 1 }]);
     expect(count.byCategory).toEqual([{ category: 'other', calls: 1, macs: 0, flops: 0 }]);
+  });
+});
+
+describe('custom kernels', () => {
+  it('registerKernelCost teaches the counter a kernel registered with tf.registerKernel', () => {
+    // A custom "scaled add" kernel on cpu: y = x + 2 * x, implemented with the cpu backend's own data.
+    const name = 'ComplexityTestScaledAdd';
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const x = inputs.x as tf.TensorInfo;
+        const cpu = backend as unknown as {
+          readSync(id: unknown): Float32Array;
+          makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+        };
+        const v = cpu.readSync(x.dataId).map((a) => 3 * a);
+        return cpu.makeTensorInfo(x.shape, 'float32', v);
+      },
+    });
+    const x = seeded([4, 5], 32);
+    const run = () => tf.engine().runKernel(name, { x }, {}) as tf.Tensor;
+    expect(countOps(run).uncounted).toEqual([{ kernel: name, calls: 1 }]);
+    registerKernelCost(name, { category: 'elementwise', flopsPerOutput: 2 });
+    expect(countOps(run)).toMatchObject({
+      flops: 40,
+      uncounted: [],
+      byCategory: [{ category: 'elementwise', calls: 1 }],
+    });
+    expect(() => registerKernelCost('Add', { category: 'data', flopsPerOutput: 0 })).toThrow(
+      /already has a counting rule/,
+    );
+    tf.unregisterKernel(name, 'cpu');
   });
 });

@@ -446,6 +446,36 @@ RULES.set(tf.AvgPool3D, (call) => pool3dCost(call, (w) => w));
 RULES.set(tf.MaxPool3D, (call) => pool3dCost(call, (w) => w - 1));
 for (const k of DATA_MOVEMENT) RULES.set(k, zero('data'));
 
+/**
+ * Custom kernels that `@iqa-bench/model` registers on wasm and cpu: pure block copies (Swin window partition / reverse
+ * with the shift roll, row slices). On other backends the model runs the same copies as tfjs data-movement ops.
+ */
+export const MODEL_DATA_KERNELS = ['IqaWindowPartition', 'IqaWindowReverse', 'IqaSliceRows'] as const;
+for (const k of MODEL_DATA_KERNELS) RULES.set(k, zero('data'));
+
+/** How a custom kernel is counted: a full rule, or a category with a FLOP count per output element (MACs 0). */
+export type KernelCostRule =
+  ((call: KernelCall) => Omit<KernelCost, 'counted'>) | { category: OpCategory; flopsPerOutput: number };
+
+/**
+ * Teaches the counter a custom kernel (one registered with `tf.registerKernel` by a model). Built-in kernels cannot be
+ * redefined: the convention stays one table.
+ */
+export function registerKernelCost(kernelName: string, rule: KernelCostRule): void {
+  if (RULES.has(kernelName))
+    throw new Error(`registerKernelCost: kernel '${kernelName}' already has a counting rule`);
+  if (typeof rule === 'function') {
+    RULES.set(kernelName, (call) => ({ ...rule(call), counted: true }));
+  } else {
+    if (!(rule.flopsPerOutput >= 0)) {
+      throw new Error(
+        `registerKernelCost(${kernelName}): flopsPerOutput must be >= 0, got ${rule.flopsPerOutput}`,
+      );
+    }
+    RULES.set(kernelName, perOutputElement(rule.category, rule.flopsPerOutput));
+  }
+}
+
 /** The cost of one kernel call under the package's convention (see the module comment and the README). */
 export function kernelCost(call: KernelCall): KernelCost {
   const rule = RULES.get(call.kernel);

@@ -6,8 +6,9 @@
  * 1. `scope`: the named scopes the kernel ran in (`tf.tidy('swin.backbone.layers_0', fn)`). Nested names may be full
  *    paths (`swin`, `swin.backbone`) or relative (`swin`, `backbone`); both compose to `swin.backbone`. When the
  *    kernel also has parameter inputs from a module *below* the scope path, that finer module is used.
- * 2. `params`: no named scope; the module of the kernel's parameter inputs, found by tensor id in the ParamSource
- *    (also through data-movement kernels: a reshaped or transposed weight still belongs to its module).
+ * 2. `params`: no named scope; the module of the kernel's (largest) parameter input, found by tensor id in the
+ *    ParamSource, also through data movement and computations on parameters alone (a reshaped weight, a weight with
+ *    BatchNorm folded in still belongs to its module).
  * 3. `dataflow`: neither; the common module of the kernel's inputs as attributed so far (GELU after `mlp.fc1`
  *    belongs to `mlp.fc1`; a residual add of two blocks' outputs to their common parent).
  * 4. `none`: nothing known; reported under the module `(unattributed)`.
@@ -26,9 +27,6 @@ import type * as tf from '@tensorflow/tfjs';
 export const ATTRIBUTION_METHODS = ['scope', 'params', 'dataflow', 'none'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
-/** Scope (and module path) of the TargetNet; kernels under it are not part of the HyperNet. */
-export const TARGET_NET_SCOPE = 'target_net';
-
 /** Module name used for kernels that could not be attributed. */
 export const UNATTRIBUTED = '(unattributed)';
 
@@ -46,6 +44,12 @@ export interface CountOpsOptions {
   inputs?: readonly tf.Tensor[];
   /** Keep one record per executed kernel in the result (default false; a Swin-B forward has ~2,000). */
   keepKernels?: boolean;
+  /**
+   * Tensor id -> parameter names, read and extended by the count. Pass the same map to successive counts of one model:
+   * tensors the model derives from its parameters in one call and caches (folded BatchNorm weights, q/k/v slices)
+   * then keep their parameter names in later calls, where they are no longer computed from the parameters.
+   */
+  paramProvenance?: Map<number, string[]>;
 }
 
 export interface CountTotals {
@@ -104,11 +108,14 @@ export interface OpCount {
   readonly macs: number;
   /** 2 x MACs + every other counted floating-point operation. */
   readonly flops: number;
-  /** MACs of input-dependent kernels with an operand derived from a model parameter (linear and convolution layers). */
+  /**
+   * MACs of input-dependent products of a tensor with weights (linear and convolution layers): with `inputs`, one
+   * operand does not depend on them (a parameter, a constant, or a weight the model derived and cached); without,
+   * an operand derives from a parameter of `params`.
+   */
   readonly weightMacs: number;
   /**
-   * MACs of input-dependent kernels without a parameter operand (attention q.k^T and attn.v, the TargetNet's
-   * generated weights).
+   * MACs of products of two computed tensors (attention q.k^T and attn.v, the TargetNet with its generated weights).
    */
   readonly activationMacs: number;
   /**
@@ -128,6 +135,36 @@ export interface OpCount {
   /** Live tensor bytes before the call and the highest seen after any kernel (weights included). */
   readonly memory: { baselineBytes: number; peakBytes: number };
   readonly kernels?: KernelOpRecord[];
+}
+
+/** Inputs of a multiply-accumulate kernel that are not its operands. */
+const NON_OPERANDS = new Set(['bias', 'preluActivationWeights']);
+
+/**
+ * Whether a MAC kernel multiplies two computed tensors (attention, TargetNet) rather than a tensor by weights. With
+ * known inputs: two or more operands depend on them (so a weight the model derived from its parameters and cached
+ * in an earlier call still counts as a weight). Without: no operand derives from a parameter.
+ */
+function isActivationProduct(
+  k: TracedKernel,
+  paramOf: Map<number, string[]>,
+  dependent: Set<number> | null,
+): boolean {
+  const operands = Object.entries(k.inputs)
+    .filter(([name]) => !NON_OPERANDS.has(name))
+    .map(([, t]) => t);
+  if (dependent !== null) return operands.filter((t) => dependent.has(t.id)).length >= 2;
+  return operands.every((t) => !paramOf.has(t.id));
+}
+
+/**
+ * The module of a kernel's parameter inputs: that of the largest parameter (a convolution with BatchNorm folded into
+ * its weights belongs to the convolution, a linear layer with a LayerNorm affine folded in to the linear layer).
+ */
+function mainParameterModule(names: readonly string[], sizes: ReadonlyMap<string, number>): string {
+  let best: string | null = null;
+  for (const n of names) if (best === null || (sizes.get(n) ?? 0) > (sizes.get(best) ?? 0)) best = n;
+  return best === null ? '' : parameterModule(best);
 }
 
 /** Composes nested scope names into one module path; accepts both full-path and relative names. */
@@ -171,8 +208,12 @@ export function summarizeKernels(
   context: CountOpsOptions & { backend: string; baselineBytes: number; peakBytes: number },
 ): OpCount {
   // Provenance: tensor id -> parameter names it holds (a parameter, or data movement of parameters).
-  const paramOf = new Map<number, string[]>();
-  for (const e of context.params?.list() ?? []) paramOf.set(e.variable.id, [e.name]);
+  const paramOf = context.paramProvenance ?? new Map<number, string[]>();
+  const paramSize = new Map<string, number>();
+  for (const e of context.params?.list() ?? []) {
+    paramOf.set(e.variable.id, [e.name]);
+    paramSize.set(e.name, e.variable.size);
+  }
   // Attribution of computed tensors: tensor id -> module path.
   const moduleOf = new Map<number, string>();
   // Tensors that depend on the data inputs (null: no inputs given, everything counts as dependent).
@@ -195,7 +236,7 @@ export function summarizeKernels(
     const cost = kernelCost(k);
     const inputs = Object.values(k.inputs);
     const paramInputs = [...new Set(inputs.flatMap((t) => paramOf.get(t.id) ?? []))];
-    const paramModule = commonModulePrefix(paramInputs.map(parameterModule));
+    const paramModule = mainParameterModule(paramInputs, paramSize);
     const scoped = scopePath(k.scopes);
     let module = '';
     let method: AttributionMethod = 'none';
@@ -214,17 +255,21 @@ export function summarizeKernels(
       }
     }
     const isDependent = dependent === null || inputs.some((t) => dependent.has(t.id));
+    // Parameter provenance flows through data movement and, when the inputs are known, through any computation on
+    // parameters and constants alone (a weight slice scaled, a bias table re-laid out).
+    const derivesParams =
+      paramInputs.length > 0 && (cost.category === 'data' || (dependent !== null && !isDependent));
     for (const o of k.outputs) {
       if (module !== '') moduleOf.set(o.id, module);
-      if (cost.category === 'data' && paramInputs.length > 0) paramOf.set(o.id, paramInputs);
+      if (derivesParams) paramOf.set(o.id, paramInputs);
       if (isDependent && dependent !== null) dependent.add(o.id);
     }
 
     macs += cost.macs;
     flops += cost.flops;
     if (!isDependent) addTo(independent!, 1, cost.macs, cost.flops);
-    else if (paramInputs.length > 0) weightMacs += cost.macs;
-    else activationMacs += cost.macs;
+    else if (cost.macs > 0 && isActivationProduct(k, paramOf, dependent)) activationMacs += cost.macs;
+    else weightMacs += cost.macs;
     addTo(byCategory.get(cost.category)!, 1, cost.macs, cost.flops);
     const kernelAcc = byKernel.get(k.kernel) ?? { kernel: k.kernel, category: cost.category, ...totals() };
     addTo(kernelAcc, 1, cost.macs, cost.flops);

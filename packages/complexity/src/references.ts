@@ -8,7 +8,17 @@
  * - ImageNet classifiers with their heads: torchvision's model docs (exact parameter counts; "GFLOPS" = GMACs) and the
  *   Swin paper / timm model cards (4.5 / 8.7 / 15.4 GMACs; ResNet-50 4.1 GMACs).
  */
-export type ReferenceModel = 'smart-iqa-tiny' | 'smart-iqa-small' | 'smart-iqa-base' | 'hyperiqa-resnet50';
+import { presetConfig } from '@iqa-bench/model';
+import type { ModelConfig } from '@iqa-bench/model';
+
+/** The four published models; the names are `@iqa-bench/model`'s preset names. */
+export const REFERENCE_MODELS = [
+  'smart-iqa-tiny',
+  'smart-iqa-small',
+  'smart-iqa-base',
+  'hyperiqa-resnet50',
+] as const;
+export type ReferenceModel = (typeof REFERENCE_MODELS)[number];
 
 export interface ModelReference {
   /** `sum(p.numel())` of the original HyperNet (buffers excluded). */
@@ -98,3 +108,25 @@ export const MODEL_REFERENCES: Readonly<Record<ReferenceModel, ModelReference>> 
     },
   },
 };
+
+/** JSON with object keys sorted, so that equal configurations compare equal whatever their key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * The published model a configuration is (same backbone, fusion and head as the preset; dropout rates do not change
+ * the complexity), or null.
+ */
+export function referenceFor(config: ModelConfig): ReferenceModel | null {
+  const architecture = (c: ModelConfig) => canonical([c.arch, c.backbone, c.fusion, c.head]);
+  const target = architecture(config);
+  return REFERENCE_MODELS.find((name) => architecture(presetConfig(name)) === target) ?? null;
+}

@@ -114,7 +114,15 @@ export const modelComplexitySchema = z.strictObject({
   inputShape: z.array(z.number().int().positive()).length(4),
   params: paramCountSchema,
   /** Whole model (including the TargetNet) and, when the model exposes it, the HyperNet alone. */
-  ops: z.strictObject({ whole: opCountSchema, hypernet: opCountSchema.nullable() }),
+  ops: z.strictObject({
+    whole: opCountSchema,
+    hypernet: opCountSchema.nullable(),
+    /**
+     * Extra work of the model's first forward (tensors derived from the parameters and cached for later calls);
+     * `whole` and `hypernet` count a repeated forward. null when the first forward did not differ.
+     */
+    firstCallExtra: z.strictObject(totals).nullable(),
+  }),
   latency: z.strictObject({ scope: timingScope, stats: latencyStatsSchema }).nullable(),
   throughput: z.strictObject({ scope: timingScope, entries: z.array(throughputEntrySchema) }).nullable(),
   references: z.array(referenceCheckSchema),
