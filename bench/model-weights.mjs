@@ -5,6 +5,7 @@
 //   npx turbo run build --filter=@iqa-bench/model && nice -n 10 node bench/model-weights.mjs [--dir /tmp/iqa-weights-full] [--backend wasm]
 // Each step runs --runs times (default 3) and reports the best wall time; RSS is sampled after each step.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../packages/model/dist/backend.js';
@@ -92,3 +93,5 @@ for (const name of ['smart-iqa-tiny.pkl', 'smart-iqa-base.pkl', 'hyperiqa-resnet
 }
 rmSync(out, { recursive: true, force: true });
 console.table(rows);
+// Everything created above was disposed: no tensor may be left.
+console.log(`tensors alive at the end: ${tf.memory().numTensors}`);
