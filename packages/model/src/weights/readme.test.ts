@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as model from '../index.js';
+import * as pkg from '../index.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Weights and checkpoints'));
@@ -28,7 +28,7 @@ describe('README: Weights and checkpoints', () => {
     const code = example.code
       .replace(
         /^import \{([^}]*)\} from '@iqa-bench\/model';$/m,
-        (_, names: string) => `const {${names}} = model;`,
+        (_, names: string) => `const {${names}} = __pkg;`,
       )
       .replace(
         /^import \{([^}]*)\} from '(node:[a-z]+)';$/gm,
@@ -41,7 +41,7 @@ describe('README: Weights and checkpoints', () => {
     const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
       ...args: string[]
     ) => (...values: unknown[]) => Promise<void>;
-    await new AsyncFunction('model', 'console', 'importNode', code)(model, console, importNode);
+    await new AsyncFunction('__pkg', 'console', 'importNode', code)(pkg, console, importNode);
     expect(lines.join('\n')).toBe(output);
   });
 });
