@@ -24,11 +24,11 @@ export type DistortionType = (typeof DISTORTIONS)[number];
 
 /** Parameters per level 1..5 (most severe last). */
 export const DISTORTION_LEVELS: Record<DistortionType, readonly number[]> = {
-  blur: [1, 1.8, 2.8, 4.2, 6], // Gaussian sigma (pixels)
-  noise: [8, 16, 26, 38, 52], // noise sigma (0–255 units)
-  jpeg: [40, 22, 12, 7, 4], // JPEG quality
-  contrast: [0.7, 0.5, 0.35, 0.22, 0.12], // contrast factor around the mean
-  colour: [0.6, 0.4, 0.22, 0.1, 0], // saturation factor (with a growing colour cast)
+  blur: [1.2, 2.2, 3.5, 5.2, 7.5], // Gaussian sigma (pixels)
+  noise: [10, 20, 32, 46, 64], // noise sigma (0–255 units)
+  jpeg: [25, 14, 8, 5, 3], // JPEG quality
+  contrast: [0.65, 0.45, 0.3, 0.18, 0.1], // contrast factor around the mean
+  colour: [0.55, 0.32, 0.16, 0.06, 0], // saturation factor (with a growing colour cast)
 };
 
 /**
@@ -42,7 +42,7 @@ export interface SyntheticOptions {
   /** Output folder (created; must be empty unless `overwrite`). */
   out: string;
   seed: string | number;
-  /** Number of reference scenes (default 12). */
+  /** Number of reference scenes (default 20: 500 rated images in the KADID layout, 520 in the KonIQ layout). */
   refs?: number;
   /**
    * Image size (default 256 × 256: a 224 patch then covers most of the image, so every patch shows the distortion,
@@ -160,8 +160,9 @@ export function referenceScene(w: number, h: number, rng: Rng): RgbImage {
     const ay = r * (0.6 + 0.8 * rng());
     const col = hsvToRgb(rng(), 0.55 + 0.45 * rng(), 0.3 + 0.7 * rng());
     const col2 = hsvToRgb(rng(), 0.3 + 0.7 * rng(), 0.2 + 0.8 * rng());
-    const period = 3 + Math.floor(rng() * 10);
-    const pattern = Math.floor(rng() * 3); // 0 plain, 1 stripes, 2 checker
+    // Odd periods, so no pattern lines up with JPEG's 8x8 grid and blocking stays distinguishable from content.
+    const period = 3 + 2 * Math.floor(rng() * 5);
+    const pattern = 1 + Math.floor(rng() * 2); // 1 stripes, 2 checker
     const x0 = Math.max(0, Math.floor(cx - ax));
     const x1 = Math.min(w, Math.ceil(cx + ax));
     const y0 = Math.max(0, Math.floor(cy - ay));
@@ -184,7 +185,7 @@ export function referenceScene(w: number, h: number, rng: Rng): RgbImage {
   const n1 = valueNoise(w, h, 3, rng);
   const n2 = valueNoise(w, h, 9, rng);
   const n3 = valueNoise(w, h, 29, rng);
-  const amp = 34;
+  const amp = 40;
   for (let i = 0; i < w * h; i++) {
     const t = amp * (0.5 * (n1[i] - 0.5) + 0.3 * (n2[i] - 0.5) + 0.2 * (n3[i] - 0.5)) * 2;
     for (let c = 0; c < 3; c++) img[i * 3 + c] += t;
@@ -266,7 +267,7 @@ function reduceContrast(img: RgbImage, factor: number): RgbImage {
 
 function changeColour(img: RgbImage, saturation: number, level: number): RgbImage {
   const v = new Float64Array(img.data.length);
-  const cast = [1, 0.35, -0.8].map((c) => c * 9 * level);
+  const cast = [1, 0.35, -0.8].map((c) => c * 12 * level);
   for (let i = 0; i < v.length; i += 3) {
     const g = 0.299 * img.data[i] + 0.587 * img.data[i + 1] + 0.114 * img.data[i + 2];
     for (let c = 0; c < 3; c++) v[i + c] = g + saturation * (img.data[i + c] - g) + cast[c];
@@ -331,7 +332,7 @@ function csvQuote(s: string): string {
 
 /** Generates the synthetic dataset (see the module comment). */
 export async function generateSynthetic(options: SyntheticOptions): Promise<SyntheticResult> {
-  const refs = options.refs ?? 12;
+  const refs = options.refs ?? 20;
   const w = options.width ?? 256;
   const h = options.height ?? 256;
   if (!Number.isInteger(refs) || refs < 1) throw new RangeError(`refs must be a positive integer, got ${refs}`);
