@@ -15,8 +15,7 @@
 // Models are built with random weights (seed 1): complexity does not depend on the weights.
 import { renameSync, writeFileSync } from 'node:fs';
 import { analyzeModel, mergeReports, toLatex, toMarkdown } from '../packages/complexity/dist/index.js';
-import { selectBackend } from '../packages/model/dist/backend.js';
-import { createModel } from '../packages/model/dist/model.js';
+import { createModel, selectBackend } from '../packages/model/dist/index.js';
 
 const ALL = ['smart-iqa-tiny', 'smart-iqa-small', 'smart-iqa-base', 'hyperiqa-resnet50'];
 const LABELS = {
@@ -71,7 +70,6 @@ for (const preset of models) {
     const report = await analyzeModel(model, {
       name: LABELS[preset],
       description: preset,
-      reference: preset,
       timing,
       latency: countsOnly ? false : { warmup: int('warmup', 2), runs: int('runs', 5) },
       throughput:
