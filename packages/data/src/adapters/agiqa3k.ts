@@ -5,7 +5,7 @@
  */
 import { exists } from '../io/paths.js';
 import { readCsv } from '../io/table.js';
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, joinInsideOrFatal, type AdapterContext, type Adapter, type RawRow } from './common.js';
 import { readTestJson } from './testJson.js';
 
 export const agiqa3k: Adapter = async (ctx: AdapterContext) => {
@@ -22,7 +22,7 @@ export const agiqa3k: Adapter = async (ctx: AdapterContext) => {
   const nameCol = ctx.column(table, 'name');
   const scoreCol = ctx.column(table, label);
   const dirs: string[] = [];
-  if (ctx.options.imageDir !== undefined) dirs.push(ctx.at(ctx.options.imageDir));
+  if (ctx.options.imageDir !== undefined) dirs.push(joinInsideOrFatal(ctx, ctx.root, ctx.options.imageDir));
   else {
     for (const d of ['AGIQA-3K', 'images']) if (await exists(ctx.at(d))) dirs.push(ctx.at(d));
     dirs.push(ctx.root);

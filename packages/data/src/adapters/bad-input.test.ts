@@ -114,6 +114,7 @@ describe('bad input: each problem names the file, the row and the expectation', 
     await expect(loadDataset('csv', path.join(fixtures, 'csv'), { file: '../kadid10k/dmos.csv', imageColumn: 'dist_img', label: 'dmos' })).rejects.toThrow(
       /escapes the dataset folder/,
     );
+    await expect(loadDataset('agiqa3k', path.join(fixtures, 'agiqa3k'), { imageDir: '../kadid10k/images' })).rejects.toThrow(/escapes the dataset folder/);
   });
 
   it('corrupt and truncated images, and a pixel bomb, are found by verify', async () => {
