@@ -500,6 +500,26 @@ def main():
     # --- broken files
     ok = collections.OrderedDict([('w', Tensor(Storage('0', torch.FloatStorage, 4), 0, (2, 2), (2, 1)))])
     write_torch_like_zip('crafted-ok.pth', crafted_pickle(ok), {'0': struct.pack('<4f', 1, 2, 3, 4)})
+    # Every rebuild function on the allow-list: _rebuild_from_type_v2 (plain tensor and Parameter), the old
+    # _rebuild_tensor, _rebuild_parameter and torch 2's _rebuild_parameter_with_state (faked here: torch 1.13 lacks it).
+    def rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+        return torch._utils._rebuild_parameter(data, requires_grad, backward_hooks)
+    rebuild_parameter_with_state.__module__ = 'torch._utils'
+    rebuild_parameter_with_state.__qualname__ = rebuild_parameter_with_state.__name__ = '_rebuild_parameter_with_state'
+    torch._utils._rebuild_parameter_with_state = rebuild_parameter_with_state
+    st = Storage('0', torch.FloatStorage, 6)
+    rebuilt = collections.OrderedDict([
+        ('from_type.tensor', Call(torch._tensor._rebuild_from_type_v2, torch._utils._rebuild_tensor_v2, torch.Tensor,
+                                  Tensor(st, 0, (2, 3), (3, 1)).args, {})),
+        ('from_type.parameter', Call(torch._tensor._rebuild_from_type_v2, torch._utils._rebuild_tensor_v2,
+                                     torch.nn.Parameter, Tensor(st, 3, (3,), (1,)).args, {})),
+        ('v1', Call(torch._utils._rebuild_tensor, st, 1, (2, 2), (1, 2))),
+        ('parameter', Call(torch._utils._rebuild_parameter, Tensor(st, 2, (3,), (1,)), True, collections.OrderedDict())),
+        ('parameter_with_state', Call(rebuild_parameter_with_state, Tensor(st, 0, (2,), (2,)), False,
+                                      collections.OrderedDict(), {})),
+    ])
+    write_torch_like_zip('crafted-rebuild.pth', crafted_pickle(rebuilt), {'0': struct.pack('<6f', 0, 1, 2, 3, 4, 5)})
+    write_expected('crafted-rebuild', torch.load(path('crafted-rebuild.pth')))
     out_of_range = collections.OrderedDict([('w', Tensor(Storage('0', torch.FloatStorage, 4), 1, (2, 2), (2, 1)))])
     write_torch_like_zip('view-out-of-range.pth', crafted_pickle(out_of_range), {'0': struct.pack('<4f', 1, 2, 3, 4)})
     huge_storage = collections.OrderedDict([('w', Tensor(Storage('0', torch.FloatStorage, 10**15), 0, (4,), (1,)))])

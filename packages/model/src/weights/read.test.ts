@@ -50,6 +50,11 @@ describe('torch.save readers (fixtures written by PyTorch 1.13)', () => {
     expect(diffExpected(w.stateDict, small)).toEqual([]);
   });
 
+  it('accepts every allow-listed rebuild function (from_type_v2, v1, parameter, parameter_with_state)', async () => {
+    const w = await readWeights(fixture('crafted-rebuild.pth'));
+    expect(diffExpected(w.stateDict, readExpected('crafted-rebuild'))).toEqual([]);
+  });
+
   it('names the top-level keys when the file holds no state dict', async () => {
     await expect(readWeights(fixture('no-state-dict.pth'))).rejects.toThrow(
       /no-state-dict\.pth: no state dict found.*\{epoch: int, lr: float\}/,
