@@ -262,3 +262,18 @@ describe('forward', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('chunked inference attention', () => {
+  it('gives the same scores as one pass over the batch', () => {
+    const x = parityInput(3);
+    const whole = createModel(micro, { seed: 4, attentionChunkGroups: 1e9 });
+    const chunked = createModel(micro, { seed: 4, attentionChunkGroups: 1 }); // one image per chunk
+    const a = whole.predict(x);
+    const b = chunked.predict(x);
+    const d = Math.max(...Array.from(a.dataSync()).map((v, i) => Math.abs(v - b.dataSync()[i])));
+    expect(d).toBeLessThan(1e-6);
+    tf.dispose([x, a, b]);
+    whole.dispose();
+    chunked.dispose();
+  });
+});

@@ -17,6 +17,8 @@ export interface CreateModelOptions {
   seed: number;
   /** Swin attention formulation; default: the fastest for the active backend. */
   attentionImpl?: AttentionImpl;
+  /** Swin inference: (window, head) groups per attention chunk (default 384, whole images per chunk). */
+  attentionChunkGroups?: number;
   /**
    * false: skip the random initialisation (randomly initialised tensors start at zero; use when loading weights right
    * after: drawing Swin-B's 89M random values takes seconds). Default true.
@@ -209,6 +211,7 @@ export function createModel(configOrPreset: ModelConfig | PresetName, opts: Crea
         dropPathRate: config.dropPathRate,
         seed: opts.seed,
         attentionImpl: opts.attentionImpl,
+        attentionChunkGroups: opts.attentionChunkGroups,
         randomInit: opts.randomInit,
       });
     } else {

@@ -11,7 +11,7 @@ import type { Backbone, ForwardContext, StageFeatures } from './backbone.js';
 import { runBlock } from './blocks.js';
 import type { SwinBackboneConfig } from './config.js';
 import { Initializer } from './init.js';
-import { DerivedCache } from './derived.js';
+import { DerivedCache, recordingGradients } from './derived.js';
 import {
   type AttentionImpl,
   attentionBias,
@@ -20,9 +20,10 @@ import {
   shiftWindowMask,
   windowAttention,
 } from './ops/attention.js';
-import { permute, roll2d } from './ops/layout.js';
+import { sliceRows, windowPartition, windowReverse } from './ops/kernels.js';
+import { permute } from './ops/layout.js';
 import { linear, matMul2d } from './ops/linear.js';
-import { dropPath, gelu, layerNorm } from './ops/nn.js';
+import { dropPath, layerNorm, normalize } from './ops/nn.js';
 import type { ParamStore } from './params.js';
 
 /** Geometry of one stage (timm: the window is clamped to the map and the shift is 0 when the map fits one window). */
@@ -66,6 +67,22 @@ export function validateSwinConfig(cfg: SwinBackboneConfig): void {
     const win = Math.min(cfg.windowSize, size);
     if (size % win !== 0) fail(`stage ${i}: map ${size}x${size} is not a multiple of window ${win}`);
   }
+}
+
+/** γ ⊙ W (rows scaled by the LayerNorm weight), times f. */
+function foldWeight(gamma: tf.Tensor1D, w: tf.Tensor2D, f: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const g = tf.reshape(gamma, [-1, 1]);
+    return tf.mul(w, f === 1 ? g : tf.mul(g, f)) as tf.Tensor2D;
+  });
+}
+
+/** (β·W + b) times f: the LayerNorm bias pushed through the linear layer. */
+function foldBias(beta: tf.Tensor1D, w: tf.Tensor2D, b: tf.Tensor1D, f: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const y = tf.add(tf.reshape(matMul2d(tf.reshape(beta, [1, -1]) as tf.Tensor2D, w), [-1]), b);
+    return (f === 1 ? y : tf.mul(y, f)) as tf.Tensor1D;
+  });
 }
 
 /** Drop-path rate of every block: linspace(0, rate, total blocks), in order (timm). */
@@ -132,6 +149,8 @@ export interface SwinBackboneOptions {
   randomInit?: boolean;
   /** Attention formulation; default: the fastest for the active backend. */
   attentionImpl?: AttentionImpl;
+  /** Inference: (window, head) groups per attention chunk (default 384; whole images per chunk, at least one). */
+  attentionChunkGroups?: number;
 }
 
 export class SwinBackbone implements Backbone {
@@ -141,6 +160,7 @@ export class SwinBackbone implements Backbone {
   private readonly stages: Stage[];
   private readonly impl: AttentionImpl;
   private readonly derived = new DerivedCache();
+  private readonly chunkGroups: number;
 
   constructor(
     store: ParamStore,
@@ -150,6 +170,7 @@ export class SwinBackbone implements Backbone {
   ) {
     this.geometry = swinStageGeometry(config);
     this.impl = opts.attentionImpl ?? defaultAttentionImpl();
+    this.chunkGroups = opts.attentionChunkGroups ?? 384;
     const init = new Initializer(opts.seed, opts.randomInit ?? true);
     const p = (name: string): string => `${prefix}.${name}`;
     const dims = this.geometry.map((g) => g.dim);
@@ -263,13 +284,27 @@ export class SwinBackbone implements Backbone {
       if (stage.merge) {
         const m = stage.merge;
         const prev = t;
+        const key = `${geo.dim}.merge`;
         t = runBlock(ctx, prev, [m.normW, m.normB, m.reduction], (xi, [nw, nb, red]) => {
           const s2 = geo.size;
           const c = xi.shape[1] as number;
           // [B, H/2, 2(dr), W/2, 2(dc), C] → [B, H/2, W/2, dc, dr, C]: channel order x0,x1,x2,x3 = (r0c0),(r1c0),(r0c1),(r1c1).
           const g = permute(tf.reshape(xi, [b, s2, 2, s2, 2, c]), [0, 1, 3, 4, 2, 5]);
           const flat = tf.reshape(g, [b * s2 * s2, 4 * c]) as tf.Tensor2D;
-          return linear(layerNorm(flat, nw as tf.Tensor1D, nb as tf.Tensor1D), red as tf.Tensor2D);
+          // LN's affine folded into the reduction (no bias in torch; β·W becomes one)
+          const w = this.derived.get(`${key}.w`, [red, nw], () =>
+            foldWeight(nw as tf.Tensor1D, red as tf.Tensor2D, 1),
+          ) as tf.Tensor2D;
+          const bias = this.derived.get(`${key}.b`, [red, nb], () =>
+            // + 0: a fresh rank-1 buffer (wasm's fused matmul checks the rank its bias data was created with)
+            tf.tidy(() =>
+              tf.add(
+                tf.reshape(matMul2d(tf.reshape(nb, [1, -1]) as tf.Tensor2D, red as tf.Tensor2D), [-1]),
+                0,
+              ),
+            ),
+          ) as tf.Tensor1D;
+          return linear(normalize(flat), w, bias);
         }) as tf.Tensor2D;
         if (ctx.blockMemory === 'tidy') prev.dispose();
       }
@@ -292,7 +327,12 @@ export class SwinBackbone implements Backbone {
     return feats as StageFeatures;
   }
 
-  /** One Swin block on raster tokens x [B·H·W, C]. */
+  /**
+   * One Swin block on raster tokens x [B·H·W, C]. The LayerNorm affines, the q scale and GELU's 1/√2 are folded into
+   * the neighbouring weights (exact up to float rounding): LN(x)·W + b = x̂·(γ⊙W) + (β·W + b), and with u the fc1 output
+   * scaled by 1/√2, fc2(GELU) = (u + u·erf(u))·(W2/√2) + b2. The folded weights are cached for inference and derived
+   * in the graph (so gradients reach γ, β, W) under a tape.
+   */
   private block(
     x: tf.Tensor2D,
     p: BlockParams,
@@ -304,37 +344,49 @@ export class SwinBackbone implements Backbone {
     const { size, dim: c, window: ws, heads } = stage.geo;
     const shift = block.shift;
     const nW = (size / ws) ** 2;
-    const hs = size / ws;
     const cache = this.derived;
     const key = block.key;
-    // q, k, v weights as separate [C, C] products (q pre-scaled by head_dim^-0.5); cached for inference.
     const scale = 1 / Math.sqrt(c / heads);
-    const part = (i: number, f: number): [tf.Tensor2D, tf.Tensor1D] => [
-      cache.get(`${key}.w${i}`, [p.qkvW], () =>
-        tf.mul(tf.slice(p.qkvW, [0, i * c], [c, c]), f),
-      ) as tf.Tensor2D,
-      cache.get(`${key}.b${i}`, [p.qkvB], () => tf.mul(tf.slice(p.qkvB, [i * c], [c]), f)) as tf.Tensor1D,
-    ];
+    // q, k, v as separate [C, C] products with LN1's affine folded in (q also scaled by head_dim^-0.5).
+    const qkv = [0, 1, 2].map((i) => {
+      const f = i === 0 ? scale : 1;
+      const w = cache.get(`${key}.w${i}`, [p.qkvW, p.norm1w], () =>
+        foldWeight(p.norm1w, tf.slice(p.qkvW, [0, i * c], [c, c]), f),
+      ) as tf.Tensor2D;
+      const bb = cache.get(`${key}.b${i}`, [p.qkvW, p.qkvB, p.norm1b], () =>
+        foldBias(p.norm1b, tf.slice(p.qkvW, [0, i * c], [c, c]), tf.slice(p.qkvB, [i * c], [c]), f),
+      ) as tf.Tensor1D;
+      return { w, b: bb };
+    });
     const bias = cache.get(`${key}.bias`, [p.table], () =>
       attentionBias(matMul2d(tf.transpose(p.table), stage.onehotT), shift ? stage.mask : null, this.impl),
     ) as tf.Tensor4D;
+    const fc1W = cache.get(`${key}.fc1w`, [p.fc1W, p.norm2w], () =>
+      foldWeight(p.norm2w, p.fc1W, Math.SQRT1_2),
+    ) as tf.Tensor2D;
+    const fc1B = cache.get(`${key}.fc1b`, [p.fc1W, p.fc1B, p.norm2b], () =>
+      foldBias(p.norm2b, p.fc1W, p.fc1B, Math.SQRT1_2),
+    ) as tf.Tensor1D;
+    const fc2W = cache.get(`${key}.fc2w`, [p.fc2W], () => tf.mul(p.fc2W, Math.SQRT1_2)) as tf.Tensor2D;
 
-    let h: tf.Tensor = layerNorm(x, p.norm1w, p.norm1b);
-    if (shift) h = roll2d(tf.reshape(h, [b, size, size, c]), -shift);
-    // window partition: [B, H/ws, ws, W/ws, ws, C] → [B, H/ws, W/ws, ws, ws, C]
-    const hw = tf.reshape(permute(tf.reshape(h, [b, hs, ws, hs, ws, c]), [0, 1, 3, 2, 4, 5]), [
-      b * nW * ws * ws,
-      c,
-    ]) as tf.Tensor2D;
-    const [q, k, v] = [part(0, scale), part(1, 1), part(2, 1)].map(([w, bb]) => linear(hw, w, bb));
-    let a: tf.Tensor = windowAttention({ q, k, v, bias, batch: b, windows: nW, heads, impl: this.impl });
-    a = linear(a as tf.Tensor2D, p.projW, p.projB);
-    // window reverse
-    a = permute(tf.reshape(a, [b, hs, hs, ws, ws, c]), [0, 1, 3, 2, 4, 5]);
-    if (shift) a = roll2d(tf.reshape(a, [b, size, size, c]), shift);
+    const hw = windowPartition(tf.reshape(normalize(x), [b, size, size, c]), ws, shift); // [B·nW·N, C]
+    const n = ws * ws;
+    // Inference splits the attention into whole-image chunks of at most `chunkGroups` (window, head) groups: the
+    // depthwise products and layout moves run 2x faster when their operands stay in cache.
+    const perImage = nW * heads;
+    const imagesPerChunk = recordingGradients() ? b : Math.max(1, Math.floor(this.chunkGroups / perImage));
+    const parts: tf.Tensor2D[] = [];
+    for (let i0 = 0; i0 < b; i0 += imagesPerChunk) {
+      const bc = Math.min(imagesPerChunk, b - i0);
+      const rows = bc === b ? hw : sliceRows(hw, i0 * nW * n, bc * nW * n);
+      const [q, k, v] = qkv.map((l) => linear(rows, l.w, l.b));
+      parts.push(windowAttention({ q, k, v, bias, batch: bc, windows: nW, heads, impl: this.impl }));
+    }
+    const att = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+    const a = windowReverse(linear(att, p.projW, p.projB), b, size, size, ws, shift);
     let y = tf.add(x, dropPath(tf.reshape(a, [b * size * size, c]), block.dropPath, b, ctx)) as tf.Tensor2D;
-    let m: tf.Tensor2D = layerNorm(y, p.norm2w, p.norm2b);
-    m = linear(gelu(linear(m, p.fc1W, p.fc1B)), p.fc2W, p.fc2B);
+    const u = linear(normalize(y), fc1W, fc1B); // GELU input / √2
+    const m = linear(tf.add(u, tf.mul(u, tf.erf(u))) as tf.Tensor2D, fc2W, p.fc2B);
     y = tf.add(y, dropPath(m, block.dropPath, b, ctx));
     return y;
   }

@@ -14,8 +14,9 @@
  * table [heads, (2w-1)²] is multiplied by a constant one-hot matrix [(2w-1)², N·N].
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordingGradients } from '../derived.js';
 import { customOp } from './custom.js';
-import { permute } from './layout.js';
+import { permute, view } from './layout.js';
 
 export type AttentionImpl = 'dw' | 'bmm';
 
@@ -83,13 +84,15 @@ export function shiftWindowMask(h: number, w: number, ws: number, shift: number)
 function dwProductRaw(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [m, k, g] = a.shape;
   const n = b.shape[2];
-  const y = tf.depthwiseConv2d(
-    tf.reshape<tf.Rank.R4>(a, [1, m, k, g]),
-    tf.reshape<tf.Rank.R4>(b, [1, k, g, n]),
-    1,
-    'valid',
-  );
-  return tf.reshape(y, [m, g, n]);
+  return tf.tidy(() => {
+    const y = tf.depthwiseConv2d(
+      view<tf.Tensor4D>(a, [1, m, k, g]),
+      view<tf.Tensor4D>(b, [1, k, g, n]),
+      1,
+      'valid',
+    );
+    return view<tf.Tensor3D>(y, [m, g, n]);
+  });
 }
 
 const dwProductOp = customOp(([a, b], save) => {
@@ -115,7 +118,7 @@ export function dwProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   if (a.shape[1] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
     throw new Error(`dwProduct: expected a [M,K,G] and b [K,G,N], got [${a.shape}] and [${b.shape}]`);
   }
-  return dwProductOp(a, b) as tf.Tensor3D;
+  return recordingGradients() ? (dwProductOp(a, b) as tf.Tensor3D) : dwProductRaw(a, b);
 }
 
 /**
@@ -167,18 +170,18 @@ function attentionDw({ q, k, v, bias, batch, windows, heads }: WindowAttentionAr
     const bw = batch * windows;
     const n = q.shape[0] / bw;
     const g = bw * heads; // groups (window, head)
-    const qd = permute(tf.reshape(q, [bw, n, heads, d]), [1, 3, 0, 2]); // [n, d, (Bw, heads)]
-    const kd = permute(tf.reshape(k, [bw, n, heads, d]), [3, 0, 2, 1]); // [d, (Bw, heads), m]
-    const vd = permute(tf.reshape(v, [bw, n, heads, d]), [1, 0, 2, 3]); // [m, (Bw, heads), d]
-    let s: tf.Tensor = dwProduct(tf.reshape(qd, [n, d, g]), tf.reshape(kd, [d, g, n])); // [n, G, m]
+    const qd = permute(view(q, [bw, n, heads, d]), [1, 3, 0, 2]); // [n, d, (Bw, heads)]
+    const kd = permute(view(k, [bw, n, heads, d]), [3, 0, 2, 1]); // [d, (Bw, heads), m]
+    const vd = permute(view(v, [bw, n, heads, d]), [1, 0, 2, 3]); // [m, (Bw, heads), d]
+    let s: tf.Tensor = dwProduct(view(qd, [n, d, g]), view(kd, [d, g, n])); // [n, G, m]
     // s viewed as [n, repeats, inner] so that the bias broadcasts over the batch (masked) or over all windows.
     const masked = bias.shape[1] !== 1;
     const inner = (masked ? windows : 1) * heads * n;
-    s = tf.add(tf.reshape(s, [n, masked ? batch : bw, inner]), tf.reshape(bias, [n, 1, inner]));
-    const a = tf.softmax(tf.reshape(s, [n, g, n]));
+    s = tf.add(view(s, [n, masked ? batch : bw, inner]), view(bias, [n, 1, inner]));
+    const a = tf.softmax(view(s, [n, g, n]));
     const ad = permute(a as tf.Tensor3D, [0, 2, 1]); // [n, m, G]
-    const o = dwProduct(ad, tf.reshape(vd, [n, g, d])); // [n, G, d] = [n, Bw, C]
-    return tf.reshape(permute(tf.reshape(o, [n, bw, c]), [1, 0, 2]), [bw * n, c]);
+    const o = dwProduct(ad, view(vd, [n, g, d])); // [n, G, d] = [n, Bw, C]
+    return view(permute(view(o, [n, bw, c]), [1, 0, 2]), [bw * n, c]);
   });
 }
 

@@ -6,6 +6,31 @@
  * first: [B, h, w, h', w', C] with perm [0,1,3,2,4,5] becomes a rank-3/4 transpose.
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordingGradients } from '../derived.js';
+
+/**
+ * tf.reshape without running a kernel when no gradient is recorded: a new tensor on the same data. A model forward
+ * makes ~700 reshapes; through the kernel path each costs ~10 µs of bookkeeping.
+ */
+export function view<T extends tf.Tensor>(x: tf.Tensor, shape: number[]): T {
+  if (recordingGradients()) return tf.reshape(x, shape) as T;
+  let size = 1;
+  let infer = -1;
+  shape.forEach((d, i) => {
+    if (d === -1) infer = i;
+    else size *= d;
+  });
+  const dims = [...shape];
+  if (infer >= 0) dims[infer] = x.size / size;
+  if (dims.reduce((a, b) => a * b, 1) !== x.size)
+    throw new Error(`view: cannot view [${x.shape}] as [${shape}]`);
+  // What the Reshape kernels do: one more reference on the data, a new tensor on it.
+  const engine = tf.engine();
+  const info = engine.state.tensorInfo.get(x.dataId);
+  if (!info) return tf.reshape(x, dims) as T;
+  info.backend.incRef(x.dataId);
+  return engine.makeTensorFromDataId(x.dataId, dims, x.dtype, info.backend) as T;
+}
 
 /** Merged form of a transpose: input shape, perm and output shape with adjacent-in-both axes fused. */
 export function mergedTranspose(
@@ -34,10 +59,13 @@ export function permute<T extends tf.Tensor>(x: T, perm: number[]): T {
   const outShape = perm.map((p) => x.shape[p]);
   const m = mergedTranspose(x.shape, perm);
   const isIdentity = m.perm.every((p, i) => p === i);
-  return tf.tidy(() => {
-    if (isIdentity) return tf.reshape(x, outShape) as T;
-    return tf.reshape(tf.transpose(tf.reshape(x, m.shape), m.perm), outShape) as T;
-  });
+  if (isIdentity) return view(x, outShape);
+  const xm = view(x, m.shape);
+  const t = tf.transpose(xm, m.perm);
+  const out = view<T>(t, outShape);
+  if (xm !== x) xm.dispose();
+  t.dispose();
+  return out;
 }
 
 /**

@@ -10,7 +10,9 @@
  * variable itself (not a tensor derived from it on every call).
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordingGradients } from '../derived.js';
 import { customOp } from './custom.js';
+import { view } from './layout.js';
 
 /** a [M,K] · b [K,N] with plain (untransposed) products in both directions. */
 function plainGrads(dy: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
@@ -84,6 +86,30 @@ export function linear<T extends tf.Tensor>(
     throw new Error(`linear: bias has shape [${bias.shape}], expected [${outF}]`);
   }
   const rows = x.size / inF;
+  const outShape = [...x.shape.slice(0, -1), outF];
+  if (!recordingGradients()) {
+    // Inference: the kernel directly on 3-D views (skips tf.fused.matMul's wrapper and three Reshape kernels).
+    const a3 = view(x, [1, rows, inF]);
+    const b3 = view(w, [1, inF, outF]);
+    const y3 = bias
+      ? tf.engine().runKernel(
+          '_FusedMatMul',
+          { a: a3, b: b3, bias },
+          {
+            transposeA: false,
+            transposeB: false,
+            activation: opts.relu ? 'relu' : 'linear',
+            leakyreluAlpha: 0,
+          },
+        )
+      : tf.engine().runKernel('BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
+    const y = view<T>(y3 as tf.Tensor, outShape);
+    tf.dispose([a3, b3, y3 as tf.Tensor]);
+    if (bias || !opts.relu) return y;
+    const r = tf.relu(y) as T;
+    y.dispose();
+    return r;
+  }
   const x2 = x.rank === 2 ? (x as unknown as tf.Tensor2D) : tf.reshape(x, [rows, inF]);
   let y: tf.Tensor;
   if (bias) {
@@ -92,5 +118,5 @@ export function linear<T extends tf.Tensor>(
     y = mm2dOp(x2, w);
     if (opts.relu) y = tf.relu(y);
   }
-  return (x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outF])) as T;
+  return (x.rank === 2 ? y : tf.reshape(y, outShape)) as T;
 }

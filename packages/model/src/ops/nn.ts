@@ -14,6 +14,14 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: t
   });
 }
 
+/** LayerNorm without the affine part: (x - mean) / √(var + eps) over the last axis. */
+export function normalize<T extends tf.Tensor>(x: T, eps = 1e-5): T {
+  return tf.tidy(() => {
+    const xc = tf.sub(x, tf.mean(x, -1, true));
+    return tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps))) as T;
+  });
+}
+
 /** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (torch.nn.GELU() default, not the tanh approximation). */
 export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T);
