@@ -51,7 +51,12 @@ describe('parseTrainConfig', () => {
     });
     expect(c.loss.kind).toBe('l1');
     expect(c.training).toEqual({ epochs: 10, batchSize: 32, rounds: 1, checkpointEverySteps: 0 });
-    expect(c.memory).toEqual({ microBatchSize: 4, activationCheckpointing: false, evalBatchSize: 16 });
+    expect(c.memory).toEqual({
+      microBatchSize: 4,
+      activationCheckpointing: false,
+      evalBatchSize: 16,
+      workers: 1,
+    });
   });
 
   it('names every bad field and what was expected', () => {

@@ -175,6 +175,12 @@ const memorySchema = z.strictObject({
   activationCheckpointing: z.boolean().default(false),
   /** Crops per forward pass during evaluation (no gradients, so larger than microBatchSize). */
   evalBatchSize: posInt().default(16),
+  /**
+   * Worker threads computing micro-batches in parallel (each with its own backend: wasm in Node uses one core per
+   * thread). Gradients are summed in micro-batch order on the main thread, so the results are bit-identical for any
+   * worker count; 1 = everything on the main thread.
+   */
+  workers: z.number().int().min(1).max(16).default(1),
 });
 
 const trainingSchema = z.strictObject({

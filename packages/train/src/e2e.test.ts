@@ -17,6 +17,8 @@ import { runTraining } from './run.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'train-e2e-'));
 let cfg: TrainConfig;
+/** The run directory of the first uninterrupted single-thread run (the reference of the other tests). */
+let reference = '';
 
 beforeAll(async () => {
   const root = tmp();
@@ -80,6 +82,7 @@ describe('smart-iqa-micro on synthetic kadid10k (wasm)', () => {
     const b = tmp();
     const quiet = { progress: createProgress({ mode: 'quiet' }) };
     const s = await runTraining(cfg, a, quiet);
+    reference = a;
     await runTraining(cfg, b, quiet);
     expect(metricsOf(b)).toEqual(metricsOf(a));
     for (const f of WEIGHTS) expect(bytes(b, f).equals(bytes(a, f))).toBe(true);
@@ -91,9 +94,16 @@ describe('smart-iqa-micro on synthetic kadid10k (wasm)', () => {
     expect(Number.isFinite(s.metrics.srcc.best)).toBe(true);
   }, 120_000);
 
+  it('two worker threads give byte-identical results (gradients summed in micro-batch order)', async () => {
+    const dir = tmp();
+    const cfg2 = parseTrainConfig({ ...cfg, memory: { ...cfg.memory, workers: 2 } });
+    await runTraining(cfg2, dir, { progress: createProgress({ mode: 'quiet' }) });
+    expect(metricsOf(dir)).toEqual(metricsOf(reference));
+    for (const f of WEIGHTS) expect(bytes(dir, f).equals(bytes(reference, f))).toBe(true);
+  }, 120_000);
+
   it('a child killed by SIGKILL mid-run resumes and ends byte-identical', async () => {
-    const ref = tmp();
-    await runTraining(cfg, ref, { progress: createProgress({ mode: 'quiet' }) });
+    const ref = reference;
     const dir = tmp();
     const script = fileURLToPath(new URL('./__tests__/run-child.ts', import.meta.url));
     const run = (killAt: string | null) =>

@@ -4,6 +4,7 @@ import { selectBackend } from '@iqa-bench/model';
 import type { TrainConfig } from './config.js';
 import { datasetRounds } from './data.js';
 import { buildModel } from './model.js';
+import { workerRunner } from './parallel/pool.js';
 import type { ProgressSink } from './run/progress.js';
 import { train, type RunSummary, type StepInfo } from './trainer/train.js';
 
@@ -29,6 +30,7 @@ export async function runTraining(
     runDir,
     data,
     createModel: ({ seed }) => buildModel(config, seed),
+    startWorkers: (model, seed) => workerRunner(config, model, config.memory.workers, seed),
     progress: opts.progress,
     onStep: opts.onStep,
     environment: {

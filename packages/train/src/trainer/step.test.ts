@@ -23,13 +23,14 @@ function grads(kind: string, micro: number, dropout: number, alpha = 0) {
   return async () => {
     const { x, labels } = await batch(10);
     const model = toyModel(7, dropout);
-    const r = batchGradients(model, {
+    const r = await batchGradients(model, {
       x,
       labels,
       size: TOY_SIZE,
       microBatchSize: micro,
       loss: lossCfg(kind, alpha),
-      seedsFor: (k) => seedSourceFor(1, 'step', 0, 'micro', k),
+      seed: 1,
+      seedPath: ['step', 0],
       checkpointing: false,
     });
     const out = new Map([...r.grads].map(([n, g]) => [n, Float32Array.from(g.dataSync())]));
@@ -75,13 +76,14 @@ describe('batchGradients: the micro-batch split does not change the result beyon
     // micro = B: two-pass result must equal tf.variableGrads of plcc over the same forward (same seeds)
     const { x, labels } = await batch(10);
     const model = toyModel(7, 0.3);
-    const two = batchGradients(model, {
+    const two = await batchGradients(model, {
       x,
       labels,
       size: TOY_SIZE,
       microBatchSize: 10,
       loss: lossCfg('plcc'),
-      seedsFor: (k) => seedSourceFor(1, 'micro', k),
+      seed: 1,
+      seedPath: [],
       checkpointing: false,
     });
     const xt = tf.tensor4d(x, [10, TOY_SIZE, TOY_SIZE, 3]);

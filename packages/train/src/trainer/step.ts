@@ -8,33 +8,53 @@
  *   sum(dL/dp_k . p_k) per micro-batch. Both passes draw the same dropout / drop-path seeds (a seed source per
  *   micro-batch, keyed by its coordinates), so pass 2 recomputes exactly the activations of pass 1.
  *
+ * The per-micro-batch work is a `MicroJob` run by a `MicroRunner`: in this thread (`localRunner`) or on worker threads
+ * (src/parallel). Gradients are always summed here, in micro-batch order, so the result does not depend on which
+ * thread computed which micro-batch: bit-identical for 1 or N workers.
+ *
  * Dropout masks are drawn per micro-batch tensor, so with dropout or drop path active the masks (not just the rounding)
  * depend on the micro-batch split; with them off the result is split-independent up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossConfig } from '../config.js';
 import { computeLoss, isSampleDecomposable } from '../losses.js';
-import type { SeedSource } from '../rng.js';
+import { seedSourceFor } from '../rng.js';
 import type { ForwardContext, TrainableModel } from './types.js';
 
-export interface StepInput {
-  /** NHWC float32 [B, size, size, 3]. */
+/** One micro-batch's work; plain data so that it can be posted to a worker thread. */
+export interface MicroJob {
+  /** NHWC float32 [n, size, size, 3]. */
   x: Float32Array;
-  labels: Float32Array;
+  n: number;
   size: number;
-  microBatchSize: number;
-  loss: LossConfig;
-  /** Seeds of micro-batch k (a fresh source per call, replaying the same sequence). */
-  seedsFor: (micro: number) => SeedSource;
+  /** Dropout / drop-path seeds: seedSourceFor(seed, ...seedPath, 'micro', micro). */
+  seed: number;
+  seedPath: (string | number)[];
+  micro: number;
   checkpointing: boolean;
+  /**
+   * `scores`: training-mode scores only. `loss`: gradients of weight * loss(p, labels).
+   * `upstream`: gradients of sum(upstream . p).
+   */
+  kind: 'scores' | 'loss' | 'upstream';
+  labels?: Float32Array;
+  loss?: LossConfig;
+  weight?: number;
+  upstream?: Float32Array;
 }
 
-export interface StepResult {
+export interface MicroResult {
   loss: number;
-  /** Pre-update training-mode scores of the batch (for train SRCC). */
   scores: Float32Array;
-  /** Summed gradients keyed by parameter name; the caller disposes them. */
-  grads: Map<string, tf.Tensor>;
+  /** Gradients keyed by parameter name (absent for `scores` jobs); the receiver disposes them. */
+  grads: Map<string, tf.Tensor> | null;
+}
+
+export interface MicroRunner {
+  /** Runs the jobs and calls `onResult` once per job, in job order. */
+  run(jobs: readonly MicroJob[], onResult: (k: number, r: MicroResult) => void): Promise<void>;
+  /** Eval-mode scores of NHWC batches (one array per batch, in order). */
+  evalScores(batches: readonly { x: Float32Array; n: number; size: number }[]): Promise<Float32Array[]>;
 }
 
 function gradsOf(
@@ -45,7 +65,6 @@ function gradsOf(
 ): { loss: number; scores: Float32Array; grads: Map<string, tf.Tensor> } {
   if (model.lossGradients) return model.lossGradients(x, ctx, lossOfScores);
   const trainable = model.params.filter((p) => p.trainable);
-  const byVar = new Map(trainable.map((p) => [p.variable.name, p.name]));
   let scores = new Float32Array(0);
   const { value, grads } = tf.variableGrads(
     () => {
@@ -59,11 +78,92 @@ function gradsOf(
   for (const p of trainable) {
     const g = grads[p.variable.name];
     if (!g) throw new Error(`no gradient for parameter '${p.name}' (is it used by the forward pass?)`);
-    out.set(byVar.get(p.variable.name) as string, g);
+    out.set(p.name, g);
   }
   const loss = value.dataSync()[0];
   value.dispose();
   return { loss, scores, grads: out };
+}
+
+/** Runs one micro-batch job on `model` in this thread. */
+export function runMicroJob(model: TrainableModel, job: MicroJob): MicroResult {
+  const xt = tf.tensor4d(job.x, [job.n, job.size, job.size, 3]);
+  const seeds = seedSourceFor(job.seed, ...job.seedPath, 'micro', job.micro);
+  try {
+    if (job.kind === 'scores') {
+      // no gradients in pass 1: per-block tidy keeps its memory low
+      const p = tf.tidy(() => model.score(xt, { training: true, seeds, blockMemory: 'tidy' }));
+      const scores = (p.dataSync() as Float32Array).slice();
+      p.dispose();
+      return { loss: 0, scores, grads: null };
+    }
+    const ctx: ForwardContext = {
+      training: true,
+      seeds,
+      blockMemory: job.checkpointing ? 'checkpoint' : 'none',
+    };
+    if (job.kind === 'loss') {
+      const yt = tf.tensor1d(job.labels as Float32Array);
+      try {
+        const w = job.weight ?? 1;
+        return gradsOf(model, xt, ctx, (p) =>
+          tf.tidy(() => computeLoss(job.loss as LossConfig, p, yt).mul(w) as tf.Scalar),
+        );
+      } finally {
+        yt.dispose();
+      }
+    }
+    const u = tf.tensor1d(job.upstream as Float32Array);
+    try {
+      return gradsOf(model, xt, ctx, (p) => tf.tidy(() => tf.sum(p.mul(u)) as tf.Scalar));
+    } finally {
+      u.dispose();
+    }
+  } finally {
+    xt.dispose();
+  }
+}
+
+/** Eval-mode scores of one NHWC batch (per-block tidy). */
+export function evalScoresOf(model: TrainableModel, x: Float32Array, n: number, size: number): Float32Array {
+  const xt = tf.tensor4d(x, [n, size, size, 3]);
+  const p = tf.tidy(() => model.score(xt, { training: false, blockMemory: 'tidy' }));
+  const v = (p.dataSync() as Float32Array).slice();
+  tf.dispose([xt, p]);
+  return v;
+}
+
+/** Runs micro-batch jobs on `model`, one after another, in this thread. */
+export function localRunner(model: TrainableModel): MicroRunner {
+  return {
+    async run(jobs, onResult) {
+      jobs.forEach((job, k) => onResult(k, runMicroJob(model, job)));
+    },
+    async evalScores(batches) {
+      return batches.map((b) => evalScoresOf(model, b.x, b.n, b.size));
+    },
+  };
+}
+
+export interface StepInput {
+  /** NHWC float32 [B, size, size, 3]. */
+  x: Float32Array;
+  labels: Float32Array;
+  size: number;
+  microBatchSize: number;
+  loss: LossConfig;
+  /** Micro-batch k draws its seeds from seedSourceFor(seed, ...seedPath, 'micro', k). */
+  seed: number;
+  seedPath: (string | number)[];
+  checkpointing: boolean;
+}
+
+export interface StepResult {
+  loss: number;
+  /** Pre-update training-mode scores of the batch (for train SRCC). */
+  scores: Float32Array;
+  /** Summed gradients keyed by parameter name; the caller disposes them. */
+  grads: Map<string, tf.Tensor>;
 }
 
 function accumulate(acc: Map<string, tf.Tensor>, add: Map<string, tf.Tensor>): void {
@@ -77,49 +177,51 @@ function accumulate(acc: Map<string, tf.Tensor>, add: Map<string, tf.Tensor>): v
   }
 }
 
-function microSlices(b: number, micro: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let s = 0; s < b; s += micro) out.push([s, Math.min(b, s + micro)]);
-  return out;
-}
-
-export function batchGradients(model: TrainableModel, inp: StepInput): StepResult {
+/** The batch's loss, scores and summed gradients, the micro-batches run by `runner`. */
+export async function stepGradients(runner: MicroRunner, inp: StepInput): Promise<StepResult> {
   const B = inp.labels.length;
   const per = inp.size * inp.size * 3;
   if (inp.x.length !== B * per)
-    throw new Error(`batchGradients: x has ${inp.x.length} values, expected ${B * per}`);
-  const slices = microSlices(B, inp.microBatchSize);
-  const xOf = (s: number, e: number) =>
-    tf.tensor4d(inp.x.subarray(s * per, e * per), [e - s, inp.size, inp.size, 3]);
+    throw new Error(`stepGradients: x has ${inp.x.length} values, expected ${B * per}`);
+  const slices: [number, number][] = [];
+  for (let s = 0; s < B; s += inp.microBatchSize) slices.push([s, Math.min(B, s + inp.microBatchSize)]);
+  const job = (k: number, kind: MicroJob['kind']): MicroJob => {
+    const [s, e] = slices[k];
+    return {
+      x: inp.x.subarray(s * per, e * per),
+      n: e - s,
+      size: inp.size,
+      seed: inp.seed,
+      seedPath: inp.seedPath,
+      micro: k,
+      checkpointing: inp.checkpointing,
+      kind,
+    };
+  };
   const acc = new Map<string, tf.Tensor>();
   const scores = new Float32Array(B);
-  const blockMemory = inp.checkpointing ? 'checkpoint' : 'none';
 
   if (isSampleDecomposable(inp.loss)) {
     let loss = 0;
-    slices.forEach(([s, e], k) => {
-      const xt = xOf(s, e);
-      const yt = tf.tensor1d(inp.labels.subarray(s, e));
-      const w = (e - s) / B;
-      const r = gradsOf(model, xt, { training: true, seeds: inp.seedsFor(k), blockMemory }, (p) =>
-        tf.tidy(() => computeLoss(inp.loss, p, yt).mul(w) as tf.Scalar),
-      );
-      tf.dispose([xt, yt]);
+    const jobs = slices.map(([s, e], k) => ({
+      ...job(k, 'loss'),
+      labels: inp.labels.subarray(s, e),
+      loss: inp.loss,
+      weight: (e - s) / B,
+    }));
+    await runner.run(jobs, (k, r) => {
       loss += r.loss;
-      scores.set(r.scores, s);
-      accumulate(acc, r.grads);
+      scores.set(r.scores, slices[k][0]);
+      if (r.grads) accumulate(acc, r.grads);
     });
     return { loss, scores, grads: acc };
   }
 
   // pass 1: scores of the whole batch
-  slices.forEach(([s, e], k) => {
-    const xt = xOf(s, e);
-    // no gradients in pass 1: per-block tidy keeps its memory low
-    const p = tf.tidy(() => model.score(xt, { training: true, seeds: inp.seedsFor(k), blockMemory: 'tidy' }));
-    scores.set(p.dataSync(), s);
-    tf.dispose([xt, p]);
-  });
+  await runner.run(
+    slices.map((_, k) => job(k, 'scores')),
+    (k, r) => scores.set(r.scores, slices[k][0]),
+  );
   // the batch loss and its gradient wrt the scores
   const pAll = tf.tensor1d(scores);
   const yAll = tf.tensor1d(inp.labels);
@@ -130,14 +232,16 @@ export function batchGradients(model: TrainableModel, inp: StepInput): StepResul
   const upstream = (grad.dataSync() as Float32Array).slice();
   tf.dispose([pAll, yAll, value, grad]);
   // pass 2: backpropagate upstream . p per micro-batch, replaying the same seeds
-  slices.forEach(([s, e], k) => {
-    const xt = xOf(s, e);
-    const u = tf.tensor1d(upstream.subarray(s, e));
-    const r = gradsOf(model, xt, { training: true, seeds: inp.seedsFor(k), blockMemory }, (p) =>
-      tf.tidy(() => tf.sum(p.mul(u)) as tf.Scalar),
-    );
-    tf.dispose([xt, u]);
-    accumulate(acc, r.grads);
-  });
+  await runner.run(
+    slices.map(([s, e], k) => ({ ...job(k, 'upstream'), upstream: upstream.subarray(s, e) })),
+    (_k, r) => {
+      if (r.grads) accumulate(acc, r.grads);
+    },
+  );
   return { loss, scores, grads: acc };
+}
+
+/** stepGradients in this thread (synchronous convenience for tests and benchmarks). */
+export async function batchGradients(model: TrainableModel, inp: StepInput): Promise<StepResult> {
+  return stepGradients(localRunner(model), inp);
 }

@@ -23,7 +23,7 @@ import { krcc, plcc, rmse, srcc } from '@iqa-bench/metrics';
 import type { TrainConfig } from '../config.js';
 import { Adam, originalParamGroups, type AdamState } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
-import { RngStream, deriveSeed, permutation, seedSourceFor } from '../rng.js';
+import { RngStream, deriveSeed, permutation } from '../rng.js';
 import { appendJsonl, readJsonFile, readJsonl, writeJsonAtomic, writeJsonl } from '../run/atomic.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointContents } from '../run/checkpoint.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
@@ -35,7 +35,8 @@ import {
   type RoundStats,
 } from '../run/stats.js';
 import { learningRate } from '../schedule.js';
-import { batchGradients } from './step.js';
+import { localRunner, stepGradients, type MicroRunner } from './step.js';
+import type { WorkerRunner } from '../parallel/pool.js';
 import type { ImageSet, PatchRef, TrainableModel, TrainingData } from './types.js';
 
 export const METRIC_NAMES = ['srcc', 'plcc', 'krcc', 'rmse'] as const;
@@ -65,6 +66,11 @@ export interface TrainOptions {
   environment?: Record<string, unknown>;
   /** Called after every optimizer step (after any checkpoint of that step). */
   onStep?: (info: StepInfo) => void;
+  /**
+   * Starts worker threads for `memory.workers` > 1 (replicas of round `modelSeed`'s model; see src/parallel).
+   * runTraining provides it; without it only 1 worker is possible.
+   */
+  startWorkers?: (model: TrainableModel, modelSeed: number) => Promise<WorkerRunner>;
 }
 
 export interface RoundResult {
@@ -134,8 +140,12 @@ interface TrainerState {
   } | null;
 }
 
+/** Hash of everything the numbers depend on (the worker count does not change them, so a run may resume with another). */
 function hashConfig(cfg: TrainConfig): string {
-  return createHash('sha256').update(JSON.stringify(cfg)).digest('hex');
+  const { workers: _w, ...memory } = cfg.memory;
+  return createHash('sha256')
+    .update(JSON.stringify({ ...cfg, memory }))
+    .digest('hex');
 }
 
 function packageVersions(): Record<string, string> {
@@ -193,7 +203,7 @@ async function patchesOf(
  * (K identical center crops would give the same mean).
  */
 export async function evaluateSet(
-  model: TrainableModel,
+  runner: MicroRunner,
   set: ImageSet,
   cfg: TrainConfig,
   part: string,
@@ -206,14 +216,15 @@ export async function evaluateSet(
   const refs: PatchRef[] = [];
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) refs.push({ image: i, patch: k });
   const chunk = Math.max(1, cfg.memory.evalBatchSize);
-  for (let s = 0; s < refs.length; s += chunk) {
-    const batch = refs.slice(s, s + chunk);
-    const x = await patchesOf(set, batch, 0, S, `evaluation (${part})`);
-    const xt = tf.tensor4d(x, [batch.length, S, S, 3]);
-    const p = tf.tidy(() => model.score(xt, { training: false, blockMemory: 'tidy' }));
-    const v = p.dataSync();
-    tf.dispose([xt, p]);
-    batch.forEach((r, j) => (scores[r.image] += v[j] / K));
+  const batches: PatchRef[][] = [];
+  for (let s = 0; s < refs.length; s += chunk) batches.push(refs.slice(s, s + chunk));
+  // a few chunks in flight at a time (one per worker), summed per image in chunk order
+  const inFlight = 4;
+  for (let b = 0; b < batches.length; b += inFlight) {
+    const group = batches.slice(b, b + inFlight);
+    const xs = await Promise.all(group.map((batch) => patchesOf(set, batch, 0, S, `evaluation (${part})`)));
+    const out = await runner.evalScores(group.map((batch, i) => ({ x: xs[i], n: batch.length, size: S })));
+    group.forEach((batch, i) => batch.forEach((r, j) => (scores[r.image] += out[i][j] / K)));
   }
   const labels = Float64Array.from(set.labels);
   return {
@@ -366,198 +377,217 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     mkdirSync(roundDir, { recursive: true });
     const bestParamsPath = join(roundDir, 'best.params.ckpt');
     if (state.freshRound) rmSync(bestParamsPath, { force: true });
-    const model = await opts.createModel({ seed: deriveSeed(cfg.seed, 'round', r, 'init'), round: r });
-    const trainable = model.params.filter((p) => p.trainable);
-    const groups = originalParamGroups(
-      trainable.map((p) => p.name),
-      cfg.optimizer,
-    );
-    const baseLr = new Map(groups.map((g) => [g.name, g.lr]));
-    const opt = new Adam(
-      trainable.map((p) => ({ name: p.name, variable: p.variable })),
-      groups,
-      { kind: cfg.optimizer.kind, betas: cfg.optimizer.betas, eps: cfg.optimizer.eps },
-    );
-    // epoch-in-progress training predictions (train SRCC)
-    let epochScores: Float32Array = new Float32Array(samplesPerEpoch);
-    let epochLabels: Float32Array = new Float32Array(samplesPerEpoch);
-    if (resumed && !state.freshRound) {
-      loadParams(model, resumed.tensors, lastPath);
-      if (state.optimizer) {
-        const moments: AdamState['moments'] = new Map();
-        for (const p of trainable) {
-          const m = resumed.tensors.get(`adam.m/${p.name}`);
-          const v = resumed.tensors.get(`adam.v/${p.name}`);
-          if (!m || !v) throw new Error(`${lastPath}: no optimizer moments for '${p.name}'`);
-          moments.set(p.name, { m: m.data, v: v.data });
-        }
-        opt.importState({ ...state.optimizer, moments });
-      }
-      const es = resumed.tensors.get('f32/epochScores');
-      const el = resumed.tensors.get('f32/epochLabels');
-      if (es && el && es.data.length === samplesPerEpoch) {
-        epochScores = es.data;
-        epochLabels = el.data;
-      }
+    const modelSeed = deriveSeed(cfg.seed, 'round', r, 'init');
+    const model = await opts.createModel({ seed: modelSeed, round: r });
+    let workers: WorkerRunner | null = null;
+    if (cfg.memory.workers > 1) {
+      if (!opts.startWorkers)
+        throw new Error('train: memory.workers > 1 needs opts.startWorkers (use runTraining)');
+      workers = await opts.startWorkers(model, modelSeed);
     }
-    resumed = null;
-    state.freshRound = false;
-
-    const saveLast = () => {
-      const tensors = paramsToTensors(model);
-      const st = opt.exportState();
-      for (const p of trainable) {
-        const mv = st.moments.get(p.name) as { m: Float32Array; v: Float32Array };
-        tensors.set(`adam.m/${p.name}`, { shape: p.variable.shape, data: mv.m });
-        tensors.set(`adam.v/${p.name}`, { shape: p.variable.shape, data: mv.v });
-      }
-      tensors.set('f32/epochScores', { shape: [samplesPerEpoch], data: epochScores });
-      tensors.set('f32/epochLabels', { shape: [samplesPerEpoch], data: epochLabels });
-      state.optimizer = { kind: st.kind, step: st.step, groups: st.groups };
-      writeCheckpoint(lastPath, { tensors, state });
-    };
-
-    while (state.epoch < cfg.training.epochs && !state.early.stopped) {
-      const e = state.epoch;
-      const order = epochOrder(cfg, r, e, nTrain);
-      const lrs: Record<string, number> = {};
-      progress.start(`round ${r} epoch ${e + 1}/${cfg.training.epochs}`, stepsPerEpoch, state.step);
-      const epochStart = Date.now();
-      for (; state.step < stepsPerEpoch;) {
-        const s = state.step;
-        const samples = order.slice(s * B, Math.min(samplesPerEpoch, (s + 1) * B));
-        const x = await patchesOf(data.train, samples, cropEpoch(cfg, r, e), S, 'training');
-        const y = Float32Array.from(samples, (q) => trainLabels[q.image]);
-        const res = batchGradients(model, {
-          x,
-          labels: y,
-          size: S,
-          microBatchSize: cfg.memory.microBatchSize,
-          loss: cfg.loss,
-          seedsFor: (k) => seedSourceFor(cfg.seed, 'round', r, 'epoch', e, 'step', s, 'micro', k),
-          checkpointing: cfg.memory.activationCheckpointing,
-        });
-        let grads = res.grads;
-        if (cfg.optimizer.clipGradNorm !== null) {
-          const c = clipGradNorm(grads, cfg.optimizer.clipGradNorm);
-          tf.dispose([...grads.values()]);
-          grads = c.grads;
-        }
-        for (const g of groups) {
-          const lr = learningRate(cfg.schedule, {
-            base: baseLr.get(g.name) as number,
-            group: g.name,
-            epoch: e,
-            step: state.globalStep,
-            epochs: cfg.training.epochs,
-          });
-          opt.setLr(g.name, lr);
-          lrs[g.name] = lr;
-        }
-        opt.applyGradients(grads);
-        tf.dispose([...grads.values()]);
-        epochScores.set(res.scores, s * B);
-        epochLabels.set(y, s * B);
-        state.epochLossSum += res.loss * samples.length;
-        state.step += 1;
-        state.globalStep += 1;
-        progress.update(state.step, { loss: res.loss });
-        const every = cfg.training.checkpointEverySteps;
-        if (every > 0 && state.globalStep % every === 0 && state.step < stepsPerEpoch) saveLast();
-        opts.onStep?.({
-          round: r,
-          epoch: e,
-          step: s,
-          stepsPerEpoch,
-          globalStep: state.globalStep,
-          loss: res.loss,
-        });
-      }
-      progress.stop();
-
-      // end of epoch: train SRCC on the pre-update predictions, evaluation on the selection part
-      const trainSrcc = srcc(epochScores, epochLabels);
-      const sel = await evaluateSet(model, data.select, cfg, cfg.dataset.selectOn);
-      const metricValue = sel.metrics[cfg.earlyStopping.metric];
-      const upd = updateEarlyStopping(state.early, metricValue, e, cfg.earlyStopping);
-      state.early = upd.state;
-      state.lastSelect = sel.metrics;
-      state.epochsRun = e + 1;
-      if (upd.improved) {
-        state.bestSelect = sel.metrics;
-        writeCheckpoint(bestParamsPath, { tensors: paramsToTensors(model), state: { round: r, epoch: e } });
-        if (model.saveWeights) await model.saveWeights(join(roundDir, 'best.safetensors'));
-      }
-      const rec = {
-        kind: 'epoch',
-        round: r,
-        epoch: e + 1,
-        steps: state.globalStep,
-        loss: state.epochLossSum / samplesPerEpoch,
-        trainSrcc,
-        [cfg.dataset.selectOn]: sel.metrics,
-        best: upd.improved,
-        lr: lrs,
-        seconds: (Date.now() - epochStart) / 1000,
-      };
-      logLine(rec);
-      progress.line(
-        `round ${r} epoch ${e + 1}: loss ${rec.loss.toFixed(4)} train srcc ${trainSrcc.toFixed(4)} ${cfg.dataset.selectOn} ${formatMetrics(sel.metrics)}${upd.improved ? ' *' : ''}`,
+    const runner: MicroRunner = workers ?? localRunner(model);
+    const paramsChanged = () => workers?.paramsChanged();
+    try {
+      const trainable = model.params.filter((p) => p.trainable);
+      const groups = originalParamGroups(
+        trainable.map((p) => p.name),
+        cfg.optimizer,
       );
-      state.epoch += 1;
-      state.step = 0;
-      state.epochLossSum = 0;
-      epochScores.fill(0);
-      epochLabels.fill(0);
-      saveLast();
-    }
-
-    // end of round: test metrics of the final and of the best weights
-    let testFinal: Metrics | null = null;
-    let testBest: Metrics | null = null;
-    if (model.saveWeights) await model.saveWeights(join(roundDir, 'final.safetensors'));
-    writeCheckpoint(join(roundDir, 'final.params.ckpt'), {
-      tensors: paramsToTensors(model),
-      state: { round: r },
-    });
-    if (data.test) {
-      testFinal = (await evaluateSet(model, data.test, cfg, 'test')).metrics;
-      if (existsSync(bestParamsPath)) {
-        loadParams(model, readCheckpoint(bestParamsPath).tensors, bestParamsPath);
-        testBest = (await evaluateSet(model, data.test, cfg, 'test')).metrics;
+      const baseLr = new Map(groups.map((g) => [g.name, g.lr]));
+      const opt = new Adam(
+        trainable.map((p) => ({ name: p.name, variable: p.variable })),
+        groups,
+        { kind: cfg.optimizer.kind, betas: cfg.optimizer.betas, eps: cfg.optimizer.eps },
+      );
+      // epoch-in-progress training predictions (train SRCC)
+      let epochScores: Float32Array = new Float32Array(samplesPerEpoch);
+      let epochLabels: Float32Array = new Float32Array(samplesPerEpoch);
+      if (resumed && !state.freshRound) {
+        loadParams(model, resumed.tensors, lastPath);
+        paramsChanged();
+        if (state.optimizer) {
+          const moments: AdamState['moments'] = new Map();
+          for (const p of trainable) {
+            const m = resumed.tensors.get(`adam.m/${p.name}`);
+            const v = resumed.tensors.get(`adam.v/${p.name}`);
+            if (!m || !v) throw new Error(`${lastPath}: no optimizer moments for '${p.name}'`);
+            moments.set(p.name, { m: m.data, v: v.data });
+          }
+          opt.importState({ ...state.optimizer, moments });
+        }
+        const es = resumed.tensors.get('f32/epochScores');
+        const el = resumed.tensors.get('f32/epochLabels');
+        if (es && el && es.data.length === samplesPerEpoch) {
+          epochScores = es.data;
+          epochLabels = el.data;
+        }
       }
+      resumed = null;
+      state.freshRound = false;
+
+      const saveLast = () => {
+        const tensors = paramsToTensors(model);
+        const st = opt.exportState();
+        for (const p of trainable) {
+          const mv = st.moments.get(p.name) as { m: Float32Array; v: Float32Array };
+          tensors.set(`adam.m/${p.name}`, { shape: p.variable.shape, data: mv.m });
+          tensors.set(`adam.v/${p.name}`, { shape: p.variable.shape, data: mv.v });
+        }
+        tensors.set('f32/epochScores', { shape: [samplesPerEpoch], data: epochScores });
+        tensors.set('f32/epochLabels', { shape: [samplesPerEpoch], data: epochLabels });
+        state.optimizer = { kind: st.kind, step: st.step, groups: st.groups };
+        writeCheckpoint(lastPath, { tensors, state });
+      };
+
+      while (state.epoch < cfg.training.epochs && !state.early.stopped) {
+        const e = state.epoch;
+        const order = epochOrder(cfg, r, e, nTrain);
+        const lrs: Record<string, number> = {};
+        progress.start(`round ${r} epoch ${e + 1}/${cfg.training.epochs}`, stepsPerEpoch, state.step);
+        const epochStart = Date.now();
+        for (; state.step < stepsPerEpoch;) {
+          const s = state.step;
+          const samples = order.slice(s * B, Math.min(samplesPerEpoch, (s + 1) * B));
+          const x = await patchesOf(data.train, samples, cropEpoch(cfg, r, e), S, 'training');
+          const y = Float32Array.from(samples, (q) => trainLabels[q.image]);
+          const res = await stepGradients(runner, {
+            x,
+            labels: y,
+            size: S,
+            microBatchSize: cfg.memory.microBatchSize,
+            loss: cfg.loss,
+            seed: cfg.seed,
+            seedPath: ['round', r, 'epoch', e, 'step', s],
+            checkpointing: cfg.memory.activationCheckpointing,
+          });
+          let grads = res.grads;
+          if (cfg.optimizer.clipGradNorm !== null) {
+            const c = clipGradNorm(grads, cfg.optimizer.clipGradNorm);
+            tf.dispose([...grads.values()]);
+            grads = c.grads;
+          }
+          for (const g of groups) {
+            const lr = learningRate(cfg.schedule, {
+              base: baseLr.get(g.name) as number,
+              group: g.name,
+              epoch: e,
+              step: state.globalStep,
+              epochs: cfg.training.epochs,
+            });
+            opt.setLr(g.name, lr);
+            lrs[g.name] = lr;
+          }
+          opt.applyGradients(grads);
+          paramsChanged();
+          tf.dispose([...grads.values()]);
+          epochScores.set(res.scores, s * B);
+          epochLabels.set(y, s * B);
+          state.epochLossSum += res.loss * samples.length;
+          state.step += 1;
+          state.globalStep += 1;
+          progress.update(state.step, { loss: res.loss });
+          const every = cfg.training.checkpointEverySteps;
+          if (every > 0 && state.globalStep % every === 0 && state.step < stepsPerEpoch) saveLast();
+          opts.onStep?.({
+            round: r,
+            epoch: e,
+            step: s,
+            stepsPerEpoch,
+            globalStep: state.globalStep,
+            loss: res.loss,
+          });
+        }
+        progress.stop();
+
+        // end of epoch: train SRCC on the pre-update predictions, evaluation on the selection part
+        const trainSrcc = srcc(epochScores, epochLabels);
+        const sel = await evaluateSet(runner, data.select, cfg, cfg.dataset.selectOn);
+        const metricValue = sel.metrics[cfg.earlyStopping.metric];
+        const upd = updateEarlyStopping(state.early, metricValue, e, cfg.earlyStopping);
+        state.early = upd.state;
+        state.lastSelect = sel.metrics;
+        state.epochsRun = e + 1;
+        if (upd.improved) {
+          state.bestSelect = sel.metrics;
+          writeCheckpoint(bestParamsPath, { tensors: paramsToTensors(model), state: { round: r, epoch: e } });
+          if (model.saveWeights) await model.saveWeights(join(roundDir, 'best.safetensors'));
+        }
+        const rec = {
+          kind: 'epoch',
+          round: r,
+          epoch: e + 1,
+          steps: state.globalStep,
+          loss: state.epochLossSum / samplesPerEpoch,
+          trainSrcc,
+          [cfg.dataset.selectOn]: sel.metrics,
+          best: upd.improved,
+          lr: lrs,
+          seconds: (Date.now() - epochStart) / 1000,
+        };
+        logLine(rec);
+        progress.line(
+          `round ${r} epoch ${e + 1}: loss ${rec.loss.toFixed(4)} train srcc ${trainSrcc.toFixed(4)} ${cfg.dataset.selectOn} ${formatMetrics(sel.metrics)}${upd.improved ? ' *' : ''}`,
+        );
+        state.epoch += 1;
+        state.step = 0;
+        state.epochLossSum = 0;
+        epochScores.fill(0);
+        epochLabels.fill(0);
+        saveLast();
+      }
+
+      // end of round: test metrics of the final and of the best weights
+      let testFinal: Metrics | null = null;
+      let testBest: Metrics | null = null;
+      if (model.saveWeights) await model.saveWeights(join(roundDir, 'final.safetensors'));
+      writeCheckpoint(join(roundDir, 'final.params.ckpt'), {
+        tensors: paramsToTensors(model),
+        state: { round: r },
+      });
+      if (data.test) {
+        testFinal = (await evaluateSet(runner, data.test, cfg, 'test')).metrics;
+        if (existsSync(bestParamsPath)) {
+          loadParams(model, readCheckpoint(bestParamsPath).tensors, bestParamsPath);
+          paramsChanged();
+          testBest = (await evaluateSet(runner, data.test, cfg, 'test')).metrics;
+        }
+      }
+      const nan: Metrics = { srcc: NaN, plcc: NaN, krcc: NaN, rmse: NaN };
+      const result: RoundResult = {
+        round: r,
+        epochsRun: state.epochsRun,
+        bestEpoch: state.early.bestEpoch === null ? null : state.early.bestEpoch + 1,
+        selectBest: state.bestSelect ?? nan,
+        selectFinal: state.lastSelect ?? nan,
+        testBest,
+        testFinal,
+      };
+      logLine({ kind: 'round', ...result });
+      if (testBest)
+        progress.line(`round ${r}: test (best epoch ${result.bestEpoch}) ${formatMetrics(testBest)}`);
+      await workers?.close();
+      opt.dispose();
+      model.dispose();
+      state = {
+        ...state,
+        round: r + 1,
+        epoch: 0,
+        step: 0,
+        globalStep: 0,
+        freshRound: true,
+        epochLossSum: 0,
+        early: initialEarlyStopping(),
+        bestSelect: null,
+        lastSelect: null,
+        epochsRun: 0,
+        rounds: [...state.rounds, result],
+        optimizer: null,
+      };
+      writeCheckpoint(lastPath, { tensors: new Map(), state });
+    } catch (err) {
+      await workers?.close();
+      throw err;
     }
-    const nan: Metrics = { srcc: NaN, plcc: NaN, krcc: NaN, rmse: NaN };
-    const result: RoundResult = {
-      round: r,
-      epochsRun: state.epochsRun,
-      bestEpoch: state.early.bestEpoch === null ? null : state.early.bestEpoch + 1,
-      selectBest: state.bestSelect ?? nan,
-      selectFinal: state.lastSelect ?? nan,
-      testBest,
-      testFinal,
-    };
-    logLine({ kind: 'round', ...result });
-    if (testBest)
-      progress.line(`round ${r}: test (best epoch ${result.bestEpoch}) ${formatMetrics(testBest)}`);
-    opt.dispose();
-    model.dispose();
-    state = {
-      ...state,
-      round: r + 1,
-      epoch: 0,
-      step: 0,
-      globalStep: 0,
-      freshRound: true,
-      epochLossSum: 0,
-      early: initialEarlyStopping(),
-      bestSelect: null,
-      lastSelect: null,
-      epochsRun: 0,
-      rounds: [...state.rounds, result],
-      optimizer: null,
-    };
-    writeCheckpoint(lastPath, { tensors: new Map(), state });
   }
 
   const summary = summarise(cfg, data, state.rounds, (Date.now() - started) / 1000);
