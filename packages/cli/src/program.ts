@@ -10,6 +10,8 @@ import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { synthCommand } from './commands/synth.js';
 import { predictCommand } from './commands/predict.js';
+import { demoCommand } from './commands/demo.js';
+import { trainCommand } from './commands/train.js';
 import { complexityCommand } from './commands/complexity.js';
 import { convertCommand } from './commands/convert.js';
 import { crossDatasetCommand, evalCommand } from './commands/cross-dataset.js';
@@ -20,12 +22,14 @@ export { VERSION };
 const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
   complexityCommand,
   crossDatasetCommand,
+  trainCommand,
   evalCommand,
   predictCommand,
   checkCommand,
   datasetsCommand,
   convertCommand,
   synthCommand,
+  demoCommand,
   reportCommand,
 ];
 

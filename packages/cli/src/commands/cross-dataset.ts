@@ -26,15 +26,15 @@ interface EvalFlags extends CommonFlags, ScoreFlags, DatasetFlags {
   predictions: boolean;
 }
 
-/** Scores every image of a dataset part and evaluates the scores against its ground truth. */
-async function evaluateImages(
+/** Scores every image of a dataset part and evaluates the scores against its ground truth (also used by demo). */
+export async function evaluateImages(
   out: Output,
   opened: OpenedModel,
   spec: DatasetSpec,
   ds: IqaDataset,
   images: readonly IqaImage[],
   split: string,
-  flags: EvalFlags,
+  flags: ScoreFlags & { predictions: boolean },
   backend: BackendSelection,
 ): Promise<DatasetResult> {
   if (images.length < 2)

@@ -1,0 +1,190 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { iqa } from './cli-run.js';
+
+const work = mkdtempSync(join(tmpdir(), 'iqa-cli-train-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const data = join(work, 'synth');
+
+// A small synthetic dataset (3 scenes x 25 distortions, 224 x 224) and a one-epoch smart-iqa-micro run on wasm.
+const trainArgs = [
+  'train',
+  '--dataset',
+  `kadid10k=${data}`,
+  '--model',
+  'smart-iqa-micro',
+  '--epochs',
+  '1',
+  '--batch-size',
+  '8',
+  '--train-patches',
+  '1',
+  '--test-patches',
+  '1',
+  '--preprocess',
+  'none',
+  '--seed',
+  '3',
+  '--backend',
+  'wasm',
+];
+
+interface Summary {
+  schema: string;
+  seed: number;
+  datasets: Array<{ name: string; split: string; n: number; metrics: Record<string, number> }>;
+  n: { train: number; select: number; test: number };
+}
+
+beforeAll(async () => {
+  const r = await iqa([
+    'synth',
+    '--layout',
+    'kadid10k',
+    '--out',
+    data,
+    '--seed',
+    '3',
+    '--refs',
+    '3',
+    '--size',
+    '224x224',
+    '-q',
+  ]);
+  expect(r.code).toBe(0);
+}, 120_000);
+
+describe('iqa-bench train', () => {
+  it('trains into a run folder whose summary.json check reads; rerunning the finished run gives the same summary', async () => {
+    const run = join(work, 'run');
+    const r = await iqa([...trainArgs, '--out', run, '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.schema).toBe('iqa-bench/train-summary@1');
+    expect(summary.seed).toBe(3);
+    expect(summary.n.train + summary.n.select + summary.n.test).toBe(75);
+    expect(summary.datasets[0]).toMatchObject({ name: 'kadid10k', split: 'test', n: summary.n.test });
+    for (const f of [
+      'config.json',
+      'metrics.jsonl',
+      'summary.json',
+      'round-0/best.safetensors',
+      'round-0/split.json',
+    ]) {
+      expect(existsSync(join(run, f))).toBe(true);
+    }
+    expect(JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'))).toEqual(summary);
+    // Plain progress lines on stderr (no TTY): the epoch summary.
+    expect(r.stderr).toMatch(/round 0 epoch 1: loss \d/);
+
+    const again = await iqa([...trainArgs, '--out', run, '--json', '-q']);
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as Summary).datasets).toEqual(summary.datasets);
+    expect(again.stderr).toBe('');
+
+    const check = await iqa([
+      'check',
+      '--result',
+      join(run, 'summary.json'),
+      '--baseline',
+      join(run, 'summary.json'),
+      '--metric',
+      'srcc,krcc',
+    ]);
+    expect(check.code).toBe(0);
+    // The trained weights load as a checkpoint.
+    const p = await iqa([
+      'predict',
+      '--checkpoint',
+      join(run, 'round-0', 'best.safetensors'),
+      join(data, 'images', 'I01_01_01.png'),
+      '--backend',
+      'wasm',
+      '--preprocess',
+      'none',
+      '--json',
+    ]);
+    expect(p.code).toBe(0);
+    // A different config in the same folder is refused (the run would not be reproducible).
+    const other = await iqa([...trainArgs.slice(0, -2), '--seed', '4', '--backend', 'wasm', '--out', run]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(
+      `iqa-bench: error: ${run}: the run directory holds a run of a different config`,
+    );
+  });
+
+  it('a YAML config with flags on top; --dry-run prints the resolved config', async () => {
+    const cfg = join(work, 'cfg.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'seed: 9',
+        'dataset:',
+        '  kind: kadid10k',
+        `  root: ${data}`,
+        'model:',
+        '  preset: smart-iqa-micro',
+        'training:',
+        '  epochs: 4',
+        '',
+      ].join('\n'),
+    );
+    const r = await iqa(['train', '--config', cfg, '--epochs', '2', '--lr', '0.0005', '--dry-run']);
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.stdout) as {
+      seed: number;
+      training: { epochs: number; batchSize: number };
+      optimizer: { lr: number };
+      dataset: { root: string };
+    };
+    expect(c.seed).toBe(9);
+    expect(c.training.epochs).toBe(2); // the flag wins over the file
+    expect(c.training.batchSize).toBe(32); // the schema's default
+    expect(c.optimizer.lr).toBe(0.0005);
+    expect(c.dataset.root).toBe(data);
+  });
+
+  it.each([
+    [
+      ['train', '--model', 'smart-iqa-micro', '--dry-run'],
+      'iqa-bench: error: invalid training config (flags):\n  dataset: ',
+    ],
+    [
+      ['train', '--dataset', 'kadid10k=/x', '--model', 'smart-iqa-micro', '--epochs', '0'],
+      "iqa-bench: error: option '--epochs <n>' argument '0' is invalid. expected a positive integer.",
+    ],
+    [
+      ['train', '--dataset', 'kadid10k=/x', '--model', 'smart-iqa-micro', '--loss', 'hinge'],
+      "iqa-bench: error: option '--loss <kind>' argument 'hinge' is invalid. expected one of l1, l2, plcc, srcc, rank, fidelity, spearman.",
+    ],
+    [['train', '--config', 'nope.yaml'], 'iqa-bench: error: --config nope.yaml: no such file'],
+    [
+      ['train', '--config', 'cfg.txt'],
+      'iqa-bench: error: --config cfg.txt: expected a .json, .yaml or .yml file',
+    ],
+  ])('bad config or flags exit 2: %j', async (args, message) => {
+    const r = await iqa(args, { cwd: work });
+    expect(r.code).toBe(2);
+    expect(r.stderr.startsWith(message)).toBe(true);
+  });
+
+  it('names every invalid field of a config file', async () => {
+    const cfg = join(work, 'bad.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        dataset: { kind: 'kadid10k', root: data },
+        model: { preset: 'smart-iqa-micro' },
+        optimizer: { lr: 'fast' },
+        extra: 1,
+      }),
+    );
+    const r = await iqa(['train', '--config', cfg, '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`iqa-bench: error: invalid training config (${cfg} + flags):`);
+    expect(r.stderr).toContain('optimizer.lr: ');
+    expect(r.stderr).toContain("(root): unknown field(s) 'extra'");
+  });
+});
