@@ -8,7 +8,7 @@ export {
   OP_CATEGORIES,
 } from './kernels.js';
 export type { OpCategory, KernelCall, KernelCost, KernelCostRule, TensorMeta } from './kernels.js';
-export { traceKernels, isUserScope } from './trace.js';
+export { traceKernels, isUserScope, dataKeyOf } from './trace.js';
 export type { KernelTrace, TracedKernel, TracedTensor } from './trace.js';
 export { countOps, summarizeKernels, scopePath, UNATTRIBUTED, ATTRIBUTION_METHODS } from './ops.js';
 export type {

@@ -114,6 +114,32 @@ describe('module attribution', () => {
     expect(countOps(() => tf.matMul(x, vars['enc.fc.weight'])).inputIndependent).toBeNull();
   });
 
+  it('follows data, not tensor objects: views made without a kernel keep dependence and provenance', () => {
+    // A reshape done as a view (a new tensor on the same dataId, no Reshape kernel), as @iqa-bench/model does.
+    const view = (t: tf.Tensor, shape: number[]) => {
+      const engine = tf.engine();
+      const info = engine.state.tensorInfo.get(t.dataId) as { backend: tf.KernelBackend };
+      info.backend.incRef(t.dataId); // one more reference on the data, as the Reshape kernels take
+      return engine.makeTensorFromDataId(t.dataId, shape, t.dtype, info.backend);
+    };
+    const count = countOps(
+      () => {
+        const x3 = view(x, [1, 5, 4]);
+        const w3 = view(vars['enc.fc.weight'], [1, 4, 6]);
+        return tf.matMul(x3, w3);
+      },
+      { params, inputs: [x], keepKernels: true },
+    );
+    expect(count.kernels!.map((k) => [k.kernel, k.inputDependent, k.paramInputs, k.module])).toEqual([
+      ['BatchMatMul', true, ['enc.fc.weight'], 'enc.fc'],
+    ]);
+    expect([count.weightMacs, count.activationMacs, count.inputIndependent]).toEqual([
+      120,
+      0,
+      { calls: 0, macs: 0, flops: 0 },
+    ]);
+  });
+
   it('kernels with nothing to go by are unattributed', () => {
     const count = countOps(() => tf.exp(x), { keepKernels: true });
     expect(count.kernels![0].method).toBe('none');

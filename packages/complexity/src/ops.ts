@@ -20,7 +20,7 @@ import type { ModuleGroup } from './modules.js';
 import type { ParamSource } from './params.js';
 import { disposeOutput, tidyForward } from './latency.js';
 import type { ForwardOutput } from './latency.js';
-import { traceKernels } from './trace.js';
+import { dataKeyOf, traceKernels } from './trace.js';
 import type { TracedKernel } from './trace.js';
 import type * as tf from '@tensorflow/tfjs';
 
@@ -45,7 +45,7 @@ export interface CountOpsOptions {
   /** Keep one record per executed kernel in the result (default false; a Swin-B forward has ~2,000). */
   keepKernels?: boolean;
   /**
-   * Tensor id -> parameter names, read and extended by the count. Pass the same map to successive counts of one model:
+   * Data key (`dataKeyOf(tensor.dataId)`) -> parameter names, read and extended by the count. Pass the same map to successive counts of one model:
    * tensors the model derives from its parameters in one call and caches (folded BatchNorm weights, q/k/v slices)
    * then keep their parameter names in later calls, where they are no longer computed from the parameters.
    */
@@ -153,8 +153,8 @@ function isActivationProduct(
   const operands = Object.entries(k.inputs)
     .filter(([name]) => !NON_OPERANDS.has(name))
     .map(([, t]) => t);
-  if (dependent !== null) return operands.filter((t) => dependent.has(t.id)).length >= 2;
-  return operands.every((t) => !paramOf.has(t.id));
+  if (dependent !== null) return operands.filter((t) => dependent.has(t.data)).length >= 2;
+  return operands.every((t) => !paramOf.has(t.data));
 }
 
 /**
@@ -211,13 +211,13 @@ export function summarizeKernels(
   const paramOf = context.paramProvenance ?? new Map<number, string[]>();
   const paramSize = new Map<string, number>();
   for (const e of context.params?.list() ?? []) {
-    paramOf.set(e.variable.id, [e.name]);
+    paramOf.set(dataKeyOf(e.variable.dataId), [e.name]);
     paramSize.set(e.name, e.variable.size);
   }
   // Attribution of computed tensors: tensor id -> module path.
   const moduleOf = new Map<number, string>();
   // Tensors that depend on the data inputs (null: no inputs given, everything counts as dependent).
-  const dependent = context.inputs ? new Set(context.inputs.map((t) => t.id)) : null;
+  const dependent = context.inputs ? new Set(context.inputs.map((t) => dataKeyOf(t.dataId))) : null;
   const independent = dependent ? totals() : null;
 
   const byCategory = new Map<OpCategory, CountTotals>(OP_CATEGORIES.map((c) => [c, totals()]));
@@ -235,7 +235,7 @@ export function summarizeKernels(
   for (const k of traced) {
     const cost = kernelCost(k);
     const inputs = Object.values(k.inputs);
-    const paramInputs = [...new Set(inputs.flatMap((t) => paramOf.get(t.id) ?? []))];
+    const paramInputs = [...new Set(inputs.flatMap((t) => paramOf.get(t.data) ?? []))];
     const paramModule = mainParameterModule(paramInputs, paramSize);
     const scoped = scopePath(k.scopes);
     let module = '';
@@ -247,22 +247,23 @@ export function summarizeKernels(
       module = paramModule;
       method = 'params';
     } else {
-      const upstream = inputs.map((t) => moduleOf.get(t.id)).filter((m): m is string => m !== undefined);
+      const upstream = inputs.map((t) => moduleOf.get(t.data)).filter((m): m is string => m !== undefined);
       const common = commonModulePrefix(upstream);
       if (common !== '') {
         module = common;
         method = 'dataflow';
       }
     }
-    const isDependent = dependent === null || inputs.some((t) => dependent.has(t.id));
+    const isDependent = dependent === null || inputs.some((t) => dependent.has(t.data));
     // Parameter provenance flows through data movement and, when the inputs are known, through any computation on
     // parameters and constants alone (a weight slice scaled, a bias table re-laid out).
     const derivesParams =
       paramInputs.length > 0 && (cost.category === 'data' || (dependent !== null && !isDependent));
     for (const o of k.outputs) {
-      if (module !== '') moduleOf.set(o.id, module);
-      if (derivesParams) paramOf.set(o.id, paramInputs);
-      if (isDependent && dependent !== null) dependent.add(o.id);
+      if (o.data < 0) continue; // no dataId: nothing to follow
+      if (module !== '') moduleOf.set(o.data, module);
+      if (derivesParams) paramOf.set(o.data, paramInputs);
+      if (isDependent && dependent !== null) dependent.add(o.data);
     }
 
     macs += cost.macs;

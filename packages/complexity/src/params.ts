@@ -13,7 +13,7 @@ import type { ModuleGroup } from './modules.js';
 /** One named tensor of a model (structurally what `@iqa-bench/model`'s `ParamStore.list()` returns). */
 export interface ParamLike {
   readonly name: string;
-  readonly variable: { readonly id: number; readonly size: number; readonly trainable: boolean };
+  readonly variable: { readonly dataId: object; readonly size: number; readonly trainable: boolean };
   /** false for buffers. */
   readonly trainable: boolean;
 }

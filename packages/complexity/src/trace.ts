@@ -13,6 +13,24 @@ import type { TensorMeta } from './kernels.js';
 export interface TracedTensor extends TensorMeta {
   /** Engine tensor id (-1 when the engine passed a bare TensorInfo). */
   readonly id: number;
+  /**
+   * Key of the tensor's data (`dataKeyOf(dataId)`): tensors that share data (a reshape done as a view, without a
+   * kernel) share it, so provenance follows the data rather than the tensor object.
+   */
+  readonly data: number;
+}
+
+const dataKeys = new WeakMap<object, number>();
+let nextDataKey = 1;
+
+/** A process-wide number for a tensor's `dataId` (stable while the data lives). */
+export function dataKeyOf(dataId: object): number {
+  let key = dataKeys.get(dataId);
+  if (key === undefined) {
+    key = nextDataKey++;
+    dataKeys.set(dataId, key);
+  }
+  return key;
 }
 
 export interface TracedKernel {
@@ -62,13 +80,14 @@ export function isUserScope(name: string): boolean {
 
 let tracing = false;
 
-function isTensorLike(v: unknown): v is { shape: number[]; dtype: string; id?: number } {
+function isTensorLike(v: unknown): v is { shape: number[]; dtype: string; id?: number; dataId?: unknown } {
   return typeof v === 'object' && v !== null && Array.isArray((v as { shape?: unknown }).shape);
 }
 
 function meta(v: unknown): TracedTensor | undefined {
   if (!isTensorLike(v)) return undefined;
-  return { id: typeof v.id === 'number' ? v.id : -1, shape: [...v.shape], dtype: v.dtype };
+  const data = typeof v.dataId === 'object' && v.dataId !== null ? dataKeyOf(v.dataId) : -1;
+  return { id: typeof v.id === 'number' ? v.id : -1, data, shape: [...v.shape], dtype: v.dtype };
 }
 
 function jsonSafe(v: unknown): unknown {
