@@ -14,7 +14,13 @@
 //   --latex                              also print the LaTeX table
 // Models are built with random weights (seed 1): complexity does not depend on the weights.
 import { renameSync, writeFileSync } from 'node:fs';
-import { analyzeModel, mergeReports, toLatex, toMarkdown } from '../packages/complexity/dist/index.js';
+import {
+  analyzeModel,
+  detectGpuName,
+  mergeReports,
+  toLatex,
+  toMarkdown,
+} from '../packages/complexity/dist/index.js';
 import { createModel, selectBackend } from '../packages/model/dist/index.js';
 
 const ALL = ['smart-iqa-tiny', 'smart-iqa-small', 'smart-iqa-base', 'hyperiqa-resnet50'];
@@ -55,6 +61,7 @@ console.error(
   `backend ${selection.name} (${selection.package}, ${selection.threads} thread(s)): ${selection.reason}`,
 );
 
+const gpu = selection.package === '@tensorflow/tfjs-node-gpu' ? detectGpuName() : null;
 const reports = [];
 for (const preset of models) {
   const t0 = performance.now();
@@ -76,7 +83,7 @@ for (const preset of models) {
         countsOnly || throughputSizes === null
           ? false
           : { batchSizes: throughputSizes, minTimeMs: int('min-time', 0), warmup: 1 },
-      environment: { threads: selection.threads },
+      environment: { threads: selection.threads, gpu },
     });
     reports.push(report);
     console.error(

@@ -264,7 +264,7 @@ export async function analyzeModel(
     notes.push(
       `Latency and throughput time the ${timing === 'whole' ? 'whole model (HyperNet + TargetNet)' : 'HyperNet only (as the original)'}.`,
     );
-    if (whole.inputIndependent && whole.inputIndependent.calls > 0) {
+    if (whole.inputIndependent && whole.inputIndependent.flops > 0) {
       const ii = whole.inputIndependent;
       notes.push(
         `${ii.calls} kernels (${ii.macs} MACs, ${ii.flops} FLOPs) do not depend on the image (parameter ` +
