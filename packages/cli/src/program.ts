@@ -5,6 +5,7 @@ import { createCtx } from './context.js';
 import { CliError, describeError, ExitCode } from './errors.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
+import { examples } from './options.js';
 import { VERSION } from './version.js';
 import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
@@ -45,7 +46,30 @@ function configure(cmd: Command, io: CliIo): void {
     .showHelpAfterError(
       `(run 'iqa-bench${cmd.name() === 'iqa-bench' ? '' : ` ${cmd.name()}`} --help' for usage)`,
     );
+  checkRequiredAfterUnknown(cmd);
   for (const sub of cmd.commands) configure(sub, io);
+}
+
+/**
+ * commander checks required options before unknown ones, so `check --reslt x` would say "--result not specified".
+ * The required options are checked in a preAction hook instead, after the unknown-option check: a mistyped flag is
+ * named as such.
+ */
+function checkRequiredAfterUnknown(cmd: Command): void {
+  const required = cmd.options.filter((o) => o.mandatory);
+  if (required.length === 0) return;
+  for (const o of required) o.mandatory = false;
+  cmd.hook('preAction', (self, actionCommand) => {
+    if (actionCommand !== self) return;
+    for (const o of required) {
+      if (self.getOptionValue(o.attributeName()) === undefined) {
+        self.error(`error: required option '${o.flags}' not specified`, {
+          code: 'commander.missingMandatoryOptionValue',
+          exitCode: ExitCode.badInput,
+        });
+      }
+    }
+  });
 }
 
 /** Builds the `iqa-bench` program. Its actions report their exit code through `setExitCode`. */
@@ -60,10 +84,12 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true);
   for (const make of COMMANDS) program.addCommand(make(ctx));
-  program.addHelpText(
-    'after',
-    '\nExamples:\n  $ iqa-bench check --result cross.json --baseline baseline.json\n  $ iqa-bench <command> --help\n',
-  );
+  examples(program, [
+    'iqa-bench demo --out demo                       # everything offline, on synthetic data',
+    'iqa-bench predict --checkpoint koniq.safetensors photos/',
+    'iqa-bench check --result runs/ci/summary.json --baseline ci/baseline.json',
+    'iqa-bench <command> --help',
+  ]);
   configure(program, io);
   return program;
 }
