@@ -40,8 +40,16 @@ export function synthCommand(ctx: Ctx): Command {
     )
     .requiredOption('--out <dir>', 'the folder to write (created; must be empty unless --force)')
     .option('--seed <s>', 'generator seed', '0')
-    .option('--refs <n>', 'number of reference scenes, 26 images each (default 12)', positiveInt)
-    .option('--size <WxH>', 'image size (default 512x384)', imageSize)
+    .option(
+      '--refs <n>',
+      "number of reference scenes, 25 distorted images each (default: @iqa-bench/data's generator default)",
+      positiveInt,
+    )
+    .option(
+      '--size <WxH>',
+      "image size, at least 224x224 for 224 crops with --preprocess none (default: the generator's; 512x384 is KADID-10k's size)",
+      imageSize,
+    )
     .option(
       '--raters <n>',
       'simulated raters per image (default 40 for kadid10k, 60 for koniq10k)',
