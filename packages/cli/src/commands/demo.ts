@@ -69,7 +69,8 @@ export function demoTrainConfig(
     schedule: { kind: 'cosine', etaMin: 0.1, warmupSteps: 10 },
     loss: { kind: 'l1' },
     patches: { train: 1, test: 2, size: 224 },
-    memory: { microBatchSize: 8, evalBatchSize: 16 },
+    // Two micro-batches of 4 on two worker threads: both cores, bit-identical to one thread.
+    memory: { microBatchSize: 4, evalBatchSize: 16, workers: 2 },
     earlyStopping: { patience: 100 },
     training: { epochs: flags.epochs, batchSize: 8 },
   };

@@ -39,6 +39,7 @@ interface TrainFlags extends CommonFlags {
   earlyStopping?: boolean;
   microBatch?: number;
   checkpointing?: boolean;
+  workers?: number;
   seed?: number;
   backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 }
@@ -118,6 +119,7 @@ function overrides(flags: TrainFlags): [unknown, string][] {
     [flags.earlyStopping === false ? false : undefined, 'earlyStopping.enabled'],
     [flags.microBatch, 'memory.microBatchSize'],
     [flags.checkpointing, 'memory.activationCheckpointing'],
+    [flags.workers, 'memory.workers'],
     [flags.seed, 'seed'],
     [flags.backend, 'backend'],
   ];
@@ -271,6 +273,11 @@ export function trainCommand(ctx: Ctx): Command {
       positiveInt,
     )
     .option('--checkpointing', 'per-block activation checkpointing (less memory, more compute)')
+    .option(
+      '--workers <n>',
+      'worker threads computing micro-batches in parallel (results bit-identical for any count; wasm: one core each)',
+      positiveInt,
+    )
     .option('--seed <n>', 'run seed: every random draw derives from it', nonNegativeInt)
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']),
