@@ -121,6 +121,18 @@ describe('presets', () => {
     }
   });
 
+  it('hyperiqa-resnet50 has the original 27,375,369 trainable parameters (BN statistics are buffers)', () => {
+    const m = createModel('hyperiqa-resnet50', { seed: 1, randomInit: false });
+    expect(m.params.count().trainable).toBe(27_375_369);
+    expect(m.params.names()[0]).toBe('res.conv1.weight');
+    expect(m.params.names().filter((n) => n.startsWith('res.lda')).length).toBe(11);
+    expect(m.params.entry('conv1.0.weight').variable.shape).toEqual([2048, 1024]);
+    expect(Array.from(m.params.get('res.layer1.0.conv1.weight').dataSync().slice(0, 4))).toEqual([
+      0, 0, 0, 0,
+    ]);
+    m.dispose();
+  });
+
   it('fusion variants drop the attention MLP (single and concat) and change conv1 input width', () => {
     for (const [fusion, cin, n] of [
       ['single', 768, 206],

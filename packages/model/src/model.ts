@@ -216,7 +216,10 @@ export function createModel(configOrPreset: ModelConfig | PresetName, opts: Crea
       });
     } else {
       ldaPrefix = 'res';
-      backbone = createResNetBackbone(store, config.backbone, 'res', { seed: opts.seed });
+      backbone = createResNetBackbone(store, config.backbone, 'res', {
+        seed: opts.seed,
+        randomInit: opts.randomInit,
+      });
     }
     const head = new HyperHead(store, config.head, {
       ldaPrefix,
