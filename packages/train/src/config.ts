@@ -70,6 +70,32 @@ const modelSchema = z.strictObject({
   dropoutRate: z.number().min(0).lt(1).nullable().default(null),
   fusion: z.enum(['single', 'concat', 'attention']).nullable().default(null),
   /**
+   * Architecture overrides of the preset's backbone (Swin: embedDim, depths, numHeads, windowSize, mlpRatio; ResNet:
+   * layers, baseWidth) and head sizes, for small models built through the very same code. Validated by
+   * @iqa-bench/model when the model is built.
+   */
+  backbone: z
+    .strictObject({
+      embedDim: posInt().optional(),
+      depths: z.tuple([posInt(), posInt(), posInt(), posInt()]).optional(),
+      numHeads: z.tuple([posInt(), posInt(), posInt(), posInt()]).optional(),
+      windowSize: posInt().optional(),
+      mlpRatio: positive().optional(),
+      layers: z.tuple([posInt(), posInt(), posInt(), posInt()]).optional(),
+      baseWidth: posInt().optional(),
+    })
+    .default({}),
+  head: z
+    .strictObject({
+      ldaOut: posInt().optional(),
+      hyperInChannels: posInt().optional(),
+      targetInSize: posInt().optional(),
+      targetFc: z.tuple([posInt(), posInt(), posInt(), posInt()]).optional(),
+      conv1Hidden: z.tuple([posInt(), posInt()]).optional(),
+      attentionHidden: posInt().optional(),
+    })
+    .default({}),
+  /**
    * ImageNet backbone weights to start from (timm Swin / torchvision ResNet-50 state dict, .pth or .safetensors; the
    * head keeps its seeded initialisation). null: everything from the seeded initialisation.
    */

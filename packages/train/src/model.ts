@@ -24,6 +24,20 @@ export function modelConfigOf(cfg: TrainConfig): ModelConfig {
   if (cfg.model.dropPathRate !== null) mc.dropPathRate = cfg.model.dropPathRate;
   if (cfg.model.dropoutRate !== null) mc.dropoutRate = cfg.model.dropoutRate;
   if (cfg.model.fusion !== null) mc.fusion = cfg.model.fusion;
+  const bb = cfg.model.backbone;
+  const swinKeys = ['embedDim', 'depths', 'numHeads', 'windowSize', 'mlpRatio'] as const;
+  const resnetKeys = ['layers', 'baseWidth'] as const;
+  const wrong = (mc.backbone.kind === 'swin' ? resnetKeys : swinKeys).filter((k) => bb[k] !== undefined);
+  if (wrong.length > 0) {
+    throw new ConfigError(
+      `model.backbone: ${wrong.join(', ')} do not apply to the ${mc.backbone.kind} backbone of '${cfg.model.preset}'`,
+      wrong.map((k) => `model.backbone.${k}`),
+    );
+  }
+  const defined = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  Object.assign(mc.backbone, defined(bb));
+  Object.assign(mc.head, defined(cfg.model.head));
   return mc;
 }
 

@@ -70,17 +70,20 @@ export function toyImageSet(
 export function toyModel(seed: number, dropout = 0.2): TrainableModel {
   const hidden = 16;
   const inDim = 2 * 4 * 4 * 3;
-  const mk = (name: string, t: tf.Tensor): ModelParam => {
-    const variable = tf.variable(t, true);
+  const mk = (name: string, t: tf.Tensor, trainable = true): ModelParam => {
+    const variable = tf.variable(t, trainable, undefined, t.dtype);
     t.dispose();
-    return { name, variable, trainable: true };
+    return { name, variable, trainable };
   };
   const params: ModelParam[] = [
     mk('swin.embed.weight', tf.randomNormal([inDim, hidden], 0, 0.3, 'float32', seed)),
     mk('swin.embed.bias', tf.zeros([hidden])),
     mk('fc.weight', tf.randomNormal([hidden, 1], 0, 0.3, 'float32', seed + 1)),
     mk('fc.bias', tf.zeros([1])),
+    // an int32 buffer updated by every training forward, like BatchNorm's num_batches_tracked
+    mk('stats.forwards', tf.scalar(0, 'int32'), false),
   ];
+  const forwards = params[4].variable;
   const [w1, b1, w2, b2] = params.map((p) => p.variable);
   return {
     params,
@@ -91,6 +94,7 @@ export function toyModel(seed: number, dropout = 0.2): TrainableModel {
         const m2 = tf.avgPool(x.square(), k, k, 'valid');
         const f = tf.concat([m1, m2], 3).reshape([x.shape[0], inDim]);
         let h = f.matMul(w1).add(b1);
+        if (ctx.training) forwards.assign(forwards.add(tf.scalar(1, 'int32')));
         if (ctx.training && dropout > 0) {
           if (!ctx.seeds) throw new Error('toyModel: training needs seeds');
           h = tf.dropout(h, dropout, undefined, ctx.seeds());

@@ -240,8 +240,14 @@ export async function evaluateSet(
 
 function paramsToTensors(model: TrainableModel): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const p of model.params)
-    out.set(`param/${p.name}`, { shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
+  for (const p of model.params) {
+    // buffers such as BatchNorm's num_batches_tracked are int32: stored as float32 (exact below 2^24)
+    const v = p.variable.dataSync();
+    out.set(`param/${p.name}`, {
+      shape: p.variable.shape,
+      data: v instanceof Float32Array ? v : Float32Array.from(v),
+    });
+  }
   return out;
 }
 
@@ -254,7 +260,7 @@ function loadParams(model: TrainableModel, tensors: CheckpointContents['tensors'
         `${source}: parameter '${p.name}' has ${t.data.length} values, expected ${p.variable.size}`,
       );
     }
-    p.variable.assign(tf.tensor(t.data, p.variable.shape, 'float32'));
+    p.variable.assign(tf.tensor(t.data, p.variable.shape, p.variable.dtype));
   }
 }
 
