@@ -9,12 +9,15 @@
 //   --loss l1|plcc|...            l1 is one pass per micro-batch; batch-level losses take a second forward
 //   --steps 3                     timed steps (after one warm-up step)
 //   --backend wasm|cpu|tensorflow|auto (default wasm)
+//   --workers 1                   worker threads sharing the micro-batches (2 = both cores; same numbers)
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@iqa-bench/model';
 import {
   Adam,
-  batchGradients,
   buildModel,
+  localRunner,
+  stepGradients,
+  workerRunner,
   clipGradNorm,
   originalParamGroups,
   parseTrainConfig,
@@ -31,6 +34,7 @@ const micro = Number(option('micro', '2'));
 const checkpointing = option('checkpointing', 'on') === 'on';
 const steps = Number(option('steps', '3'));
 const backendPref = option('backend', 'wasm');
+const nWorkers = Number(option('workers', '1'));
 
 const backend = await selectBackend(backendPref);
 const cfg = parseTrainConfig({
@@ -39,7 +43,7 @@ const cfg = parseTrainConfig({
   model: { preset },
   loss: { kind: option('loss', 'l1') },
   training: { batchSize: batch },
-  memory: { microBatchSize: micro, activationCheckpointing: checkpointing },
+  memory: { microBatchSize: micro, activationCheckpointing: checkpointing, workers: nWorkers },
 });
 const model = await buildModel(cfg, 1);
 const trainable = model.params.filter((p) => p.trainable);
@@ -57,8 +61,10 @@ const rng = RngStream.fromSeed(1, 'bench');
 const x = Float32Array.from({ length: batch * S * S * 3 }, () => (rng.next() - 0.5) * 4);
 const labels = Float32Array.from({ length: batch }, () => rng.next());
 
+const runner = nWorkers > 1 ? await workerRunner(cfg, model, nWorkers, 1) : localRunner(model);
+
 async function step(k) {
-  const r = await batchGradients(model, {
+  const r = await stepGradients(runner, {
     x,
     labels,
     size: S,
@@ -71,6 +77,7 @@ async function step(k) {
   const c = clipGradNorm(r.grads, 1);
   tf.dispose([...r.grads.values()]);
   opt.applyGradients(c.grads);
+  runner.paramsChanged?.();
   tf.dispose([...c.grads.values()]);
   return r.loss;
 }
@@ -93,6 +100,7 @@ const result = {
   batch,
   micro,
   checkpointing,
+  workers: nWorkers,
   loss: cfg.loss.kind,
   warmupMs: Math.round(warm),
   stepMs: times.map((v) => Math.round(v)),
@@ -102,9 +110,10 @@ const result = {
   numTensors: tf.memory().numTensors,
 };
 console.log(
-  `${preset} ${backend.name} batch ${batch} (micro ${micro}${checkpointing ? ', checkpointing' : ''}): ` +
+  `${preset} ${backend.name} batch ${batch} (micro ${micro}${checkpointing ? ', checkpointing' : ''}, ${nWorkers} worker${nWorkers > 1 ? 's' : ''}): ` +
     `${(med / 1000).toFixed(2)} s/step median of ${steps}, ${(med / batch / 1000).toFixed(2)} s/image, heap ${result.wasmHeapMiB} MiB`,
 );
 console.log(JSON.stringify(result));
 opt.dispose();
+await runner.close?.();
 model.dispose();

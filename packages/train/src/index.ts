@@ -37,7 +37,17 @@ export {
   spearmanLoss,
 } from './losses.js';
 export { RngStream, deriveSeed, permutation, seedSourceFor, type RngState, type SeedSource } from './rng.js';
-export { batchGradients, type StepInput, type StepResult } from './trainer/step.js';
+export {
+  batchGradients,
+  localRunner,
+  stepGradients,
+  type MicroJob,
+  type MicroResult,
+  type MicroRunner,
+  type StepInput,
+  type StepResult,
+} from './trainer/step.js';
+export { workerRunner, type WorkerRunner } from './parallel/pool.js';
 export {
   evaluateSet,
   METRIC_NAMES,
