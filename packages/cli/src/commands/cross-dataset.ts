@@ -129,7 +129,10 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
     settings: {
       patches: flags.patches,
       crop: flags.crop,
-      preprocess: flags.preprocess ?? 'per dataset (seed; none for live, csiq, tid2013, livec)',
+      // One preset for all, or each dataset's (the original's choice for its key).
+      preprocess:
+        flags.preprocess ??
+        Object.fromEntries(datasets.map(({ spec, ds }) => [spec.name, defaultPreset(ds.key)])),
       seed: flags.seed,
       backend: backend.name,
       model: opened.description,
