@@ -6,7 +6,7 @@
 //   --config file.yaml|json   a full training config instead of the built-in one (its dataset.root is overridden)
 //   --out DIR                 run directory (default: a fresh temporary folder)
 //   --data DIR                reuse a generated dataset folder (default: generate into a temporary folder)
-//   --refs N --size WxH       synthetic dataset: reference scenes and image size (default 10, 256x256)
+//   --refs N --size WxH       synthetic dataset: reference scenes and image size (default 24, 256x256)
 //   --seed S                  run and dataset seed (default 1)
 //   --epochs N                override training.epochs
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -20,7 +20,7 @@ function option(name, fallback) {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 const seed = Number(option('seed', '1'));
-const refs = Number(option('refs', '10'));
+const refs = Number(option('refs', '24'));
 const [w, h] = option('size', '256x256').split('x').map(Number);
 const t0 = performance.now();
 
@@ -33,8 +33,10 @@ const tData = performance.now();
 
 /**
  * The gate configuration: a small HyperIQA (ResNet backbone with one bottleneck block per stage, width 8, and a small
- * head) trained from scratch with l1 on [0, 1] labels; the best epoch is selected on the validation part and the
- * reported numbers are on the reference-disjoint test part.
+ * head; about 0.2 M parameters) trained from scratch with the PLCC loss on [0, 1] labels; the best epoch is selected on
+ * the validation part and the reported numbers are on the reference-disjoint test part (24 scenes: 14 / 5 / 5).
+ * Measured: test SRCC 0.791 in 197 s of training on a loaded 2-core machine. (The smart-iqa-micro Swin, from
+ * scratch, stays below 0.3 in the same budget.)
  */
 const builtIn = {
   seed,
@@ -45,13 +47,13 @@ const builtIn = {
     backbone: { layers: [1, 1, 1, 1], baseWidth: 8 },
     head: { ldaOut: 4, hyperInChannels: 16, targetInSize: 28, targetFc: [14, 14, 7, 7], conv1Hidden: [32, 24] },
   },
-  optimizer: { kind: 'adamw', lr: 1e-3, lrRatio: 1, weightDecay: 1e-4, clipGradNorm: 1 },
+  optimizer: { kind: 'adamw', lr: 2e-3, lrRatio: 1, weightDecay: 1e-4, clipGradNorm: 1 },
   schedule: { kind: 'cosine', etaMin: 0.1, warmupSteps: 10 },
-  loss: { kind: 'l1' },
+  loss: { kind: 'plcc' },
   patches: { train: 1, test: 2, size: 224 },
   memory: { microBatchSize: 8, evalBatchSize: 16 },
   earlyStopping: { patience: 100 },
-  training: { epochs: 15, batchSize: 8 },
+  training: { epochs: 12, batchSize: 8 },
 };
 const file = option('config', null);
 let cfg = file ? { ...loadTrainConfig(file) } : parseTrainConfig(builtIn, 'bench built-in');
