@@ -3,7 +3,6 @@ import { join, relative } from 'node:path';
 import type { ComplexityReport, ReferenceModel } from '@iqa-bench/complexity';
 import type { DatasetKey } from '@iqa-bench/data';
 import type { BackendPreference } from '@iqa-bench/model';
-import type { TrainConfigInput } from '@iqa-bench/train';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError } from '../errors.js';
@@ -27,6 +26,7 @@ import { renderText } from '../table.js';
 import { readTrainingRun } from '../training.js';
 import { VERSION } from '../version.js';
 import { imageSize } from './synth.js';
+import { SYNTHETIC_EPOCHS, SYNTHETIC_REFS, syntheticRecipe } from '../recipes.js';
 import { evaluateImages } from './cross-dataset.js';
 
 interface DemoFlags extends CommonFlags {
@@ -51,45 +51,25 @@ function referenceOf(preset: string): ReferenceModel | null {
 /** The presets whose complexity the demo reports. */
 export const DEMO_PRESETS = ['smart-iqa-tiny', 'smart-iqa-small', 'smart-iqa-base', 'hyperiqa-resnet50'];
 
-/**
- * The demo's training: smart-iqa-micro from its seeded initialisation, L1 on [0, 1] labels, AdamW, cosine with
- * warm-up, one random crop per image and epoch, selection on a validation part carved from training (never the test
- * part), a reference-disjoint 60/20/20 split.
- */
-export function demoTrainConfig(
-  root: string,
-  flags: Pick<DemoFlags, 'seed' | 'epochs' | 'backend'>,
-): TrainConfigInput {
-  return {
-    seed: flags.seed,
-    backend: flags.backend,
-    dataset: { kind: 'kadid10k', root, split: { train: 0.6, val: 0.2 }, selectOn: 'val', preprocess: 'none' },
-    model: { preset: 'smart-iqa-micro' },
-    optimizer: { kind: 'adamw', lr: 1e-3, lrRatio: 1, weightDecay: 1e-4, clipGradNorm: 1 },
-    schedule: { kind: 'cosine', etaMin: 0.1, warmupSteps: 10 },
-    loss: { kind: 'l1' },
-    patches: { train: 1, test: 2, size: 224 },
-    // Two micro-batches of 4 on two worker threads: both cores, bit-identical to one thread.
-    memory: { microBatchSize: 4, evalBatchSize: 16, workers: 2 },
-    earlyStopping: { patience: 100 },
-    training: { epochs: flags.epochs, batchSize: 8 },
-  };
-}
-
 export function demoCommand(ctx: Ctx): Command {
   const cmd = new Command('demo')
     .summary('the whole pipeline offline on synthetic data, ending in a report')
     .description(
       'Run everything on the embedded defaults, offline: write a synthetic dataset (KADID-10k layout), train a small ' +
-        'SMART-IQA (smart-iqa-micro) on it with a fixed seed, test the trained model across synthetic variants ' +
+        "HyperIQA (ResNet, the CI gate's model) on it with a fixed seed, test the trained model across synthetic variants " +
         '(new scenes in the KADID-10k layout, and the KonIQ-10k layout), measure the complexity of the presets, and ' +
         'write report.html, report.md and figures/ into --out. A few minutes on 2 cores; the same seed gives the ' +
         'same numbers.',
     )
     .option('--out <dir>', 'the folder to write everything into', 'iqa-bench-demo')
     .option('--seed <n>', 'seed of the data and the training', nonNegativeInt, 1)
-    .option('--epochs <n>', 'training epochs', positiveInt, 6)
-    .option('--refs <n>', 'reference scenes of the training dataset (26 images each)', positiveInt, 10)
+    .option('--epochs <n>', 'training epochs', positiveInt, SYNTHETIC_EPOCHS)
+    .option(
+      '--refs <n>',
+      'reference scenes of the training dataset (25 distorted images each)',
+      positiveInt,
+      SYNTHETIC_REFS,
+    )
     .option('--size <WxH>', 'synthetic image size', imageSize, [256, 256] as [number, number])
     .option('--presets <list>', 'presets whose complexity is counted (comma-separated; none: skip)', collect)
     .addOption(
@@ -165,9 +145,9 @@ export function demoCommand(ctx: Ctx): Command {
       // 2. Training.
       const runDir = join(dir, 'train');
       if (flags.force) await rm(runDir, { recursive: true, force: true });
-      const config = t.parseTrainConfig(demoTrainConfig(join(dir, 'data', 'synth-kadid'), flags), 'demo');
+      const config = t.parseTrainConfig(syntheticRecipe(join(dir, 'data', 'synth-kadid'), flags), 'demo');
       out.log(
-        `[2/4] training smart-iqa-micro for ${flags.epochs} epoch(s) on synth-kadid (seed ${flags.seed})`,
+        `[2/4] training a small HyperIQA for ${flags.epochs} epoch(s) on synth-kadid (seed ${flags.seed})`,
       );
       const mode = out.flags.quiet ? 'quiet' : out.io.stderr.isTTY ? 'bar' : 'plain';
       const summary = await t.runTraining(config, runDir, {
@@ -234,7 +214,7 @@ export function demoCommand(ctx: Ctx): Command {
       await writeFileAtomic(join(dir, 'cross-dataset.json'), `${JSON.stringify(cross, null, 2)}\n`);
 
       // 4. Complexity: counts of the presets; counts, latency and throughput of the trained model.
-      out.log(`[4/4] complexity of ${[...presets, 'the trained smart-iqa-micro'].join(', ')}`);
+      out.log(`[4/4] complexity of ${[...presets, 'the trained model'].join(', ')}`);
       const reports: ComplexityReport[] = [];
       for (const p of presets) {
         const model = m.createModel(p as Parameters<typeof m.createModel>[0], { seed: 1, randomInit: false });
@@ -248,7 +228,7 @@ export function demoCommand(ctx: Ctx): Command {
       try {
         reports.push(
           await cx.analyzeModel(trained.model, {
-            name: 'smart-iqa-micro (trained)',
+            name: 'small HyperIQA (trained)',
             latency: { warmup: 2, runs: 5 },
             throughput: { batchSizes: [1, 4, 8], minTimeMs: 0, warmup: 1 },
           }),
@@ -278,7 +258,7 @@ export function demoCommand(ctx: Ctx): Command {
               },
             },
           ]),
-          trainingSection('smart-iqa-micro on synth-kadid', run),
+          trainingSection('small HyperIQA on synth-kadid', run),
           complexitySection(complexity),
         ],
       };

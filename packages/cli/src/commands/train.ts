@@ -9,12 +9,13 @@ import { collectDataset } from '../dataset-spec.js';
 import { CliError } from '../errors.js';
 import type { CommonFlags, Output } from '../io.js';
 import { commonOptions, examples, nonNegativeInt, nonNegativeNumber, positiveInt } from '../options.js';
+import { SYNTHETIC_EPOCHS, syntheticRecipe } from '../recipes.js';
 import { renderText } from '../table.js';
 import { num } from '../table.js';
 
 interface TrainFlags extends CommonFlags {
   config?: string;
-  recipe?: 'original-smart' | 'original-hyperiqa';
+  recipe?: 'original-smart' | 'original-hyperiqa' | 'synthetic';
   dataset?: DatasetSpec[];
   splitManifest?: string;
   shippedSplit?: string;
@@ -137,11 +138,15 @@ async function resolveConfig(out: Output, flags: TrainFlags): Promise<TrainConfi
   if (flags.recipe) {
     const root = flags.dataset?.[0]?.path;
     if (root === undefined) throw new CliError(`--recipe ${flags.recipe}: needs --dataset <key>=<path>`);
-    // The original script's defaults (what its code ran), then the config file and flags on top.
-    const base = t.fromOriginalFlags(
-      {},
-      { root, script: flags.recipe === 'original-smart' ? 'smart' : 'hyperiqa' },
-    );
+    // The recipe's settings, then the config file and flags on top. original-*: what the original scripts' code ran.
+    const base =
+      flags.recipe === 'synthetic'
+        ? syntheticRecipe(root, {
+            seed: flags.seed ?? 1,
+            epochs: SYNTHETIC_EPOCHS,
+            backend: flags.backend ?? 'wasm',
+          })
+        : t.fromOriginalFlags({}, { root, script: flags.recipe === 'original-smart' ? 'smart' : 'hyperiqa' });
     input = deepMerge(structuredClone(base) as unknown as Json, input);
     sources.unshift(flags.recipe);
   }
@@ -219,8 +224,8 @@ export function trainCommand(ctx: Ctx): Command {
     .addOption(
       new Option(
         '--recipe <name>',
-        "start from the original scripts' settings (train_smart_iqa.py / train_hyperiqa.py)",
-      ).choices(['original-smart', 'original-hyperiqa']),
+        "start from a recipe: the original scripts' settings (train_smart_iqa.py / train_hyperiqa.py), or synthetic (the demo's and the CI gate's small HyperIQA)",
+      ).choices(['original-smart', 'original-hyperiqa', 'synthetic']),
     )
     .option('--dataset <key=path>', 'the dataset to train on, e.g. kadid10k=/data/kadid10k', collectDataset)
     .option(
