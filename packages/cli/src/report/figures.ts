@@ -65,15 +65,16 @@ export function scatterSvg(fig: ScatterFigure): string {
   if (fig.note) body.push(text(BOX.x0, 32, fig.note, { fill: '#555555' }));
   if (samples.length > 1) {
     body.push(
+      // On the title line, right-aligned: the statistics line below may run the full width.
       el('line', {
-        x1: BOX.x1 - 110,
-        y1: 26,
-        x2: BOX.x1 - 90,
-        y2: 26,
+        x1: BOX.x1 - 86,
+        y1: 11,
+        x2: BOX.x1 - 66,
+        y2: 11,
         stroke: PALETTE[3],
         'stroke-width': 2,
       }),
-      text(BOX.x1 - 86, 30, 'logistic fit', { fill: '#333333' }),
+      text(BOX.x1, 15, 'logistic fit', { fill: '#333333', 'text-anchor': 'end' }),
     );
   }
   return svgDoc(W, H, fig.title, body);
