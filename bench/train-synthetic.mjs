@@ -1,7 +1,7 @@
 // Trains a small model on the synthetic dataset (@iqa-bench/data's generator, kadid10k layout, reference-disjoint
 // random split) and reports the held-out test SRCC/PLCC and the wall time: the learning check behind the CI gate.
 // Imports the built dists:
-//   npx turbo run build --filter=@iqa-bench/train... && nice -n 10 node bench/train-synthetic.mjs [options]
+//   npx turbo run build --filter=@iqa-bench/cli... && nice -n 10 node bench/train-synthetic.mjs [options]
 // Options (defaults = the gate configuration):
 //   --config file.yaml|json   a full training config instead of the built-in one (its dataset.root is overridden)
 //   --out DIR                 run directory (default: a fresh temporary folder)
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '@iqa-bench/data';
 import { createProgress, loadTrainConfig, parseTrainConfig, runTraining } from '@iqa-bench/train';
+import { SYNTHETIC_EPOCHS, syntheticRecipe } from '../packages/cli/dist/recipes.js';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,30 +32,9 @@ if (root === null || !existsSync(root) || readdirSync(root).length === 0) {
 }
 const tData = performance.now();
 
-/**
- * The gate configuration: a small HyperIQA (ResNet backbone with one bottleneck block per stage, width 8, and a small
- * head; about 0.2 M parameters) trained from scratch with the PLCC loss on [0, 1] labels; the best epoch is selected on
- * the validation part and the reported numbers are on the reference-disjoint test part (24 scenes: 14 / 5 / 5).
- * Measured: test SRCC 0.791 in 197 s of training on a loaded 2-core machine. (The smart-iqa-micro Swin, from
- * scratch, stays below 0.3 in the same budget.)
- */
-const builtIn = {
-  seed,
-  backend: 'wasm',
-  dataset: { kind: 'kadid10k', root, split: { train: 0.6, val: 0.2 }, selectOn: 'val', preprocess: 'none' },
-  model: {
-    preset: 'hyperiqa-resnet50',
-    backbone: { layers: [1, 1, 1, 1], baseWidth: 8 },
-    head: { ldaOut: 4, hyperInChannels: 16, targetInSize: 28, targetFc: [14, 14, 7, 7], conv1Hidden: [32, 24] },
-  },
-  optimizer: { kind: 'adamw', lr: 2e-3, lrRatio: 1, weightDecay: 1e-4, clipGradNorm: 1 },
-  schedule: { kind: 'cosine', etaMin: 0.1, warmupSteps: 10 },
-  loss: { kind: 'plcc' },
-  patches: { train: 1, test: 2, size: 224 },
-  memory: { microBatchSize: 8, evalBatchSize: 16 },
-  earlyStopping: { patience: 100 },
-  training: { epochs: 12, batchSize: 8 },
-};
+// The gate configuration is the CLI's `train --recipe synthetic` (also the demo's training): one definition, in
+// packages/cli/src/recipes.ts, so this bench and the CI gate's baseline cannot drift apart.
+const builtIn = syntheticRecipe(root, { seed, epochs: SYNTHETIC_EPOCHS, backend: 'wasm' });
 const file = option('config', null);
 let cfg = file ? { ...loadTrainConfig(file) } : parseTrainConfig(builtIn, 'bench built-in');
 cfg = parseTrainConfig({ ...cfg, dataset: { ...cfg.dataset, root } }, 'bench');

@@ -8,7 +8,7 @@ export const SYNTHETIC_REFS = 24;
 
 /**
  * The training of `demo` and `train --recipe synthetic` — the CI learning gate's configuration (as
- * bench/train-synthetic.mjs): a small HyperIQA (ResNet with one bottleneck block per stage, base width 8, and a small
+ * bench/train-synthetic.mjs imports it from here): a small HyperIQA (ResNet with one bottleneck block per stage, base width 8, and a small
  * head) trained from its seeded initialisation with the PLCC loss, AdamW, cosine with warm-up, one random crop per image and epoch, selection on a validation part carved
  * from training (never the test part), a reference-disjoint 60/20/20 split.
  */
