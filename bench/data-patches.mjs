@@ -38,7 +38,9 @@ for (let i = 0; i < N; i++) {
     }
   }
   const file = path.join(dir, `${String(i).padStart(5, '0')}.jpg`);
-  await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+  await sharp(raw, { raw: { width: W, height: H, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(file);
   images.push({ id: path.basename(file), path: file, score: i, normScore: i / N });
 }
 
@@ -54,15 +56,32 @@ for (const preset of ['seed', 'none']) {
   const sampler = new PatchSampler({ images, mode: 'train', patchesPerImage: P, seed: 1, preset });
   const cold = await epoch(sampler, 0);
   const warm = await epoch(sampler, 1);
-  rows.push({ preset, images: N, patchesPerImage: P, batch: B, cold: cold.patches / cold.seconds, warm: warm.patches / warm.seconds, coldSeconds: cold.seconds, warmSeconds: warm.seconds, cache: sampler.cacheStats() });
+  rows.push({
+    preset,
+    images: N,
+    patchesPerImage: P,
+    batch: B,
+    cold: cold.patches / cold.seconds,
+    warm: warm.patches / warm.seconds,
+    coldSeconds: cold.seconds,
+    warmSeconds: warm.seconds,
+    cache: sampler.cacheStats(),
+  });
 }
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`@iqa-bench/data patch sampler, ${N} JPEGs ${W}x${H}, ${P} patches/image, batch ${B}, node ${process.version}`);
+console.log(
+  `@iqa-bench/data patch sampler, ${N} JPEGs ${W}x${H}, ${P} patches/image, batch ${B}, node ${process.version}`,
+);
 for (const r of rows) {
   console.log(
     `  preset ${r.preset.padEnd(5)} cold (decode+resize+crop) ${r.cold.toFixed(0).padStart(6)} patches/s (${r.coldSeconds.toFixed(2)} s)` +
       `   warm (cached) ${r.warm.toFixed(0).padStart(6)} patches/s (${r.warmSeconds.toFixed(2)} s)   cache ${(r.cache.bytes / 2 ** 20).toFixed(0)} MiB`,
   );
 }
-console.log(JSON.stringify({ bench: 'data-patches', results: rows.map(({ cache, ...r }) => ({ ...r, cacheBytes: cache.bytes })) }));
+console.log(
+  JSON.stringify({
+    bench: 'data-patches',
+    results: rows.map(({ cache, ...r }) => ({ ...r, cacheBytes: cache.bytes })),
+  }),
+);

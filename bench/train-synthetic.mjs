@@ -39,7 +39,8 @@ const file = option('config', null);
 let cfg = file ? { ...loadTrainConfig(file) } : parseTrainConfig(builtIn, 'bench built-in');
 cfg = parseTrainConfig({ ...cfg, dataset: { ...cfg.dataset, root } }, 'bench');
 const epochs = option('epochs', null);
-if (epochs !== null) cfg = parseTrainConfig({ ...cfg, training: { ...cfg.training, epochs: Number(epochs) } }, 'bench');
+if (epochs !== null)
+  cfg = parseTrainConfig({ ...cfg, training: { ...cfg.training, epochs: Number(epochs) } }, 'bench');
 
 const out = option('out', null) ?? mkdtempSync(join(tmpdir(), 'iqa-train-'));
 const summary = await runTraining(cfg, out, { progress: createProgress() });
@@ -50,4 +51,13 @@ console.log(
     `final-epoch SRCC ${m.srcc.final.toFixed(4)}), n = ${JSON.stringify(summary.n)}, ` +
     `data ${((tData - t0) / 1000).toFixed(1)} s, training ${summary.wallSeconds.toFixed(1)} s, total ${wall.toFixed(1)} s`,
 );
-console.log(JSON.stringify({ srcc: m.srcc.best, plcc: m.plcc.best, srccFinal: m.srcc.final, n: summary.n, wallSeconds: wall, runDir: out }));
+console.log(
+  JSON.stringify({
+    srcc: m.srcc.best,
+    plcc: m.plcc.best,
+    srccFinal: m.srcc.final,
+    n: summary.n,
+    wallSeconds: wall,
+    runDir: out,
+  }),
+);

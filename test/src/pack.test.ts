@@ -10,10 +10,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack of @iqa-bench/metrics', () => {
   it('ships dist with types and imports from a clean install', () => {
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work, '-w', '@iqa-bench/metrics'], {
-      cwd: repo,
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      'npm',
+      ['pack', '--json', '--pack-destination', work, '-w', '@iqa-bench/metrics'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    );
     const [info] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const shipped = info.files.map((f) => f.path);
     expect(shipped).toContain('dist/index.js');
@@ -33,7 +37,7 @@ describe('npm pack of @iqa-bench/metrics', () => {
     });
     const script = [
       "import * as m from '@iqa-bench/metrics';",
-      "const r = m.srcc([1, 2, 3, 4], [10, 20, 40, 30]);",
+      'const r = m.srcc([1, 2, 3, 4], [10, 20, 40, 30]);',
       'console.log(JSON.stringify({ keys: Object.keys(m).sort(), r }));',
     ].join('\n');
     writeFileSync(join(app, 'main.mjs'), script);
@@ -41,7 +45,9 @@ describe('npm pack of @iqa-bench/metrics', () => {
       keys: string[];
       r: number;
     };
-    expect(res.keys).toEqual(expect.arrayContaining(['srcc', 'plcc', 'krcc', 'rmse', 'mae', 'fitLogistic', 'evaluate']));
+    expect(res.keys).toEqual(
+      expect.arrayContaining(['srcc', 'plcc', 'krcc', 'rmse', 'mae', 'fitLogistic', 'evaluate']),
+    );
     // scipy.stats.spearmanr([1,2,3,4],[10,20,40,30]) = 0.8
     expect(res.r).toBeCloseTo(0.8, 12);
   });

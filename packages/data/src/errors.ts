@@ -56,7 +56,8 @@ export class DatasetError extends Error {
   readonly problems: readonly Problem[];
 
   constructor(problem: Problem, all: readonly Problem[] = [problem]) {
-    const more = all.length > 1 ? ` (and ${all.length - 1} more problem(s); run verify() to list them all)` : '';
+    const more =
+      all.length > 1 ? ` (and ${all.length - 1} more problem(s); run verify() to list them all)` : '';
     super(formatProblem(problem) + more);
     this.name = 'DatasetError';
     this.code = problem.code;

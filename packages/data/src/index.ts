@@ -2,7 +2,16 @@
  * @iqa-bench/data — IQA datasets read exactly as published, seeded splits and patches, synthetic data.
  */
 export { DATASET_KEYS } from './types.js';
-export type { DatasetKey, IqaDataset, IqaImage, LoadOptions, ScoreDirection, ScoreScale, ShippedSplit, SkippedImage } from './types.js';
+export type {
+  DatasetKey,
+  IqaDataset,
+  IqaImage,
+  LoadOptions,
+  ScoreDirection,
+  ScoreScale,
+  ShippedSplit,
+  SkippedImage,
+} from './types.js';
 export { DatasetError, formatProblem } from './errors.js';
 export type { Problem, ProblemCode } from './errors.js';
 export { loadDataset, verify } from './adapters/index.js';
@@ -18,10 +27,25 @@ export {
   writeSplitManifest,
 } from './splits.js';
 export type { RandomSplitOptions, Selection, Split, SplitManifest, ValidationOptions } from './splits.js';
-export { decodeImage, readImageSize, toFloat32, normalizationTables, DEFAULT_MAX_PIXELS, IMAGENET_MEAN, IMAGENET_STD } from './image/decode.js';
+export {
+  decodeImage,
+  readImageSize,
+  toFloat32,
+  normalizationTables,
+  DEFAULT_MAX_PIXELS,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+} from './image/decode.js';
 export type { DecodeOptions, Normalization, RgbImage } from './image/decode.js';
 export { resizeBilinear } from './image/resize.js';
-export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, colorJitter, SEED_JITTER } from './image/jitter.js';
+export {
+  adjustBrightness,
+  adjustContrast,
+  adjustHue,
+  adjustSaturation,
+  colorJitter,
+  SEED_JITTER,
+} from './image/jitter.js';
 export type { JitterRanges } from './image/jitter.js';
 export { PRESETS, applyResize, centerCrop, defaultPreset, randomCrop } from './image/presets.js';
 export type { PresetName, ResizeSpec } from './image/presets.js';

@@ -10,9 +10,23 @@
 import seedrandom from 'seedrandom';
 import { DatasetError } from './errors.js';
 import { ByteLru } from './cache.js';
-import { decodeImage, normalizationTables, type DecodeOptions, type Normalization, type RgbImage } from './image/decode.js';
+import {
+  decodeImage,
+  normalizationTables,
+  type DecodeOptions,
+  type Normalization,
+  type RgbImage,
+} from './image/decode.js';
 import { colorJitter, SEED_JITTER, type JitterRanges } from './image/jitter.js';
-import { applyResize, centerCrop, cropImage, PRESETS, randomCrop, type PresetName, type ResizeSpec } from './image/presets.js';
+import {
+  applyResize,
+  centerCrop,
+  cropImage,
+  PRESETS,
+  randomCrop,
+  type PresetName,
+  type ResizeSpec,
+} from './image/presets.js';
 import type { IqaImage } from './types.js';
 
 /**
@@ -73,7 +87,9 @@ export interface BatchOptions {
 }
 
 export class PatchSampler {
-  private readonly opts: Required<Omit<PatchSamplerOptions, 'maxPixels' | 'autoOrient' | 'colorJitter'>> & { jitter: JitterRanges | null };
+  private readonly opts: Required<Omit<PatchSamplerOptions, 'maxPixels' | 'autoOrient' | 'colorJitter'>> & {
+    jitter: JitterRanges | null;
+  };
   private readonly resize: ResizeSpec;
   private readonly cache: ByteLru<RgbImage>;
   private readonly lut: [Float32Array, Float32Array, Float32Array];
@@ -84,10 +100,13 @@ export class PatchSampler {
     if (!Number.isInteger(options.patchesPerImage) || options.patchesPerImage < 1) {
       throw new RangeError(`patchesPerImage must be a positive integer, got ${options.patchesPerImage}`);
     }
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`patchSize must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`patchSize must be a positive integer, got ${size}`);
     this.resize = typeof options.preset === 'object' ? options.preset : PRESETS[options.preset ?? 'seed'];
-    if (!this.resize) throw new RangeError(`unknown preset ${JSON.stringify(options.preset)}; expected seed, native or none`);
-    const jitter = options.colorJitter === true ? SEED_JITTER : options.colorJitter ? options.colorJitter : null;
+    if (!this.resize)
+      throw new RangeError(`unknown preset ${JSON.stringify(options.preset)}; expected seed, native or none`);
+    const jitter =
+      options.colorJitter === true ? SEED_JITTER : options.colorJitter ? options.colorJitter : null;
     this.opts = {
       images: options.images,
       mode: options.mode,
@@ -115,7 +134,12 @@ export class PatchSampler {
 
   /** Cache statistics (hits, misses, bytes held, images held). */
   cacheStats(): { hits: number; misses: number; bytes: number; images: number } {
-    return { hits: this.cache.hits, misses: this.cache.misses, bytes: this.cache.bytes, images: this.cache.size };
+    return {
+      hits: this.cache.hits,
+      misses: this.cache.misses,
+      bytes: this.cache.bytes,
+      images: this.cache.size,
+    };
   }
 
   /** The preprocessed (decoded + resized) image, cached. */
@@ -240,7 +264,8 @@ export class PatchSampler {
    * image's `patchesPerImage` patches consecutive (so predictions reshape to `[images, patchesPerImage]`).
    */
   async *batches(batchSize: number, options: BatchOptions = {}): AsyncGenerator<PatchBatch> {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const epoch = options.epoch ?? 0;
     const refs = this.order(epoch);
     const keepLast = options.keepLast ?? true;

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from './adapters/index.js';
-import { randomSplit, randomSplits, readSplitManifest, shippedSplit, withValidation, writeSplitManifest } from './splits.js';
+import {
+  randomSplit,
+  randomSplits,
+  readSplitManifest,
+  shippedSplit,
+  withValidation,
+  writeSplitManifest,
+} from './splits.js';
 import type { IqaDataset, IqaImage } from './types.js';
 
 /** A reference-based dataset of `refs` × `per` images, in memory. */
@@ -12,10 +19,27 @@ function fake(refs: number, per: number, referenceBased = true): IqaDataset {
   const images: IqaImage[] = [];
   for (let r = 0; r < refs; r++) {
     for (let k = 0; k < per; k++) {
-      images.push({ id: `r${String(r).padStart(3, '0')}_${k}.png`, path: `/x/r${r}_${k}.png`, score: r + k, normScore: 0.5, refId: `ref${r}`, source: { file: '/x/m.csv', row: images.length + 2 } });
+      images.push({
+        id: `r${String(r).padStart(3, '0')}_${k}.png`,
+        path: `/x/r${r}_${k}.png`,
+        score: r + k,
+        normScore: 0.5,
+        refId: `ref${r}`,
+        source: { file: '/x/m.csv', row: images.length + 2 },
+      });
     }
   }
-  return { key: 'kadid10k', root: '/x', layout: 'official', scale: { name: 's', direction: 'higher-better', range: [0, 1], rangeSource: 'published' }, images, referenceBased, splits: {}, skipped: [], metadataFiles: [] };
+  return {
+    key: 'kadid10k',
+    root: '/x',
+    layout: 'official',
+    scale: { name: 's', direction: 'higher-better', range: [0, 1], rangeSource: 'published' },
+    images,
+    referenceBased,
+    splits: {},
+    skipped: [],
+    metadataFiles: [],
+  };
 }
 
 const all = (parts: Record<string, string[]>): string[] => Object.values(parts).flat().sort();
@@ -38,7 +62,9 @@ describe('random splits', () => {
   it('do not depend on the order the images were listed in', () => {
     const d = fake(12, 3);
     const shuffled = { ...d, images: [...d.images].reverse() };
-    expect(randomSplit(shuffled, { seed: 'abc', round: 3 })).toEqual(randomSplit(d, { seed: 'abc', round: 3 }));
+    expect(randomSplit(shuffled, { seed: 'abc', round: 3 })).toEqual(
+      randomSplit(d, { seed: 'abc', round: 3 }),
+    );
   });
 
   it('are pinned: the same seed gives the same split on every machine', () => {
@@ -56,7 +82,9 @@ describe('random splits', () => {
     expect(rounds.map((r) => r.round)).toEqual([0, 1, 2, 3, 4]);
     const three = randomSplit(d, { seed: 1, ratios: { train: 0.7, val: 0.1, test: 0.2 } });
     expect([three.parts.train.length, three.parts.val.length, three.parts.test.length]).toEqual([42, 6, 12]);
-    expect(() => randomSplit(d, { seed: 1, ratios: { train: 0.7, test: 0.2 } })).toThrow(/sum to 0\.8\d*; expected non-negative ratios that sum to 1/);
+    expect(() => randomSplit(d, { seed: 1, ratios: { train: 0.7, test: 0.2 } })).toThrow(
+      /sum to 0\.8\d*; expected non-negative ratios that sum to 1/,
+    );
   });
 
   it('split by image for no-reference datasets', () => {
@@ -87,11 +115,16 @@ describe('validation and shipped splits', () => {
   });
 
   it('uses the KonIQ official split and names it', async () => {
-    const d = await loadDataset('koniq10k', fileURLToPath(new URL('../fixtures/datasets/koniq10k/', import.meta.url)));
+    const d = await loadDataset(
+      'koniq10k',
+      fileURLToPath(new URL('../fixtures/datasets/koniq10k/', import.meta.url)),
+    );
     const s = shippedSplit(d);
     expect(s.method).toBe('official');
     expect(s.parts.val).toEqual(['10028923424.jpg']);
-    expect(() => shippedSplit(d, 'seed-json')).toThrow(/ships no split named "seed-json"; expected one of: official/);
+    expect(() => shippedSplit(d, 'seed-json')).toThrow(
+      /ships no split named "seed-json"; expected one of: official/,
+    );
   });
 });
 
@@ -107,7 +140,13 @@ describe('split manifest', () => {
     const back = await readSplitManifest(file, d);
     expect(back).toEqual(written);
     expect(back.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(back).toMatchObject({ dataset: 'kadid10k', seed: '9', round: 0, method: 'random-by-reference', counts: { train: 14, val: 2, test: 4 } });
+    expect(back).toMatchObject({
+      dataset: 'kadid10k',
+      seed: '9',
+      round: 0,
+      method: 'random-by-reference',
+      counts: { train: 14, val: 2, test: 4 },
+    });
   });
 
   it('refuses a tampered, unsorted or mismatched manifest', async () => {
@@ -118,7 +157,9 @@ describe('split manifest', () => {
     const write = (m: unknown): void => writeFileSync(file, JSON.stringify(m));
 
     write({ ...orig, parts: { ...orig.parts, test: orig.parts.test.slice(1) }, counts: orig.counts });
-    await expect(readSplitManifest(file)).rejects.toThrow(/m\.json, "hash": hash .* does not match the content/);
+    await expect(readSplitManifest(file)).rejects.toThrow(
+      /m\.json, "hash": hash .* does not match the content/,
+    );
 
     const moved = orig.parts.train[0];
     write({ ...orig, parts: { ...orig.parts, test: [...orig.parts.test, moved].sort() } });
@@ -130,7 +171,9 @@ describe('split manifest', () => {
     write(orig);
     const other = fake(3, 1);
     await expect(readSplitManifest(file, other)).rejects.toThrow(/id\(s\) not in the dataset/);
-    await expect(readSplitManifest(file, { ...d, key: 'live' })).rejects.toThrow(/manifest is for kadid10k; expected a manifest for live/);
+    await expect(readSplitManifest(file, { ...d, key: 'live' })).rejects.toThrow(
+      /manifest is for kadid10k; expected a manifest for live/,
+    );
     writeFileSync(file, '{');
     await expect(readSplitManifest(file)).rejects.toThrow(/cannot read the manifest/);
   });

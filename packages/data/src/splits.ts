@@ -99,11 +99,17 @@ function unitOf(dataset: IqaDataset, byRef: boolean): (im: IqaDataset['images'][
 }
 
 /** Groups image ids by unit, then assigns whole units to parts. */
-function assign(dataset: IqaDataset, byRef: boolean, unitParts: Record<string, string[]>): Record<string, string[]> {
+function assign(
+  dataset: IqaDataset,
+  byRef: boolean,
+  unitParts: Record<string, string[]>,
+): Record<string, string[]> {
   const partOf = new Map<string, string>();
   for (const [p, units] of Object.entries(unitParts)) for (const u of units) partOf.set(u, p);
   const unit = unitOf(dataset, byRef);
-  const parts: Record<string, string[]> = Object.fromEntries(Object.keys(unitParts).map((k) => [k, [] as string[]]));
+  const parts: Record<string, string[]> = Object.fromEntries(
+    Object.keys(unitParts).map((k) => [k, [] as string[]]),
+  );
   for (const im of dataset.images) {
     const p = partOf.get(unit(im));
     if (p !== undefined) parts[p].push(im.id);
@@ -151,7 +157,15 @@ export function shippedSplit(dataset: IqaDataset, name = 'official'): Split {
     });
   }
   const parts = Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, [...v]]));
-  return { dataset: dataset.key, method: name, seed: null, round: null, ratios: null, selection: 'validation', parts };
+  return {
+    dataset: dataset.key,
+    method: name,
+    seed: null,
+    round: null,
+    ratios: null,
+    selection: 'validation',
+    parts,
+  };
 }
 
 export interface ValidationOptions {
@@ -177,7 +191,13 @@ export function withValidation(split: Split, dataset: IqaDataset, options: Valid
   }
   const fraction = options.fraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) {
-    throw new DatasetError({ code: 'bad-option', file: '(split options)', field: 'fraction', message: `fraction ${fraction}`, expected: 'a number between 0 and 1' });
+    throw new DatasetError({
+      code: 'bad-option',
+      file: '(split options)',
+      field: 'fraction',
+      message: `fraction ${fraction}`,
+      expected: 'a number between 0 and 1',
+    });
   }
   const byRef = options.byReference ?? dataset.referenceBased;
   const unit = unitOf(dataset, byRef);
@@ -194,7 +214,9 @@ export function withValidation(split: Split, dataset: IqaDataset, options: Valid
   return {
     ...split,
     selection,
-    ratios: split.ratios ? { ...split.ratios, valFractionOfTrain: fraction } : { valFractionOfTrain: fraction },
+    ratios: split.ratios
+      ? { ...split.ratios, valFractionOfTrain: fraction }
+      : { valFractionOfTrain: fraction },
     parts: { ...split.parts, train: trainIds.sort(compareIds), val: valIds.sort(compareIds) },
   };
 }
@@ -266,43 +288,84 @@ export async function readSplitManifest(file: string, dataset?: IqaDataset): Pro
   try {
     raw = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (e) {
-    throw new DatasetError({ code: 'missing-metadata', file, message: `cannot read the manifest (${(e as Error).message})`, expected: 'a split manifest JSON file' });
+    throw new DatasetError({
+      code: 'missing-metadata',
+      file,
+      message: `cannot read the manifest (${(e as Error).message})`,
+      expected: 'a split manifest JSON file',
+    });
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(file, '(top level)', 'not an object', 'a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    bad(file, '(top level)', 'not an object', 'a JSON object');
   const m = raw as Record<string, unknown>;
-  if (m.format !== 'iqa-bench.split-manifest' || m.version !== 1) bad(file, 'format', `format ${JSON.stringify(m.format)} version ${JSON.stringify(m.version)}`, '"iqa-bench.split-manifest" version 1');
-  if (typeof m.dataset !== 'string' || !(DATASET_KEYS as readonly string[]).includes(m.dataset)) bad(file, 'dataset', JSON.stringify(m.dataset), `one of ${DATASET_KEYS.join(', ')}`);
+  if (m.format !== 'iqa-bench.split-manifest' || m.version !== 1)
+    bad(
+      file,
+      'format',
+      `format ${JSON.stringify(m.format)} version ${JSON.stringify(m.version)}`,
+      '"iqa-bench.split-manifest" version 1',
+    );
+  if (typeof m.dataset !== 'string' || !(DATASET_KEYS as readonly string[]).includes(m.dataset))
+    bad(file, 'dataset', JSON.stringify(m.dataset), `one of ${DATASET_KEYS.join(', ')}`);
   if (typeof m.method !== 'string') bad(file, 'method', JSON.stringify(m.method), 'a string');
-  if (m.seed !== null && typeof m.seed !== 'string') bad(file, 'seed', JSON.stringify(m.seed), 'a string or null');
-  if (m.round !== null && !Number.isInteger(m.round)) bad(file, 'round', JSON.stringify(m.round), 'an integer or null');
-  if (m.selection !== 'validation' && m.selection !== 'test') bad(file, 'selection', JSON.stringify(m.selection), '"validation" or "test"');
-  if (m.ratios !== null && (typeof m.ratios !== 'object' || Object.values(m.ratios as object).some((r) => typeof r !== 'number'))) {
+  if (m.seed !== null && typeof m.seed !== 'string')
+    bad(file, 'seed', JSON.stringify(m.seed), 'a string or null');
+  if (m.round !== null && !Number.isInteger(m.round))
+    bad(file, 'round', JSON.stringify(m.round), 'an integer or null');
+  if (m.selection !== 'validation' && m.selection !== 'test')
+    bad(file, 'selection', JSON.stringify(m.selection), '"validation" or "test"');
+  if (
+    m.ratios !== null &&
+    (typeof m.ratios !== 'object' || Object.values(m.ratios as object).some((r) => typeof r !== 'number'))
+  ) {
     bad(file, 'ratios', JSON.stringify(m.ratios), 'an object of numbers or null');
   }
-  if (typeof m.parts !== 'object' || m.parts === null || Array.isArray(m.parts)) bad(file, 'parts', 'missing', 'an object of id lists');
+  if (typeof m.parts !== 'object' || m.parts === null || Array.isArray(m.parts))
+    bad(file, 'parts', 'missing', 'an object of id lists');
   const parts = m.parts as Record<string, unknown>;
   const seen = new Map<string, string>();
   for (const [p, ids] of Object.entries(parts)) {
-    if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) bad(file, `parts.${p}`, 'not a list of strings', 'a sorted list of image ids');
+    if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string'))
+      bad(file, `parts.${p}`, 'not a list of strings', 'a sorted list of image ids');
     for (let i = 0; i < ids.length; i++) {
-      if (i > 0 && compareIds(ids[i - 1], ids[i]) >= 0) bad(file, `parts.${p}`, `ids not sorted or repeated at ${JSON.stringify(ids[i])}`, 'sorted unique ids');
+      if (i > 0 && compareIds(ids[i - 1], ids[i]) >= 0)
+        bad(
+          file,
+          `parts.${p}`,
+          `ids not sorted or repeated at ${JSON.stringify(ids[i])}`,
+          'sorted unique ids',
+        );
       const other = seen.get(ids[i]);
       // A `val` that copies `test` (selection on test) is the one allowed overlap.
-      const allowed = m.selection === 'test' && ((p === 'val' && other === 'test') || (p === 'test' && other === 'val'));
-      if (other !== undefined && !allowed) bad(file, `parts.${p}`, `${JSON.stringify(ids[i])} is also in part ${other}`, 'disjoint parts');
+      const allowed =
+        m.selection === 'test' && ((p === 'val' && other === 'test') || (p === 'test' && other === 'val'));
+      if (other !== undefined && !allowed)
+        bad(file, `parts.${p}`, `${JSON.stringify(ids[i])} is also in part ${other}`, 'disjoint parts');
       seen.set(ids[i], p);
     }
   }
   const { hash, ...body } = m;
   const expectHash = hashOf(body as Omit<SplitManifest, 'hash'>);
-  if (hash !== expectHash) bad(file, 'hash', `hash ${JSON.stringify(hash)} does not match the content (${expectHash})`, 'an unmodified manifest');
+  if (hash !== expectHash)
+    bad(
+      file,
+      'hash',
+      `hash ${JSON.stringify(hash)} does not match the content (${expectHash})`,
+      'an unmodified manifest',
+    );
   const manifest = m as unknown as SplitManifest;
   if (dataset) {
-    if (manifest.dataset !== dataset.key) bad(file, 'dataset', `manifest is for ${manifest.dataset}`, `a manifest for ${dataset.key}`);
+    if (manifest.dataset !== dataset.key)
+      bad(file, 'dataset', `manifest is for ${manifest.dataset}`, `a manifest for ${dataset.key}`);
     const have = new Set(dataset.images.map((i) => i.id));
     const missing = [...seen.keys()].filter((id) => !have.has(id));
     if (missing.length > 0) {
-      bad(file, 'parts', `${missing.length} id(s) not in the dataset, e.g. ${JSON.stringify(missing[0])}`, `every id to be an image of the loaded ${dataset.key}`);
+      bad(
+        file,
+        'parts',
+        `${missing.length} id(s) not in the dataset, e.g. ${JSON.stringify(missing[0])}`,
+        `every id to be an image of the loaded ${dataset.key}`,
+      );
     }
   }
   return manifest;
@@ -312,7 +375,13 @@ export async function readSplitManifest(file: string, dataset?: IqaDataset): Pro
 export function partImages(dataset: IqaDataset, split: Split, part: string): IqaDataset['images'] {
   const ids = split.parts[part];
   if (!ids) {
-    throw new DatasetError({ code: 'bad-option', file: '(split)', field: 'part', message: `no part ${JSON.stringify(part)}`, expected: `one of ${Object.keys(split.parts).join(', ')}` });
+    throw new DatasetError({
+      code: 'bad-option',
+      file: '(split)',
+      field: 'part',
+      message: `no part ${JSON.stringify(part)}`,
+      expected: `one of ${Object.keys(split.parts).join(', ')}`,
+    });
   }
   const want = new Set(ids);
   return dataset.images.filter((im) => want.has(im.id));

@@ -43,12 +43,21 @@ describe('generateSynthetic', () => {
   });
 
   it('true quality falls strictly with the level; the noisy MOS follows it', async () => {
-    const r = await generateSynthetic({ layout: 'kadid10k', seed: 5, refs: 3, width: 32, height: 32, out: out('mono') });
+    const r = await generateSynthetic({
+      layout: 'kadid10k',
+      seed: 5,
+      refs: 3,
+      width: 32,
+      height: 32,
+      out: out('mono'),
+    });
     let pairs = 0;
     let ordered = 0;
     for (let ref = 1; ref <= 3; ref++) {
       for (const t of DISTORTIONS) {
-        const seq = r.images.filter((i) => i.ref === ref && i.distortion === t).sort((x, y) => x.level - y.level);
+        const seq = r.images
+          .filter((i) => i.ref === ref && i.distortion === t)
+          .sort((x, y) => x.level - y.level);
         expect(seq.map((i) => i.level)).toEqual([1, 2, 3, 4, 5]);
         for (let k = 1; k < 5; k++) {
           expect(seq[k].trueScore).toBeLessThan(seq[k - 1].trueScore);
@@ -88,7 +97,11 @@ describe('generateSynthetic', () => {
   });
 
   it('refuses a non-empty folder and bad sizes', async () => {
-    await expect(generateSynthetic({ layout: 'kadid10k', seed: 1, refs: 1, width: 32, height: 32, out: out('k1') })).rejects.toThrow(/is not empty/);
-    await expect(generateSynthetic({ layout: 'kadid10k', seed: 1, refs: 0, out: out('z') })).rejects.toThrow(/refs must be a positive integer/);
+    await expect(
+      generateSynthetic({ layout: 'kadid10k', seed: 1, refs: 1, width: 32, height: 32, out: out('k1') }),
+    ).rejects.toThrow(/is not empty/);
+    await expect(generateSynthetic({ layout: 'kadid10k', seed: 1, refs: 0, out: out('z') })).rejects.toThrow(
+      /refs must be a positive integer/,
+    );
   });
 });

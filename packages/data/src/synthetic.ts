@@ -171,7 +171,8 @@ export function referenceScene(w: number, h: number, rng: Rng): RgbImage {
       for (let x = x0; x < x1; x++) {
         const dx = (x - cx) / ax;
         const dy = (y - cy) / ay;
-        const inside = kind === 0 ? dx * dx + dy * dy <= 1 : kind === 1 ? true : Math.abs(dx) + Math.abs(dy) <= 1;
+        const inside =
+          kind === 0 ? dx * dx + dy * dy <= 1 : kind === 1 ? true : Math.abs(dx) + Math.abs(dy) <= 1;
         if (!inside) continue;
         let useSecond = false;
         if (pattern === 1) useSecond = Math.floor((x + y) / period) % 2 === 1;
@@ -198,7 +199,8 @@ export function referenceScene(w: number, h: number, rng: Rng): RgbImage {
     hi = Math.max(hi, v);
   }
   const out = new Uint8Array(img.length);
-  for (let i = 0; i < img.length; i++) out[i] = Math.round(4 + (247 * (img[i] - lo)) / Math.max(1e-9, hi - lo));
+  for (let i = 0; i < img.length; i++)
+    out[i] = Math.round(4 + (247 * (img[i] - lo)) / Math.max(1e-9, hi - lo));
   return { width: w, height: h, data: out };
 }
 
@@ -300,7 +302,12 @@ async function jpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> 
 }
 
 /** Applies one distortion at level 1..5. */
-export async function distort(img: RgbImage, type: DistortionType, level: number, rng: Rng): Promise<RgbImage> {
+export async function distort(
+  img: RgbImage,
+  type: DistortionType,
+  level: number,
+  rng: Rng,
+): Promise<RgbImage> {
   const p = DISTORTION_LEVELS[type][level - 1];
   switch (type) {
     case 'blur':
@@ -335,10 +342,13 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   const refs = options.refs ?? 20;
   const w = options.width ?? 256;
   const h = options.height ?? 256;
-  if (!Number.isInteger(refs) || refs < 1) throw new RangeError(`refs must be a positive integer, got ${refs}`);
-  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 16 || h < 16) throw new RangeError(`image size must be at least 16x16, got ${w}x${h}`);
+  if (!Number.isInteger(refs) || refs < 1)
+    throw new RangeError(`refs must be a positive integer, got ${refs}`);
+  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 16 || h < 16)
+    throw new RangeError(`image size must be at least 16x16, got ${w}x${h}`);
   const layout = options.layout;
-  if (layout !== 'kadid10k' && layout !== 'koniq10k') throw new RangeError(`layout must be "kadid10k" or "koniq10k", got ${JSON.stringify(layout)}`);
+  if (layout !== 'kadid10k' && layout !== 'koniq10k')
+    throw new RangeError(`layout must be "kadid10k" or "koniq10k", got ${JSON.stringify(layout)}`);
   const raters = options.raters ?? (layout === 'kadid10k' ? 40 : 60);
   const root = path.resolve(options.out);
   await fs.mkdir(root, { recursive: true });
@@ -370,7 +380,9 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
     const scene = referenceScene(w, h, sceneRng);
     const q0 = 0.93 + 0.02 * sceneRng();
     const refName = `I${pad(ref, digits)}.png`;
-    const versions: { type: DistortionType | null; level: number; img: RgbImage }[] = [{ type: null, level: 0, img: scene }];
+    const versions: { type: DistortionType | null; level: number; img: RgbImage }[] = [
+      { type: null, level: 0, img: scene },
+    ];
     for (let t = 0; t < DISTORTIONS.length; t++) {
       for (let level = 1; level <= 5; level++) {
         const rng = seedrandom(`iqa-bench/synthetic/${seed}/distort/${ref}/${t}/${level}`);
@@ -383,13 +395,21 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
       const raterRng = seedrandom(`iqa-bench/synthetic/${seed}/raters/${ref}/${t}/${v.level}`);
       if (layout === 'kadid10k') {
         if (v.type === null) {
-          files.set(`images/${refName}`, encodePng({ width: w, height: h, data: v.img.data, channels: 3, depth: 8 }));
+          files.set(
+            `images/${refName}`,
+            encodePng({ width: w, height: h, data: v.img.data, channels: 3, depth: 8 }),
+          );
           continue;
         }
         const name = `I${pad(ref, digits)}_${pad(t, 2)}_${pad(v.level, 2)}.png`;
-        files.set(`images/${name}`, encodePng({ width: w, height: h, data: v.img.data, channels: 3, depth: 8 }));
+        files.set(
+          `images/${name}`,
+          encodePng({ width: w, height: h, data: v.img.data, channels: 3, depth: 8 }),
+        );
         const truth = 1 + 4 * q;
-        const ratings = Array.from({ length: raters }, () => Math.min(5, Math.max(1, truth + 0.5 * gaussian(raterRng))));
+        const ratings = Array.from({ length: raters }, () =>
+          Math.min(5, Math.max(1, truth + 0.5 * gaussian(raterRng))),
+        );
         const mean = ratings.reduce((a, b) => a + b, 0) / raters;
         const variance = ratings.reduce((a, b) => a + (b - mean) ** 2, 0) / (raters - 1);
         const dmos = Math.round(mean * 100) / 100;
@@ -408,22 +428,57 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
         const sd = Math.sqrt(counts.reduce((a, c, i) => a + c * (i + 1 - mean) ** 2, 0) / (raters - 1));
         const mos = Math.round(mean * 100) / 100;
         const z = Math.round(((mean - 1) / 4) * 100 * 100) / 100;
-        koniqRows.push({ name, counts, mos, sd: Math.round(sd * 100) / 100, z, set: setOf.get(ref) ?? 'training' });
-        images.push({ id: name, ref, distortion: v.type, level: v.level, trueScore: ((truth - 1) / 4) * 100, score: z });
+        koniqRows.push({
+          name,
+          counts,
+          mos,
+          sd: Math.round(sd * 100) / 100,
+          z,
+          set: setOf.get(ref) ?? 'training',
+        });
+        images.push({
+          id: name,
+          ref,
+          distortion: v.type,
+          level: v.level,
+          trueScore: ((truth - 1) / 4) * 100,
+          score: z,
+        });
       }
     }
   }
   if (layout === 'kadid10k') {
-    files.set('dmos.csv', new TextEncoder().encode(['dist_img,ref_img,dmos,var', ...kadidRows].join('\n') + '\n'));
+    files.set(
+      'dmos.csv',
+      new TextEncoder().encode(['dist_img,ref_img,dmos,var', ...kadidRows].join('\n') + '\n'),
+    );
   } else {
     const head = ['image_name', 'c1', 'c2', 'c3', 'c4', 'c5', 'c_total'];
     const scores = [
       [...head, 'MOS', 'SD', 'MOS_zscore'].map(csvQuote).join(','),
-      ...koniqRows.map((r) => [csvQuote(r.name), ...r.counts, r.counts.reduce((a, b) => a + b, 0), r.mos.toFixed(2), r.sd.toFixed(2), r.z.toFixed(2)].join(',')),
+      ...koniqRows.map((r) =>
+        [
+          csvQuote(r.name),
+          ...r.counts,
+          r.counts.reduce((a, b) => a + b, 0),
+          r.mos.toFixed(2),
+          r.sd.toFixed(2),
+          r.z.toFixed(2),
+        ].join(','),
+      ),
     ];
     const sets = [
       [...head, 'MOS', 'SD', 'set'].join(','),
-      ...koniqRows.map((r) => [r.name, ...r.counts, r.counts.reduce((a, b) => a + b, 0), r.z.toFixed(2), r.sd.toFixed(2), r.set].join(',')),
+      ...koniqRows.map((r) =>
+        [
+          r.name,
+          ...r.counts,
+          r.counts.reduce((a, b) => a + b, 0),
+          r.z.toFixed(2),
+          r.sd.toFixed(2),
+          r.set,
+        ].join(','),
+      ),
     ];
     files.set('koniq10k_scores_and_distributions.csv', new TextEncoder().encode(scores.join('\n') + '\n'));
     files.set('koniq10k_distributions_sets.csv', new TextEncoder().encode(sets.join('\n') + '\n'));

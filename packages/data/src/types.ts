@@ -1,7 +1,17 @@
 /** Public data model of @iqa-bench/data. */
 
 /** Stable adapter keys. */
-export const DATASET_KEYS = ['koniq10k', 'spaq', 'kadid10k', 'agiqa3k', 'livec', 'live', 'csiq', 'tid2013', 'csv'] as const;
+export const DATASET_KEYS = [
+  'koniq10k',
+  'spaq',
+  'kadid10k',
+  'agiqa3k',
+  'livec',
+  'live',
+  'csiq',
+  'tid2013',
+  'csv',
+] as const;
 export type DatasetKey = (typeof DATASET_KEYS)[number];
 
 /** Whether larger native scores mean better quality (MOS) or worse (DMOS). */

@@ -3,19 +3,36 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from './index.js';
 
-const ds = (name: string): string => fileURLToPath(new URL(`../../fixtures/datasets/${name}/`, import.meta.url));
-const scores = (d: { images: { id: string; score: number }[] }): Record<string, number> => Object.fromEntries(d.images.map((i) => [i.id, i.score]));
+const ds = (name: string): string =>
+  fileURLToPath(new URL(`../../fixtures/datasets/${name}/`, import.meta.url));
+const scores = (d: { images: { id: string; score: number }[] }): Record<string, number> =>
+  Object.fromEntries(d.images.map((i) => [i.id, i.score]));
 
 describe('koniq10k', () => {
   it('official layout: MOS_zscore labels, 1024x768/ images, the set column as the official split', async () => {
     const d = await loadDataset('koniq10k', ds('koniq10k'));
     expect(d.layout).toBe('official');
-    expect(d.scale).toEqual({ name: 'MOS_zscore', direction: 'higher-better', range: [1, 100], rangeSource: 'published' });
-    expect(d.images.map((i) => i.id)).toEqual(['10004473376.jpg', '10007357496.jpg', '10008131804.jpg', '10028923424.jpg', '10031057554.jpg', '100483451.jpg']);
+    expect(d.scale).toEqual({
+      name: 'MOS_zscore',
+      direction: 'higher-better',
+      range: [1, 100],
+      rangeSource: 'published',
+    });
+    expect(d.images.map((i) => i.id)).toEqual([
+      '10004473376.jpg',
+      '10007357496.jpg',
+      '10008131804.jpg',
+      '10028923424.jpg',
+      '10031057554.jpg',
+      '100483451.jpg',
+    ]);
     expect(scores(d)['10004473376.jpg']).toBe(71.23);
     expect(d.images[0].normScore).toBeCloseTo((71.23 - 1) / 99, 12);
     expect(d.images[0].path).toBe(path.join(d.root, '1024x768', '10004473376.jpg'));
-    expect(d.images[0].source).toEqual({ file: path.join(d.root, 'koniq10k_scores_and_distributions.csv'), row: 2 });
+    expect(d.images[0].source).toEqual({
+      file: path.join(d.root, 'koniq10k_scores_and_distributions.csv'),
+      row: 2,
+    });
     expect(d.splits.official.parts).toEqual({
       train: ['10004473376.jpg', '10007357496.jpg', '100483451.jpg'],
       val: ['10028923424.jpg'],
@@ -28,14 +45,19 @@ describe('koniq10k', () => {
     const d = await loadDataset('koniq10k', ds('koniq10k'), { label: 'MOS' });
     expect(d.scale.range).toEqual([1, 5]);
     expect(scores(d)['10031057554.jpg']).toBe(2.17);
-    await expect(loadDataset('koniq10k', ds('koniq10k'), { label: 'mos' })).rejects.toThrow(/label "mos"; expected "MOS_zscore" or "MOS"/);
+    await expect(loadDataset('koniq10k', ds('koniq10k'), { label: 'mos' })).rejects.toThrow(
+      /label "mos"; expected "MOS_zscore" or "MOS"/,
+    );
   });
 
   it("the original's layout: JSON selection, CSV MOS_zscore labels, train/ then test/ lookup", async () => {
     const d = await loadDataset('koniq10k', ds('koniq10k-seed'));
     expect(d.layout).toBe('seed-json');
     expect(d.scale.name).toBe('MOS_zscore');
-    expect(d.splits['seed-json'].parts).toEqual({ train: ['10004473376.jpg', '10007357496.jpg', '10008131804.jpg'], test: ['10028923424.jpg', '10031057554.jpg'] });
+    expect(d.splits['seed-json'].parts).toEqual({
+      train: ['10004473376.jpg', '10007357496.jpg', '10008131804.jpg'],
+      test: ['10028923424.jpg', '10031057554.jpg'],
+    });
     expect(d.images).toHaveLength(5); // the sixth CSV row is in neither JSON: unused, as in the original
     expect(scores(d)['10028923424.jpg']).toBe(80.64);
     const moved = d.images.find((i) => i.id === '10031057554.jpg');
@@ -70,7 +92,14 @@ describe('kadid10k', () => {
     const d = await loadDataset('kadid10k', ds('kadid10k'));
     expect(d.images).toHaveLength(6);
     expect(d.referenceBased).toBe(true);
-    expect(d.images.map((i) => i.refId)).toEqual(['I01.png', 'I01.png', 'I01.png', 'I02.png', 'I02.png', 'I02.png']);
+    expect(d.images.map((i) => i.refId)).toEqual([
+      'I01.png',
+      'I01.png',
+      'I01.png',
+      'I02.png',
+      'I02.png',
+      'I02.png',
+    ]);
     expect(scores(d)['I01_12_05.png']).toBe(1.37);
     expect(d.images.find((i) => i.id === 'I02_12_05.png')?.normScore).toBeCloseTo(0.1 / 4, 12);
   });
@@ -147,12 +176,27 @@ describe('csiq and tid2013', () => {
 
 describe('csv', () => {
   it('named columns, image folder, range from the data or the caller', async () => {
-    const d = await loadDataset('csv', ds('csv'), { file: 'scores.csv', imageColumn: 'file', label: 'quality', imageDir: 'imgs', refColumn: 'content' });
+    const d = await loadDataset('csv', ds('csv'), {
+      file: 'scores.csv',
+      imageColumn: 'file',
+      label: 'quality',
+      imageDir: 'imgs',
+      refColumn: 'content',
+    });
     expect(scores(d)).toEqual({ 'a.png': 7.5, 'b.png': 2.25, 'c.tif': 5 });
     expect(d.scale).toMatchObject({ range: [2.25, 7.5], rangeSource: 'observed' });
     expect(d.images.map((i) => i.refId)).toEqual(['x', 'y', 'x']);
-    const lower = await loadDataset('csv', ds('csv'), { file: 'scores.csv', imageColumn: 'file', label: 'quality', imageDir: 'imgs', direction: 'lower-better', scoreRange: [0, 10] });
+    const lower = await loadDataset('csv', ds('csv'), {
+      file: 'scores.csv',
+      imageColumn: 'file',
+      label: 'quality',
+      imageDir: 'imgs',
+      direction: 'lower-better',
+      scoreRange: [0, 10],
+    });
     expect(lower.images.map((i) => i.normScore)).toEqual([0.25, 0.775, 0.5]);
-    await expect(loadDataset('csv', ds('csv'), { file: 'scores.csv', label: 'quality' })).rejects.toThrow(/option imageColumn is missing/);
+    await expect(loadDataset('csv', ds('csv'), { file: 'scores.csv', label: 'quality' })).rejects.toThrow(
+      /option imageColumn is missing/,
+    );
   });
 });

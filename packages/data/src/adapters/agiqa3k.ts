@@ -16,7 +16,13 @@ export const agiqa3k: Adapter = async (ctx: AdapterContext) => {
   }
   const label = ctx.options.label ?? 'mos_quality';
   if (label !== 'mos_quality' && label !== 'mos_align') {
-    ctx.fatal({ code: 'bad-option', file: csv, field: 'label', message: `label ${JSON.stringify(label)}`, expected: '"mos_quality" or "mos_align"' });
+    ctx.fatal({
+      code: 'bad-option',
+      file: csv,
+      field: 'label',
+      message: `label ${JSON.stringify(label)}`,
+      expected: '"mos_quality" or "mos_align"',
+    });
   }
   const table = await ctx.read(csv, () => readCsv(csv, ctx.limits, 'data.csv'));
   const nameCol = ctx.column(table, 'name');

@@ -44,8 +44,12 @@ describe('bad input: each problem names the file, the row and the expectation', 
   });
 
   it('missing folder and unknown kind', async () => {
-    await expect(loadDataset('kadid10k', path.join(work, 'does-not-exist'))).rejects.toThrow(/the dataset folder does not exist/);
-    await expect(loadDataset('kadid' as 'kadid10k', fixtures)).rejects.toThrow(/unknown dataset kind "kadid"; expected one of koniq10k, spaq/);
+    await expect(loadDataset('kadid10k', path.join(work, 'does-not-exist'))).rejects.toThrow(
+      /the dataset folder does not exist/,
+    );
+    await expect(loadDataset('kadid' as 'kadid10k', fixtures)).rejects.toThrow(
+      /unknown dataset kind "kadid"; expected one of koniq10k, spaq/,
+    );
   });
 
   it('misspelled column, with a suggestion', async () => {
@@ -54,7 +58,9 @@ describe('bad input: each problem names the file, the row and the expectation', 
     const e = await loadError(loadDataset('kadid10k', root));
     expect(e.code).toBe('missing-column');
     expect(e.row).toBe(1);
-    expect(e.message).toMatch(/dmos\.csv, row 1, "dmos": no column "dmos" in the header \["dist_img", "ref_img", "dmso", "var"\] \(did you mean "dmso"\?\)/);
+    expect(e.message).toMatch(
+      /dmos\.csv, row 1, "dmos": no column "dmos" in the header \["dist_img", "ref_img", "dmso", "var"\] \(did you mean "dmso"\?\)/,
+    );
   });
 
   it('misspelled column in the SPAQ workbook', async () => {
@@ -66,16 +72,22 @@ describe('bad input: each problem names the file, the row and the expectation', 
     await wb.xlsx.writeFile(path.join(root, 'Annotations', 'MOS and Image attribute scores.xlsx'));
     const e = await loadError(loadDataset('spaq', root));
     expect(e.code).toBe('missing-column');
-    expect(e.message).toMatch(/MOS and Image attribute scores\.xlsx, row 1, "MOS": no column "MOS" .*did you mean "M0S"/);
+    expect(e.message).toMatch(
+      /MOS and Image attribute scores\.xlsx, row 1, "MOS": no column "MOS" .*did you mean "M0S"/,
+    );
   });
 
   it('a score that is not a number', async () => {
     const root = copy('kadid10k');
-    edit(path.join(root, 'dmos.csv'), (s) => s.replace('I01_01_03.png,I01.png,3.6', 'I01_01_03.png,I01.png,3.6x'));
+    edit(path.join(root, 'dmos.csv'), (s) =>
+      s.replace('I01_01_03.png,I01.png,3.6', 'I01_01_03.png,I01.png,3.6x'),
+    );
     const e = await loadError(loadDataset('kadid10k', root));
     expect(e.code).toBe('bad-score');
     expect(e.row).toBe(3);
-    expect(e.message).toMatch(/dmos\.csv, row 3, "dmos": score "3\.6x" is not a number; expected a finite decimal number/);
+    expect(e.message).toMatch(
+      /dmos\.csv, row 3, "dmos": score "3\.6x" is not a number; expected a finite decimal number/,
+    );
   });
 
   it('a listed image that does not exist', async () => {
@@ -85,7 +97,9 @@ describe('bad input: each problem names the file, the row and the expectation', 
     expect(e.code).toBe('missing-image');
     expect(e.row).toBe(2);
     expect(e.message).toContain('mos_with_names.txt, row 2');
-    expect(e.message).toMatch(/image "i01_08_3\.bmp" not found \(looked for distorted_images\/i01_08_3\.bmp\); expected the listed image file to exist/);
+    expect(e.message).toMatch(
+      /image "i01_08_3\.bmp" not found \(looked for distorted_images\/i01_08_3\.bmp\); expected the listed image file to exist/,
+    );
   });
 
   it('paths that escape the root: ../, absolute, and a symlink out', async () => {
@@ -93,8 +107,16 @@ describe('bad input: each problem names the file, the row and the expectation', 
     const outside = path.join(work, 'outside.png');
     cpSync(path.join(root, 'imgs', 'a.png'), outside);
     symlinkSync(outside, path.join(root, 'imgs', 'link.png'));
-    writeFileSync(path.join(root, 'scores.csv'), `file,quality\n../../outside.png,1\n${outside},2\nlink.png,3\na.png,4\n`);
-    const r = await verify('csv', root, { file: 'scores.csv', imageColumn: 'file', label: 'quality', imageDir: 'imgs' });
+    writeFileSync(
+      path.join(root, 'scores.csv'),
+      `file,quality\n../../outside.png,1\n${outside},2\nlink.png,3\na.png,4\n`,
+    );
+    const r = await verify('csv', root, {
+      file: 'scores.csv',
+      imageColumn: 'file',
+      label: 'quality',
+      imageDir: 'imgs',
+    });
     expect(r.problems.map((p) => [p.code, p.row])).toEqual([
       ['path-escape', 2],
       ['path-escape', 3],
@@ -107,14 +129,29 @@ describe('bad input: each problem names the file, the row and the expectation', 
     // A symlink that stays inside the root is fine.
     symlinkSync(path.join(root, 'imgs', 'b.png'), path.join(root, 'imgs', 'inside.png'));
     writeFileSync(path.join(root, 'scores.csv'), 'file,quality\ninside.png,1\n');
-    expect((await loadDataset('csv', root, { file: 'scores.csv', imageColumn: 'file', label: 'quality', imageDir: 'imgs' })).images).toHaveLength(1);
+    expect(
+      (
+        await loadDataset('csv', root, {
+          file: 'scores.csv',
+          imageColumn: 'file',
+          label: 'quality',
+          imageDir: 'imgs',
+        })
+      ).images,
+    ).toHaveLength(1);
   });
 
   it('an option path that escapes the root', async () => {
-    await expect(loadDataset('csv', path.join(fixtures, 'csv'), { file: '../kadid10k/dmos.csv', imageColumn: 'dist_img', label: 'dmos' })).rejects.toThrow(
-      /escapes the dataset folder/,
-    );
-    await expect(loadDataset('agiqa3k', path.join(fixtures, 'agiqa3k'), { imageDir: '../kadid10k/images' })).rejects.toThrow(/escapes the dataset folder/);
+    await expect(
+      loadDataset('csv', path.join(fixtures, 'csv'), {
+        file: '../kadid10k/dmos.csv',
+        imageColumn: 'dist_img',
+        label: 'dmos',
+      }),
+    ).rejects.toThrow(/escapes the dataset folder/);
+    await expect(
+      loadDataset('agiqa3k', path.join(fixtures, 'agiqa3k'), { imageDir: '../kadid10k/images' }),
+    ).rejects.toThrow(/escapes the dataset folder/);
   });
 
   it('corrupt and truncated images, and a pixel bomb, are found by verify', async () => {
@@ -131,13 +168,19 @@ describe('bad input: each problem names the file, the row and the expectation', 
     expect(byId['I01_01_01.png'].message).toMatch(/cannot decode the image .*\(listed in dmos\.csv\)/);
     expect(byId['I02_01_01.png'].code).toBe('corrupt-image');
     expect(byId['I01_12_05.png'].code).toBe('too-many-pixels');
-    expect(formatProblem(byId['I01_12_05.png'])).toMatch(/I01_12_05\.png, row 4: image is 40000x40000 = 1600000000 pixels .*; expected at most 100000000 pixels/);
+    expect(formatProblem(byId['I01_12_05.png'])).toMatch(
+      /I01_12_05\.png, row 4: image is 40000x40000 = 1600000000 pixels .*; expected at most 100000000 pixels/,
+    );
     expect(r.decoded).toBe(3);
   });
 
   it('verify lists every problem at once; load stops at the first and counts the rest', async () => {
     const root = copy('kadid10k');
-    edit(path.join(root, 'dmos.csv'), (s) => s.replace('I01_01_03.png,I01.png,3.6', 'I01_01_03.png,I01.png,n/a').replace('I02_12_05.png', 'I02_12_09.png'));
+    edit(path.join(root, 'dmos.csv'), (s) =>
+      s
+        .replace('I01_01_03.png,I01.png,3.6', 'I01_01_03.png,I01.png,n/a')
+        .replace('I02_12_05.png', 'I02_12_09.png'),
+    );
     rmSync(path.join(root, 'images', 'I02_01_01.png'));
     const r = await verify('kadid10k', root);
     expect(r.problems.map((p) => [p.code, p.row, p.imageId])).toEqual([
@@ -165,7 +208,9 @@ describe('bad input: each problem names the file, the row and the expectation', 
   it('a missing metadata file is never skipped', async () => {
     const root = copy('livec');
     rmSync(path.join(root, 'Data', 'AllMOS_release.mat'));
-    await expect(loadDataset('livec', root, { onInvalid: 'skip' })).rejects.toThrow(/AllMOS_release\.mat: MAT-file not found/);
+    await expect(loadDataset('livec', root, { onInvalid: 'skip' })).rejects.toThrow(
+      /AllMOS_release\.mat: MAT-file not found/,
+    );
     const r = await verify('livec', root);
     expect(r.problems.map((p) => p.code)).toEqual(['missing-metadata']);
   });
@@ -182,7 +227,9 @@ describe('bad input: each problem names the file, the row and the expectation', 
     await expect(loadDataset('spaq', root)).rejects.toThrow(/spaq_test\.json: invalid JSON/);
     const live = copy('live');
     rmSync(path.join(live, 'fastfading', 'img3.bmp'));
-    await expect(loadDataset('live', live)).rejects.toThrow(/15 scores but the folders hold 14 images \(jp2k 3, jpeg 3, wn 3, gblur 3, fastfading 2\)/);
+    await expect(loadDataset('live', live)).rejects.toThrow(
+      /15 scores but the folders hold 14 images \(jp2k 3, jpeg 3, wn 3, gblur 3, fastfading 2\)/,
+    );
   });
 
   it('a duplicate row and a bad KonIQ set value', async () => {
@@ -194,7 +241,9 @@ describe('bad input: each problem names the file, the row and the expectation', 
       ['bad-metadata', 5, 'set'],
       ['duplicate-image', 8, 'MOS_zscore'],
     ]);
-    expect(formatProblem(r.problems[0])).toMatch(/koniq10k_distributions_sets\.csv, row 5, "set": set "valid"; expected "training", "validation" or "test"/);
+    expect(formatProblem(r.problems[0])).toMatch(
+      /koniq10k_distributions_sets\.csv, row 5, "set": set "valid"; expected "training", "validation" or "test"/,
+    );
   });
 
   it('a workbook that is not a workbook', async () => {
@@ -204,6 +253,8 @@ describe('bad input: each problem names the file, the row and the expectation', 
   });
 
   it('metadata larger than the bound', async () => {
-    await expect(loadDataset('kadid10k', path.join(fixtures, 'kadid10k'), { maxMetadataBytes: 50 })).rejects.toThrow(/dmos\.csv: dmos\.csv is \d+ bytes; expected at most 50 bytes/);
+    await expect(
+      loadDataset('kadid10k', path.join(fixtures, 'kadid10k'), { maxMetadataBytes: 50 }),
+    ).rejects.toThrow(/dmos\.csv: dmos\.csv is \d+ bytes; expected at most 50 bytes/);
   });
 });

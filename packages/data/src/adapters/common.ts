@@ -104,7 +104,11 @@ export interface FinishOptions {
 }
 
 /** Checks scores and paths of the rows and builds the image list (problems are recorded, bad rows dropped). */
-export async function checkRows(ctx: AdapterContext, rows: RawRow[], opts: FinishOptions = {}): Promise<Omit<IqaImage, 'normScore'>[]> {
+export async function checkRows(
+  ctx: AdapterContext,
+  rows: RawRow[],
+  opts: FinishOptions = {},
+): Promise<Omit<IqaImage, 'normScore'>[]> {
   const out: Omit<IqaImage, 'normScore'>[] = [];
   const seen = new Map<string, number>();
   for (const r of rows) {
@@ -121,7 +125,12 @@ export async function checkRows(ctx: AdapterContext, rows: RawRow[], opts: Finis
       continue;
     }
     seen.set(r.id, r.row);
-    const score = typeof r.scoreText === 'number' ? (Number.isFinite(r.scoreText) ? r.scoreText : undefined) : parseScore(r.scoreText);
+    const score =
+      typeof r.scoreText === 'number'
+        ? Number.isFinite(r.scoreText)
+          ? r.scoreText
+          : undefined
+        : parseScore(r.scoreText);
     if (score === undefined) {
       ctx.report({
         ...where,
@@ -178,7 +187,13 @@ export async function checkRows(ctx: AdapterContext, rows: RawRow[], opts: Finis
       });
       continue;
     }
-    out.push({ id: r.id, path: found, score, ...(r.refId !== undefined ? { refId: r.refId } : {}), source: { file: r.file, row: r.row } });
+    out.push({
+      id: r.id,
+      path: found,
+      score,
+      ...(r.refId !== undefined ? { refId: r.refId } : {}),
+      source: { file: r.file, row: r.row },
+    });
   }
   return out;
 }
@@ -210,30 +225,61 @@ export function rangeFor(
 }
 
 /** Reads one of the original's `[{image, score}]` JSON lists. */
-export async function readJsonList(ctx: AdapterContext, file: string): Promise<{ name: string; score: string | number | undefined; row: number }[]> {
+export async function readJsonList(
+  ctx: AdapterContext,
+  file: string,
+): Promise<{ name: string; score: string | number | undefined; row: number }[]> {
   const buf = await ctx.read(file, () => readBounded(file, ctx.limits.maxBytes, 'JSON list'));
   let data: unknown;
   try {
     data = JSON.parse(buf.toString('utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
-    ctx.fatal({ code: 'bad-metadata', file, message: `invalid JSON (${(e as Error).message})`, expected: 'a JSON list of {"image", "score"} objects' });
+    ctx.fatal({
+      code: 'bad-metadata',
+      file,
+      message: `invalid JSON (${(e as Error).message})`,
+      expected: 'a JSON list of {"image", "score"} objects',
+    });
   }
   if (!Array.isArray(data)) {
-    ctx.fatal({ code: 'bad-metadata', file, message: `the top level is ${typeof data}`, expected: 'a JSON list of {"image", "score"} objects' });
+    ctx.fatal({
+      code: 'bad-metadata',
+      file,
+      message: `the top level is ${typeof data}`,
+      expected: 'a JSON list of {"image", "score"} objects',
+    });
   }
   if (data.length > ctx.limits.maxRows) {
-    ctx.fatal({ code: 'too-large', file, message: `${data.length} entries`, expected: `at most ${ctx.limits.maxRows}` });
+    ctx.fatal({
+      code: 'too-large',
+      file,
+      message: `${data.length} entries`,
+      expected: `at most ${ctx.limits.maxRows}`,
+    });
   }
   const out: { name: string; score: string | number | undefined; row: number }[] = [];
   data.forEach((item: unknown, i: number) => {
     const row = i + 1;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      ctx.report({ code: 'bad-metadata', file, row, message: `entry is ${JSON.stringify(item)}`, expected: 'an object {"image": ..., "score": ...}' });
+      ctx.report({
+        code: 'bad-metadata',
+        file,
+        row,
+        message: `entry is ${JSON.stringify(item)}`,
+        expected: 'an object {"image": ..., "score": ...}',
+      });
       return;
     }
     const o = item as Record<string, unknown>;
     if (typeof o.image !== 'string') {
-      ctx.report({ code: 'missing-column', file, row, field: 'image', message: `"image" is ${JSON.stringify(o.image ?? null)}`, expected: 'a file name string' });
+      ctx.report({
+        code: 'missing-column',
+        file,
+        row,
+        field: 'image',
+        message: `"image" is ${JSON.stringify(o.image ?? null)}`,
+        expected: 'a file name string',
+      });
       return;
     }
     const s = o.score;
@@ -249,7 +295,11 @@ export function baseName(name: string): string {
 }
 
 /** Builds a shipped split from part → ids, keeping only loaded images; ids sorted. */
-export function shippedSplit(name: string, parts: Record<string, string[]>, loaded: Set<string>): ShippedSplit {
+export function shippedSplit(
+  name: string,
+  parts: Record<string, string[]>,
+  loaded: Set<string>,
+): ShippedSplit {
   const out: Record<string, string[]> = {};
   for (const [k, ids] of Object.entries(parts)) out[k] = ids.filter((id) => loaded.has(id)).sort(compareIds);
   return { name, parts: out };

@@ -14,14 +14,26 @@ export const csiq: Adapter = async (ctx: AdapterContext) => {
   try {
     refs = new Set(await fs.readdir(ctx.at('src_imgs')));
   } catch {
-    ctx.fatal({ code: 'missing-image', file: ctx.at('src_imgs'), message: 'folder src_imgs/ not found', expected: 'the CSIQ reference images' });
+    ctx.fatal({
+      code: 'missing-image',
+      file: ctx.at('src_imgs'),
+      message: 'folder src_imgs/ not found',
+      expected: 'the CSIQ reference images',
+    });
   }
   const dir = ctx.at('dst_imgs_all');
   const rows: RawRow[] = [];
   for (const l of lines) {
     const [name, score] = l.cells;
     if (l.cells.length !== 2) {
-      ctx.report({ code: 'bad-metadata', file, row: l.row, imageId: name, message: `${l.cells.length} fields`, expected: 'two fields: <image name> <dmos>' });
+      ctx.report({
+        code: 'bad-metadata',
+        file,
+        row: l.row,
+        imageId: name,
+        message: `${l.cells.length} fields`,
+        expected: 'two fields: <image name> <dmos>',
+      });
       continue;
     }
     const tok = name.split('.');

@@ -14,7 +14,13 @@ export const csv: Adapter = async (ctx: AdapterContext) => {
     ['label', o.label],
   ] as const) {
     if (v === undefined || v === '') {
-      ctx.fatal({ code: 'bad-option', file: ctx.root, field: k, message: `option ${k} is missing`, expected: `option ${k} for the csv adapter` });
+      ctx.fatal({
+        code: 'bad-option',
+        file: ctx.root,
+        field: k,
+        message: `option ${k} is missing`,
+        expected: `option ${k} for the csv adapter`,
+      });
     }
   }
   const file = joinInsideOrFatal(ctx, ctx.root, o.file as string);

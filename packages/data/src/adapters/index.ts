@@ -15,7 +15,17 @@ import { livec } from './livec.js';
 import { spaq } from './spaq.js';
 import { tid2013 } from './tid2013.js';
 
-const ADAPTERS: Record<DatasetKey, Adapter> = { koniq10k, spaq, kadid10k, agiqa3k, livec, live, csiq, tid2013, csv };
+const ADAPTERS: Record<DatasetKey, Adapter> = {
+  koniq10k,
+  spaq,
+  kadid10k,
+  agiqa3k,
+  livec,
+  live,
+  csiq,
+  tid2013,
+  csv,
+};
 
 function checkKey(key: string): asserts key is DatasetKey {
   if (!(DATASET_KEYS as readonly string[]).includes(key)) {
@@ -28,7 +38,11 @@ function checkKey(key: string): asserts key is DatasetKey {
   }
 }
 
-async function run(key: DatasetKey, root: string, options: LoadOptions): Promise<{ ctx: AdapterContext; data?: Omit<IqaDataset, 'skipped'>; fatal?: Problem }> {
+async function run(
+  key: DatasetKey,
+  root: string,
+  options: LoadOptions,
+): Promise<{ ctx: AdapterContext; data?: Omit<IqaDataset, 'skipped'>; fatal?: Problem }> {
   const ctx = new AdapterContext(key, await realRoot(root), options);
   try {
     const res = await ADAPTERS[key](ctx);
@@ -45,24 +59,40 @@ async function run(key: DatasetKey, root: string, options: LoadOptions): Promise
  * rows with problems are left out and listed in `skipped` (missing metadata files and columns always throw).
  * Images are checked to exist and to lie inside the root; they are not decoded here (see {@link verify}).
  */
-export async function loadDataset(key: DatasetKey, root: string, options: LoadOptions = {}): Promise<IqaDataset> {
+export async function loadDataset(
+  key: DatasetKey,
+  root: string,
+  options: LoadOptions = {},
+): Promise<IqaDataset> {
   checkKey(key);
   const { ctx, data, fatal } = await run(key, root, options);
   if (fatal) throw new DatasetError(fatal, [fatal, ...ctx.problems]);
   if (!data) throw new Error('adapter returned nothing');
   const problems = ctx.problems;
-  if (problems.length > 0 && (options.onInvalid ?? 'error') === 'error') throw new DatasetError(problems[0], problems);
+  if (problems.length > 0 && (options.onInvalid ?? 'error') === 'error')
+    throw new DatasetError(problems[0], problems);
   const bad = new Set(problems.map((p) => p.imageId).filter((id): id is string => id !== undefined));
   const images = data.images.filter((im) => !bad.has(im.id));
   const kept = new Set(images.map((i) => i.id));
   const splits = Object.fromEntries(
-    Object.entries(data.splits).map(([k, s]) => [k, { name: s.name, parts: Object.fromEntries(Object.entries(s.parts).map(([p, ids]) => [p, ids.filter((id) => kept.has(id))])) }]),
+    Object.entries(data.splits).map(([k, s]) => [
+      k,
+      {
+        name: s.name,
+        parts: Object.fromEntries(
+          Object.entries(s.parts).map(([p, ids]) => [p, ids.filter((id) => kept.has(id))]),
+        ),
+      },
+    ]),
   );
   return {
     ...data,
     images,
     splits,
-    skipped: problems.map((p) => ({ id: p.imageId ?? `${path.basename(p.file)}:${p.row ?? 0}`, reason: formatProblem(p) })),
+    skipped: problems.map((p) => ({
+      id: p.imageId ?? `${path.basename(p.file)}:${p.row ?? 0}`,
+      reason: formatProblem(p),
+    })),
   };
 }
 
@@ -89,7 +119,11 @@ export interface VerifyOptions extends LoadOptions, DecodeOptions {
  * Checks a dataset folder and lists every problem at once: metadata, columns, scores, missing images, paths that
  * escape the root, and (unless `decode: false`) corrupt or truncated images and images over the pixel budget.
  */
-export async function verify(key: DatasetKey, root: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verify(
+  key: DatasetKey,
+  root: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   checkKey(key);
   const { ctx, data, fatal } = await run(key, root, options);
   const problems = [...(fatal ? [fatal] : []), ...ctx.problems];
@@ -105,7 +139,12 @@ export async function verify(key: DatasetKey, root: string, options: VerifyOptio
           decoded++;
         } catch (e) {
           if (!(e instanceof DatasetError)) throw e;
-          decodeProblems.push({ ...e.problems[0], row: im.source.row, imageId: im.id, message: `${e.problems[0].message} (listed in ${path.basename(im.source.file)})` });
+          decodeProblems.push({
+            ...e.problems[0],
+            row: im.source.row,
+            imageId: im.id,
+            message: `${e.problems[0].message} (listed in ${path.basename(im.source.file)})`,
+          });
         }
       }
     };

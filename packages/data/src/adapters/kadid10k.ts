@@ -24,7 +24,16 @@ export const kadid10k: Adapter = async (ctx: AdapterContext) => {
   const dir = ctx.at('images');
   const rows: RawRow[] = table.rows.map((r) => {
     const name = r.cells[distCol] ?? '';
-    return { id: name, name, dirs: [dir], scoreText: r.cells[scoreCol], refId: r.cells[refCol] ?? '', file: csv, row: r.row, field: 'dmos' };
+    return {
+      id: name,
+      name,
+      dirs: [dir],
+      scoreText: r.cells[scoreCol],
+      refId: r.cells[refCol] ?? '',
+      file: csv,
+      row: r.row,
+      field: 'dmos',
+    };
   });
   return {
     layout: 'official',

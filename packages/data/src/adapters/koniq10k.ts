@@ -11,7 +11,16 @@
 import { promises as fs } from 'node:fs';
 import { exists } from '../io/paths.js';
 import { readCsv, type Table } from '../io/table.js';
-import { baseName, checkRows, joinInsideOrFatal, readJsonList, type Adapter, type AdapterContext, type AdapterResult, type RawRow } from './common.js';
+import {
+  baseName,
+  checkRows,
+  joinInsideOrFatal,
+  readJsonList,
+  type Adapter,
+  type AdapterContext,
+  type AdapterResult,
+  type RawRow,
+} from './common.js';
 import { readTestJson } from './testJson.js';
 
 const SCORES = 'koniq10k_scores_and_distributions.csv';
@@ -27,7 +36,13 @@ export const koniq10k: Adapter = async (ctx: AdapterContext) => {
   };
   const label = ctx.options.label ?? 'MOS_zscore';
   if (label !== 'MOS_zscore' && label !== 'MOS') {
-    ctx.fatal({ code: 'bad-option', file: ctx.root, field: 'label', message: `label ${JSON.stringify(label)}`, expected: '"MOS_zscore" or "MOS"' });
+    ctx.fatal({
+      code: 'bad-option',
+      file: ctx.root,
+      field: 'label',
+      message: `label ${JSON.stringify(label)}`,
+      expected: '"MOS_zscore" or "MOS"',
+    });
   }
   const forced = ctx.options.layout;
   if (forced === 'json' || (forced === undefined && (has.train || (has.test && !has.scores && !has.sets)))) {
@@ -58,22 +73,34 @@ async function imageFolder(ctx: AdapterContext): Promise<string> {
   }
   if (ctx.options.imageDir === undefined) {
     // A resized copy in another <W>x<H>/ folder (e.g. the synthetic data) is accepted when it is the only one.
-    const sized = (await fs.readdir(ctx.root, { withFileTypes: true })).filter((e) => e.isDirectory() && /^\d+x\d+$/.test(e.name));
+    const sized = (await fs.readdir(ctx.root, { withFileTypes: true })).filter(
+      (e) => e.isDirectory() && /^\d+x\d+$/.test(e.name),
+    );
     if (sized.length === 1) return ctx.at(sized[0].name);
   }
   ctx.fatal({
     code: 'missing-image',
     file: ctx.at(candidates[0]),
     message: `no image folder ${candidates.map((c) => c + '/').join(' or ')}`,
-    expected: 'the KonIQ-10k image folder (1024x768/ or 512x384/, a single other <W>x<H>/ folder, or option imageDir)',
+    expected:
+      'the KonIQ-10k image folder (1024x768/ or 512x384/, a single other <W>x<H>/ folder, or option imageDir)',
   });
 }
 
-async function official(ctx: AdapterContext, label: string, hasScores: boolean, hasSets: boolean): Promise<AdapterResult> {
+async function official(
+  ctx: AdapterContext,
+  label: string,
+  hasScores: boolean,
+  hasSets: boolean,
+): Promise<AdapterResult> {
   const dir = await imageFolder(ctx);
   const limits = ctx.limits;
-  const scores: Table | null = hasScores ? await ctx.read(ctx.at(SCORES), () => readCsv(ctx.at(SCORES), limits, SCORES)) : null;
-  const sets: Table | null = hasSets ? await ctx.read(ctx.at(SETS), () => readCsv(ctx.at(SETS), limits, SETS)) : null;
+  const scores: Table | null = hasScores
+    ? await ctx.read(ctx.at(SCORES), () => readCsv(ctx.at(SCORES), limits, SCORES))
+    : null;
+  const sets: Table | null = hasSets
+    ? await ctx.read(ctx.at(SETS), () => readCsv(ctx.at(SETS), limits, SETS))
+    : null;
   if (label === 'MOS' && !scores) {
     ctx.fatal({
       code: 'missing-metadata',
@@ -104,7 +131,16 @@ async function official(ctx: AdapterContext, label: string, hasScores: boolean, 
       } else {
         parts[part].push(name);
       }
-      if (!scores) rows.push({ id: name, name, dirs: [dir], scoreText: r.cells[mosCol], file: sets.file, row: r.row, field: 'MOS' });
+      if (!scores)
+        rows.push({
+          id: name,
+          name,
+          dirs: [dir],
+          scoreText: r.cells[mosCol],
+          file: sets.file,
+          row: r.row,
+          field: 'MOS',
+        });
     }
   }
   if (scores) {
@@ -112,7 +148,15 @@ async function official(ctx: AdapterContext, label: string, hasScores: boolean, 
     const labelCol = ctx.column(scores, label);
     for (const r of scores.rows) {
       const name = r.cells[nameCol] ?? '';
-      rows.push({ id: name, name, dirs: [dir], scoreText: r.cells[labelCol], file: scores.file, row: r.row, field: label });
+      rows.push({
+        id: name,
+        name,
+        dirs: [dir],
+        scoreText: r.cells[labelCol],
+        file: scores.file,
+        row: r.row,
+        field: label,
+      });
     }
   }
   const images = await checkRows(ctx, rows);

@@ -26,7 +26,12 @@ export const live: Adapter = async (ctx: AdapterContext) => {
     try {
       names = await fs.readdir(ctx.at(folder));
     } catch {
-      ctx.fatal({ code: 'missing-image', file: ctx.at(folder), message: `folder ${folder}/ not found`, expected: `the LIVE folders ${LIVE_FOLDERS.join(', ')}` });
+      ctx.fatal({
+        code: 'missing-image',
+        file: ctx.at(folder),
+        message: `folder ${folder}/ not found`,
+        expected: `the LIVE folders ${LIVE_FOLDERS.join(', ')}`,
+      });
     }
     let n = 0;
     for (const name of names) {
@@ -63,7 +68,12 @@ export const live: Adapter = async (ctx: AdapterContext) => {
   try {
     refs = new Set(await fs.readdir(ctx.at('refimgs')));
   } catch {
-    ctx.fatal({ code: 'missing-image', file: ctx.at('refimgs'), message: 'folder refimgs/ not found', expected: 'the LIVE reference images' });
+    ctx.fatal({
+      code: 'missing-image',
+      file: ctx.at('refimgs'),
+      message: 'folder refimgs/ not found',
+      expected: 'the LIVE reference images',
+    });
   }
   const rows: RawRow[] = [];
   let i = 0;
@@ -84,7 +94,16 @@ export const live: Adapter = async (ctx: AdapterContext) => {
         });
         continue;
       }
-      rows.push({ id, name, dirs: [ctx.at(folder)], scoreText: dmos[i], refId: refnames[i], file: dmosFile, row: i + 1, field: 'dmos_new' });
+      rows.push({
+        id,
+        name,
+        dirs: [ctx.at(folder)],
+        scoreText: dmos[i],
+        refId: refnames[i],
+        file: dmosFile,
+        row: i + 1,
+        field: 'dmos_new',
+      });
     }
   });
   return {

@@ -34,7 +34,15 @@ export const livec: Adapter = async (ctx: AdapterContext) => {
   const dir = ctx.at('Images');
   const rows: RawRow[] = [];
   for (let i = LIVEC_TRAINING_IMAGES; i < names.length; i++) {
-    rows.push({ id: names[i], name: names[i], dirs: [dir], scoreText: mos[i], file: mosFile, row: i + 1, field: 'AllMOS_release' });
+    rows.push({
+      id: names[i],
+      name: names[i],
+      dirs: [dir],
+      scoreText: mos[i],
+      file: mosFile,
+      row: i + 1,
+      field: 'AllMOS_release',
+    });
   }
   return {
     layout: 'official',

@@ -15,14 +15,38 @@ export async function readMatFile(ctx: AdapterContext, file: string): Promise<Ma
   }
 }
 
-export function numbersOf(ctx: AdapterContext, file: string, vars: Map<string, MatValue>, name: string): Float64Array {
+export function numbersOf(
+  ctx: AdapterContext,
+  file: string,
+  vars: Map<string, MatValue>,
+  name: string,
+): Float64Array {
   const v = matNumbers(vars, name);
-  if (typeof v === 'string') ctx.fatal({ code: 'missing-column', file, field: name, message: v, expected: `a numeric variable "${name}"` });
+  if (typeof v === 'string')
+    ctx.fatal({
+      code: 'missing-column',
+      file,
+      field: name,
+      message: v,
+      expected: `a numeric variable "${name}"`,
+    });
   return v;
 }
 
-export function stringsOf(ctx: AdapterContext, file: string, vars: Map<string, MatValue>, name: string): string[] {
+export function stringsOf(
+  ctx: AdapterContext,
+  file: string,
+  vars: Map<string, MatValue>,
+  name: string,
+): string[] {
   const v = matStrings(vars, name);
-  if (typeof v === 'string') ctx.fatal({ code: 'missing-column', file, field: name, message: v, expected: `a cell array of strings "${name}"` });
+  if (typeof v === 'string')
+    ctx.fatal({
+      code: 'missing-column',
+      file,
+      field: name,
+      message: v,
+      expected: `a cell array of strings "${name}"`,
+    });
   return v;
 }

@@ -22,7 +22,7 @@ export const spaq: Adapter = async (ctx: AdapterContext) => {
       code: 'missing-metadata',
       file: candidates[0],
       message: `"${SPAQ_XLSX}" not found (looked in the folder and in Annotations/)`,
-      expected: 'the SPAQ annotation workbook (or the original project\'s spaq_test.json)',
+      expected: "the SPAQ annotation workbook (or the original project's spaq_test.json)",
     });
   }
   const file = xlsx;

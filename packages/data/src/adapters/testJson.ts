@@ -1,5 +1,12 @@
 /** The original project's cross-dataset folders: `<name>_test.json` (`[{image, score}]`) with the images beside it. */
-import { baseName, checkRows, readJsonList, type AdapterContext, type AdapterResult, type RawRow } from './common.js';
+import {
+  baseName,
+  checkRows,
+  readJsonList,
+  type AdapterContext,
+  type AdapterResult,
+  type RawRow,
+} from './common.js';
 import type { ScoreDirection } from '../types.js';
 
 /**
@@ -38,4 +45,3 @@ export async function readTestJson(
     splits: {},
   };
 }
-

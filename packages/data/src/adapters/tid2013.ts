@@ -16,14 +16,26 @@ export const tid2013: Adapter = async (ctx: AdapterContext) => {
     const names = await fs.readdir(ctx.at('reference_images'));
     refIds = new Set(names.filter((n) => /\.bmp$/i.test(n)).map((n) => n.slice(1, 3)));
   } catch {
-    ctx.fatal({ code: 'missing-image', file: ctx.at('reference_images'), message: 'folder reference_images/ not found', expected: 'the TID2013 reference images' });
+    ctx.fatal({
+      code: 'missing-image',
+      file: ctx.at('reference_images'),
+      message: 'folder reference_images/ not found',
+      expected: 'the TID2013 reference images',
+    });
   }
   const dir = ctx.at('distorted_images');
   const rows: RawRow[] = [];
   for (const l of lines) {
     const [score, name] = l.cells;
     if (l.cells.length !== 2) {
-      ctx.report({ code: 'bad-metadata', file, row: l.row, imageId: name, message: `${l.cells.length} fields`, expected: 'two fields: <MOS> <image name>' });
+      ctx.report({
+        code: 'bad-metadata',
+        file,
+        row: l.row,
+        imageId: name,
+        message: `${l.cells.length} fields`,
+        expected: 'two fields: <MOS> <image name>',
+      });
       continue;
     }
     const ref = name.split('_')[0].slice(1);

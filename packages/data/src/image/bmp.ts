@@ -56,7 +56,8 @@ function parse(buf: Uint8Array, withPalette = true): Parsed {
   } else {
     throw new BmpError(`unsupported BMP header size ${headerSize}`);
   }
-  if (width <= 0 || heightRaw === 0 || heightRaw === -2147483648) throw new BmpError(`bad BMP dimensions ${width}x${heightRaw}`);
+  if (width <= 0 || heightRaw === 0 || heightRaw === -2147483648)
+    throw new BmpError(`bad BMP dimensions ${width}x${heightRaw}`);
   const topDown = heightRaw < 0;
   const height = Math.abs(heightRaw);
   let masks: [number, number, number] | null = null;
@@ -106,7 +107,9 @@ export function decodeBmp(buf: Uint8Array): { width: number; height: number; dat
   const { width, height, bitsPerPixel: bpp } = p;
   const stride = Math.floor((width * bpp + 31) / 32) * 4;
   if (p.dataOffset + stride * height > buf.length) {
-    throw new BmpError(`truncated BMP pixel data: ${buf.length - p.dataOffset} bytes for ${width}x${height}x${bpp} bits (${stride * height} needed)`);
+    throw new BmpError(
+      `truncated BMP pixel data: ${buf.length - p.dataOffset} bytes for ${width}x${height}x${bpp} bits (${stride * height} needed)`,
+    );
   }
   const out = new Uint8Array(width * height * 3);
   const m = p.masks ? p.masks.map(maskShift) : null;
@@ -128,7 +131,8 @@ export function decodeBmp(buf: Uint8Array): { width: number; height: number; dat
         for (let c = 0; c < 3; c++) {
           const { shift, bits } = m[c];
           const raw = bits === 0 ? 0 : (v & p.masks[c]) >>> shift;
-          out[o + c] = bits === 0 ? 0 : bits >= 8 ? raw >>> (bits - 8) : Math.round((raw * 255) / ((1 << bits) - 1));
+          out[o + c] =
+            bits === 0 ? 0 : bits >= 8 ? raw >>> (bits - 8) : Math.round((raw * 255) / ((1 << bits) - 1));
         }
       }
     } else if (p.palette) {

@@ -9,7 +9,10 @@ import { DatasetError } from '../errors.js';
 import { decodeImage, readImageSize, toFloat32 } from './decode.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-const golden = JSON.parse(readFileSync(path.join(fixtures, 'golden/decode.json'), 'utf8')).decode as Record<string, { size: [number, number]; sha256: string }>;
+const golden = JSON.parse(readFileSync(path.join(fixtures, 'golden/decode.json'), 'utf8')).decode as Record<
+  string,
+  { size: [number, number]; sha256: string }
+>;
 const sha = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
 
 describe('decodeImage matches Pillow convert("RGB") (golden: Pillow 9.4)', () => {
@@ -34,7 +37,9 @@ describe('decodeImage options and failures', () => {
     const rotated = await decodeImage(file, { autoOrient: true });
     expect([rotated.width, rotated.height]).toEqual([17, 29]);
     // Orientation 6 = rotate 90° clockwise: the rotated top-left pixel is the plain bottom-left one.
-    expect(Array.from(rotated.data.subarray(0, 3))).toEqual(Array.from(plain.data.subarray((16 * 29) * 3, (16 * 29) * 3 + 3)));
+    expect(Array.from(rotated.data.subarray(0, 3))).toEqual(
+      Array.from(plain.data.subarray(16 * 29 * 3, 16 * 29 * 3 + 3)),
+    );
   });
 
   it('refuses an image over the pixel budget before decoding it (decompression bomb)', async () => {
@@ -45,8 +50,12 @@ describe('decodeImage options and failures', () => {
     expect(err).toBeInstanceOf(DatasetError);
     expect((err as DatasetError).code).toBe('too-many-pixels');
     expect((err as Error).message).toContain(bomb);
-    expect((err as Error).message).toMatch(/30000x30000 = 900000000 pixels; expected at most 100000000 pixels/);
-    await expect(decodeImage(path.join(fixtures, 'images/rgb.png'), { maxPixels: 100 })).rejects.toThrow(/29x17 = 493 pixels; expected at most 100/);
+    expect((err as Error).message).toMatch(
+      /30000x30000 = 900000000 pixels; expected at most 100000000 pixels/,
+    );
+    await expect(decodeImage(path.join(fixtures, 'images/rgb.png'), { maxPixels: 100 })).rejects.toThrow(
+      /29x17 = 493 pixels; expected at most 100/,
+    );
     expect(await readImageSize(bomb)).toEqual({ width: 30000, height: 30000 });
   });
 

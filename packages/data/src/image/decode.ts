@@ -37,7 +37,12 @@ function tooMany(file: string, w: number, h: number, max: number): DatasetError 
 }
 
 function corrupt(file: string, why: string): DatasetError {
-  return new DatasetError({ code: 'corrupt-image', file, message: `cannot decode the image (${why})`, expected: 'a readable JPEG, PNG, BMP or TIFF file' });
+  return new DatasetError({
+    code: 'corrupt-image',
+    file,
+    message: `cannot decode the image (${why})`,
+    expected: 'a readable JPEG, PNG, BMP or TIFF file',
+  });
 }
 
 /** Reads the dimensions of an image without decoding its pixels. */
@@ -65,7 +70,12 @@ async function readHead(file: string, n: number): Promise<Uint8Array> {
   try {
     fh = await fs.open(file, 'r');
   } catch {
-    throw new DatasetError({ code: 'missing-image', file, message: 'image file not found', expected: 'an existing image file' });
+    throw new DatasetError({
+      code: 'missing-image',
+      file,
+      message: 'image file not found',
+      expected: 'an existing image file',
+    });
   }
   try {
     const buf = new Uint8Array(n);
@@ -122,7 +132,11 @@ export async function decodeImage(file: string, options: DecodeOptions = {}): Pr
     if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
       throw new Error(`unexpected decoder output ${info.width}x${info.height}x${info.channels}`);
     }
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (e) {
     if (/pixel limit/i.test((e as Error).message)) throw tooMany(file, meta.width, meta.height, maxPixels);
     throw corrupt(file, (e as Error).message);

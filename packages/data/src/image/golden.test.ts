@@ -12,7 +12,9 @@ interface Golden {
   hsv: string;
   imagenetNormalize: string;
 }
-const golden = JSON.parse(readFileSync(new URL('../../fixtures/golden/pillow.json', import.meta.url), 'utf8')) as Golden;
+const golden = JSON.parse(
+  readFileSync(new URL('../../fixtures/golden/pillow.json', import.meta.url), 'utf8'),
+) as Golden;
 
 /** The test pattern of tools/fixtures/data/make_golden_pillow.py. */
 function pattern(w: number, h: number): RgbImage {
@@ -21,7 +23,9 @@ function pattern(w: number, h: number): RgbImage {
     for (let x = 0; x < w; x++) {
       for (let c = 0; c < 3; c++) {
         const v = ((x * 131 + y * 71 + c * 29) ^ (x * y * 7 + c * 13)) & 255;
-        const ramp = Math.floor((Math.floor((x * 255) / Math.max(1, w - 1)) + Math.floor((y * 255) / Math.max(1, h - 1))) / 2);
+        const ramp = Math.floor(
+          (Math.floor((x * 255) / Math.max(1, w - 1)) + Math.floor((y * 255) / Math.max(1, h - 1))) / 2,
+        );
         data[(y * w + x) * 3 + c] = (Math.floor(x / 5) + Math.floor(y / 3) + c) % 3 === 0 ? ramp : v;
       }
     }
@@ -54,7 +58,12 @@ describe('ColorJitter operations (golden: Pillow 9.4 ImageEnhance / torchvision 
   it('RGB -> HSV matches PIL convert("HSV")', () => {
     expect(firstDiff(rgbToHsv(src), bytes(golden.hsv))).toBe('none');
   });
-  const ops = { brightness: adjustBrightness, contrast: adjustContrast, saturation: adjustSaturation, hue: adjustHue } as const;
+  const ops = {
+    brightness: adjustBrightness,
+    contrast: adjustContrast,
+    saturation: adjustSaturation,
+    hue: adjustHue,
+  } as const;
   for (const g of golden.jitter) {
     it(`${g.op} ${g.factor}`, () => {
       const out = ops[g.op as keyof typeof ops](src, g.factor);

@@ -141,7 +141,8 @@ export function hsvToRgb(hsv: Uint8Array, width: number, height: number): RgbIma
 
 /** torchvision `adjust_hue` on a PIL image (hue_factor in [−0.5, 0.5]). */
 export function adjustHue(img: RgbImage, hueFactor: number): RgbImage {
-  if (!(hueFactor >= -0.5 && hueFactor <= 0.5)) throw new RangeError(`hue factor ${hueFactor} is not in [-0.5, 0.5]`);
+  if (!(hueFactor >= -0.5 && hueFactor <= 0.5))
+    throw new RangeError(`hue factor ${hueFactor} is not in [-0.5, 0.5]`);
   const hsv = rgbToHsv(img);
   // numpy: np.uint8(hue_factor * 255) truncates toward zero and wraps modulo 256.
   const shift = ((Math.trunc(hueFactor * 255) % 256) + 256) % 256;
@@ -174,7 +175,8 @@ export function colorJitter(img: RgbImage, rng: () => number, ranges: JitterRang
     const j = Math.floor(rng() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  const u = (r: [number, number], identity: number): number | null => (r[0] === identity && r[1] === identity ? null : r[0] + (r[1] - r[0]) * rng());
+  const u = (r: [number, number], identity: number): number | null =>
+    r[0] === identity && r[1] === identity ? null : r[0] + (r[1] - r[0]) * rng();
   const b = u(ranges.brightness, 1);
   const c = u(ranges.contrast, 1);
   const s = u(ranges.saturation, 1);

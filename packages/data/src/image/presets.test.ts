@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { centerCrop, defaultPreset, PRESETS, randomCrop, roundHalfEven, targetSize } from './presets.js';
 
 describe('presets', () => {
-  it("seed: Resize((512, 384)) is (height, width): every image becomes 384 wide, 512 tall", () => {
+  it('seed: Resize((512, 384)) is (height, width): every image becomes 384 wide, 512 tall', () => {
     expect(targetSize(PRESETS.seed, 1024, 768)).toEqual([384, 512]);
     expect(targetSize(PRESETS.seed, 300, 900)).toEqual([384, 512]);
   });
@@ -21,9 +21,17 @@ describe('presets', () => {
     let i = 0;
     const rng = (): number => [0, 0.999999, 0.5][i++ % 3];
     for (let k = 0; k < 3; k++) seen.add(JSON.stringify(randomCrop(226, 225, 224, rng)));
-    expect(seen).toEqual(new Set([JSON.stringify({ top: 0, left: 2 }), JSON.stringify({ top: 1, left: 0 }), JSON.stringify({ top: 1, left: 1 })]));
+    expect(seen).toEqual(
+      new Set([
+        JSON.stringify({ top: 0, left: 2 }),
+        JSON.stringify({ top: 1, left: 0 }),
+        JSON.stringify({ top: 1, left: 1 }),
+      ]),
+    );
   });
   it('defaults follow the original per dataset', () => {
-    expect(['koniq10k', 'spaq', 'kadid10k', 'agiqa3k', 'live', 'csiq', 'tid2013', 'livec'].map(defaultPreset)).toEqual(['seed', 'seed', 'seed', 'seed', 'none', 'none', 'none', 'none']);
+    expect(
+      ['koniq10k', 'spaq', 'kadid10k', 'agiqa3k', 'live', 'csiq', 'tid2013', 'livec'].map(defaultPreset),
+    ).toEqual(['seed', 'seed', 'seed', 'seed', 'none', 'none', 'none', 'none']);
   });
 });

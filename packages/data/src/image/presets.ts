@@ -10,7 +10,8 @@ import { resizeBilinear } from './resize.js';
 export type PresetName = 'seed' | 'native' | 'none';
 
 /** How a preset resizes before cropping. */
-export type ResizeSpec = { kind: 'fixed'; width: number; height: number } | { kind: 'short-side'; size: number } | { kind: 'none' };
+export type ResizeSpec =
+  { kind: 'fixed'; width: number; height: number } | { kind: 'short-side'; size: number } | { kind: 'none' };
 
 export const PRESETS: Record<PresetName, ResizeSpec> = {
   seed: { kind: 'fixed', width: 384, height: 512 },
@@ -49,7 +50,12 @@ export function centerCrop(w: number, h: number, size: number): { top: number; l
 }
 
 /** RandomCrop offsets: `top = randint(0, H − size)` and `left = randint(0, W − size)`, both inclusive, top drawn first. */
-export function randomCrop(w: number, h: number, size: number, rng: () => number): { top: number; left: number } {
+export function randomCrop(
+  w: number,
+  h: number,
+  size: number,
+  rng: () => number,
+): { top: number; left: number } {
   const top = Math.floor(rng() * (h - size + 1));
   const left = Math.floor(rng() * (w - size + 1));
   return { top, left };

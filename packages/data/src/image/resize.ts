@@ -48,7 +48,8 @@ function precompute(inSize: number, outSize: number): Coeffs {
     }
     for (let x = 0; x < ksize; x++) {
       const v = x < xmax ? (ww !== 0 ? k[x] / ww : k[x]) : 0;
-      kk[xx * ksize + x] = v < 0 ? Math.trunc(-0.5 + v * (1 << PRECISION_BITS)) : Math.trunc(0.5 + v * (1 << PRECISION_BITS));
+      kk[xx * ksize + x] =
+        v < 0 ? Math.trunc(-0.5 + v * (1 << PRECISION_BITS)) : Math.trunc(0.5 + v * (1 << PRECISION_BITS));
     }
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;

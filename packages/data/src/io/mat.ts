@@ -74,7 +74,9 @@ interface Ctx {
 /** Reads every top-level variable of a MAT v5 file. */
 export function readMat(buf: Uint8Array, options: MatReadOptions = {}): Map<string, MatValue> {
   if (buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x48 && buf[2] === 0x44 && buf[3] === 0x46) {
-    throw new MatFormatError('this is an HDF5 file (MAT v7.3), which is not supported; save it with `save -v7`');
+    throw new MatFormatError(
+      'this is an HDF5 file (MAT v7.3), which is not supported; save it with `save -v7`',
+    );
   }
   if (buf.length < 128) throw new MatFormatError('file shorter than the 128-byte MAT header');
   const headerText = Buffer.from(buf.subarray(0, 116)).toString('latin1');
@@ -84,9 +86,14 @@ export function readMat(buf: Uint8Array, options: MatReadOptions = {}): Map<stri
   const e0 = buf[126];
   const e1 = buf[127];
   let little: boolean;
-  if (e0 === 0x49 && e1 === 0x4d) little = true; // 'IM'
-  else if (e0 === 0x4d && e1 === 0x49) little = false; // 'MI'
-  else throw new MatFormatError('no MAT v5 endian indicator at byte 126 (not a MATLAB 5 MAT-file; v4 files are not supported)');
+  if (e0 === 0x49 && e1 === 0x4d)
+    little = true; // 'IM'
+  else if (e0 === 0x4d && e1 === 0x49)
+    little = false; // 'MI'
+  else
+    throw new MatFormatError(
+      'no MAT v5 endian indicator at byte 126 (not a MATLAB 5 MAT-file; v4 files are not supported)',
+    );
   const ctx: Ctx = {
     little,
     maxInflated: options.maxInflatedBytes ?? 256 * 1024 * 1024,
@@ -100,13 +107,21 @@ export function readMat(buf: Uint8Array, options: MatReadOptions = {}): Map<stri
     if (type === MI.COMPRESSED) {
       let inflated: Buffer;
       try {
-        inflated = inflateSync(buf.subarray(dataStart, dataStart + size), { maxOutputLength: ctx.maxInflated });
+        inflated = inflateSync(buf.subarray(dataStart, dataStart + size), {
+          maxOutputLength: ctx.maxInflated,
+        });
       } catch (e) {
-        throw new MatFormatError(`cannot inflate a compressed element at byte ${pos} (${(e as Error).message})`);
+        throw new MatFormatError(
+          `cannot inflate a compressed element at byte ${pos} (${(e as Error).message})`,
+        );
       }
       const inner = readTag(inflated, 0, ctx);
-      if (inner.type !== MI.MATRIX) throw new MatFormatError(`compressed element at byte ${pos} does not hold a matrix`);
-      const { name, value } = readMatrix(inflated.subarray(inner.dataStart, inner.dataStart + inner.size), ctx);
+      if (inner.type !== MI.MATRIX)
+        throw new MatFormatError(`compressed element at byte ${pos} does not hold a matrix`);
+      const { name, value } = readMatrix(
+        inflated.subarray(inner.dataStart, inner.dataStart + inner.size),
+        ctx,
+      );
       out.set(name, value);
     } else if (type === MI.MATRIX) {
       const { name, value } = readMatrix(buf.subarray(dataStart, dataStart + size), ctx);
@@ -123,7 +138,11 @@ function u32(buf: Uint8Array, pos: number, little: boolean): number {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(pos, little);
 }
 
-function readTag(buf: Uint8Array, pos: number, ctx: Ctx): { type: number; size: number; dataStart: number; next: number } {
+function readTag(
+  buf: Uint8Array,
+  pos: number,
+  ctx: Ctx,
+): { type: number; size: number; dataStart: number; next: number } {
   if (pos + 8 > buf.length) throw new MatFormatError(`truncated element tag at byte ${pos}`);
   const first = u32(buf, pos, ctx.little);
   const small = first >>> 16;
@@ -137,7 +156,9 @@ function readTag(buf: Uint8Array, pos: number, ctx: Ctx): { type: number; size: 
   const size = u32(buf, pos + 4, ctx.little);
   const dataStart = pos + 8;
   if (dataStart + size > buf.length) {
-    throw new MatFormatError(`element at byte ${pos} claims ${size} bytes but only ${buf.length - dataStart} remain (truncated file?)`);
+    throw new MatFormatError(
+      `element at byte ${pos} claims ${size} bytes but only ${buf.length - dataStart} remain (truncated file?)`,
+    );
   }
   // Compressed elements are not padded; others are padded to 8 bytes.
   const next = type === MI.COMPRESSED ? dataStart + size : dataStart + Math.ceil(size / 8) * 8;
@@ -164,9 +185,11 @@ const ELEMENT_BYTES: Record<number, number> = {
 function readNumbers(buf: Uint8Array, type: number, start: number, size: number, ctx: Ctx): Float64Array {
   const w = ELEMENT_BYTES[type];
   if (w === undefined) throw new MatFormatError(`unsupported numeric data type ${type}`);
-  if (size % w !== 0) throw new MatFormatError(`data size ${size} is not a multiple of ${w} for type ${type}`);
+  if (size % w !== 0)
+    throw new MatFormatError(`data size ${size} is not a multiple of ${w} for type ${type}`);
   const n = size / w;
-  if (n > ctx.maxElements) throw new MatFormatError(`array of ${n} elements exceeds the limit of ${ctx.maxElements}`);
+  if (n > ctx.maxElements)
+    throw new MatFormatError(`array of ${n} elements exceeds the limit of ${ctx.maxElements}`);
   const dv = new DataView(buf.buffer, buf.byteOffset + start, size);
   const out = new Float64Array(n);
   const le = ctx.little;
@@ -213,10 +236,15 @@ function readNumbers(buf: Uint8Array, type: number, start: number, size: number,
 
 function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue } {
   if (ctx.depth > 32) throw new MatFormatError('cell arrays nested more than 32 deep');
-  if (body.length === 0) return { name: '', value: { kind: 'numeric', className: 'double', dims: [0, 0], data: new Float64Array(0) } };
+  if (body.length === 0)
+    return {
+      name: '',
+      value: { kind: 'numeric', className: 'double', dims: [0, 0], data: new Float64Array(0) },
+    };
   let pos = 0;
   const flagsTag = readTag(body, pos, ctx);
-  if (flagsTag.type !== MI.UINT32 || flagsTag.size < 8) throw new MatFormatError('matrix without an array-flags sub-element');
+  if (flagsTag.type !== MI.UINT32 || flagsTag.size < 8)
+    throw new MatFormatError('matrix without an array-flags sub-element');
   const flags = u32(body, flagsTag.dataStart, ctx.little);
   const cls = flags & 0xff;
   const complex = (flags & 0x0800) !== 0;
@@ -224,20 +252,26 @@ function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue
   const dimsTag = readTag(body, pos, ctx);
   if (dimsTag.type !== MI.INT32) throw new MatFormatError('matrix without a dimensions sub-element');
   const dims = Array.from(readNumbers(body, MI.INT32, dimsTag.dataStart, dimsTag.size, ctx));
-  if (dims.length < 2 || dims.some((d) => d < 0)) throw new MatFormatError(`bad dimensions [${dims.join(', ')}]`);
+  if (dims.length < 2 || dims.some((d) => d < 0))
+    throw new MatFormatError(`bad dimensions [${dims.join(', ')}]`);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count > ctx.maxElements) throw new MatFormatError(`array of ${count} elements exceeds the limit of ${ctx.maxElements}`);
+  if (count > ctx.maxElements)
+    throw new MatFormatError(`array of ${count} elements exceeds the limit of ${ctx.maxElements}`);
   pos = dimsTag.next;
   const nameTag = readTag(body, pos, ctx);
-  if (nameTag.type !== MI.INT8 && nameTag.type !== MI.UINT8) throw new MatFormatError('matrix without a name sub-element');
-  const name = Buffer.from(body.subarray(nameTag.dataStart, nameTag.dataStart + nameTag.size)).toString('latin1');
+  if (nameTag.type !== MI.INT8 && nameTag.type !== MI.UINT8)
+    throw new MatFormatError('matrix without a name sub-element');
+  const name = Buffer.from(body.subarray(nameTag.dataStart, nameTag.dataStart + nameTag.size)).toString(
+    'latin1',
+  );
   pos = nameTag.next;
   const className = CLASS_NAMES[cls] ?? `class ${cls}`;
   if (cls === 1) {
     const cells: MatValue[] = [];
     for (let i = 0; i < count; i++) {
       const t = readTag(body, pos, ctx);
-      if (t.type !== MI.MATRIX) throw new MatFormatError(`cell ${i + 1} of "${name}" is not a matrix element`);
+      if (t.type !== MI.MATRIX)
+        throw new MatFormatError(`cell ${i + 1} of "${name}" is not a matrix element`);
       ctx.depth++;
       cells.push(readMatrix(body.subarray(t.dataStart, t.dataStart + t.size), ctx).value);
       ctx.depth--;
@@ -246,11 +280,19 @@ function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue
     return { name, value: { kind: 'cell', dims, cells } };
   }
   if (cls === 2 || cls === 3 || cls === 5 || !(cls in CLASS_NAMES)) {
-    throw new MatFormatError(`variable "${name}" is a ${className} array, which this reader does not support`);
+    throw new MatFormatError(
+      `variable "${name}" is a ${className} array, which this reader does not support`,
+    );
   }
   if (complex) throw new MatFormatError(`variable "${name}" is complex, which this reader does not support`);
   if (count === 0) {
-    return { name, value: cls === 4 ? { kind: 'char', dims, text: '' } : { kind: 'numeric', className, dims, data: new Float64Array(0) } };
+    return {
+      name,
+      value:
+        cls === 4
+          ? { kind: 'char', dims, text: '' }
+          : { kind: 'numeric', className, dims, data: new Float64Array(0) },
+    };
   }
   const real = readTag(body, pos, ctx);
   const data = readNumbers(body, real.type, real.dataStart, real.size, ctx);
@@ -277,7 +319,9 @@ function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue
     return { name, value: { kind: 'char', dims, text } };
   }
   if (data.length !== count) {
-    throw new MatFormatError(`variable "${name}" holds ${data.length} values for dimensions [${dims.join('x')}]`);
+    throw new MatFormatError(
+      `variable "${name}" holds ${data.length} values for dimensions [${dims.join('x')}]`,
+    );
   }
   return { name, value: { kind: 'numeric', className: flags & 0x0200 ? 'logical' : className, dims, data } };
 }
@@ -300,7 +344,8 @@ export function matStrings(vars: Map<string, MatValue>, name: string): string[] 
   for (let i = 0; i < v.cells.length; i++) {
     const c = v.cells[i];
     if (c.kind === 'char') out.push(c.text);
-    else if (c.kind === 'cell' && c.cells.length === 1 && c.cells[0].kind === 'char') out.push(c.cells[0].text);
+    else if (c.kind === 'cell' && c.cells.length === 1 && c.cells[0].kind === 'char')
+      out.push(c.cells[0].text);
     else return `cell ${i + 1} of "${name}" is not a string`;
   }
   return out;

@@ -14,11 +14,21 @@ export async function realRoot(root: string): Promise<string> {
   try {
     real = await fs.realpath(abs);
   } catch {
-    fail({ code: 'missing-metadata', file: abs, message: 'the dataset folder does not exist', expected: 'an existing folder' });
+    fail({
+      code: 'missing-metadata',
+      file: abs,
+      message: 'the dataset folder does not exist',
+      expected: 'an existing folder',
+    });
   }
   const st = await fs.stat(real);
   if (!st.isDirectory()) {
-    fail({ code: 'missing-metadata', file: abs, message: 'not a folder', expected: 'the dataset root folder' });
+    fail({
+      code: 'missing-metadata',
+      file: abs,
+      message: 'not a folder',
+      expected: 'the dataset root folder',
+    });
   }
   return real;
 }
@@ -38,7 +48,11 @@ export function joinInside(root: string, dir: string, name: string): string | Om
     return { code: 'bad-metadata', message: 'empty image name', expected: 'a file name' };
   }
   if (name.includes('\0')) {
-    return { code: 'path-escape', message: `image name ${JSON.stringify(name)} contains a NUL byte`, expected: 'a plain relative file name' };
+    return {
+      code: 'path-escape',
+      message: `image name ${JSON.stringify(name)} contains a NUL byte`,
+      expected: 'a plain relative file name',
+    };
   }
   if (path.isAbsolute(name) || path.win32.isAbsolute(name) || /^[a-zA-Z]:/.test(name)) {
     return {
@@ -62,7 +76,10 @@ export function joinInside(root: string, dir: string, name: string): string | Om
  * Checks that an existing file really lies inside `root` after following symlinks.
  * Returns `'missing'`, `'escape'` or `'ok'`.
  */
-export async function checkFile(root: string, file: string): Promise<'missing' | 'escape' | 'not-file' | 'ok'> {
+export async function checkFile(
+  root: string,
+  file: string,
+): Promise<'missing' | 'escape' | 'not-file' | 'ok'> {
   let real: string;
   try {
     real = await fs.realpath(file);
@@ -82,7 +99,12 @@ export async function readBounded(file: string, maxBytes: number, what: string):
     if (!st.isFile()) throw new Error('not a file');
     size = st.size;
   } catch {
-    fail({ code: 'missing-metadata', file, message: `${what} not found`, expected: `the file ${path.basename(file)}` });
+    fail({
+      code: 'missing-metadata',
+      file,
+      message: `${what} not found`,
+      expected: `the file ${path.basename(file)}`,
+    });
   }
   if (size > maxBytes) {
     fail({
@@ -109,7 +131,7 @@ export async function exists(p: string): Promise<boolean> {
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);

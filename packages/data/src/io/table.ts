@@ -35,7 +35,12 @@ export async function readCsv(file: string, limits: TableLimits, what = 'CSV fil
   const buf = await readBounded(file, limits.maxBytes, what);
   let records: string[][];
   try {
-    records = parseCsv(buf, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }) as string[][];
+    records = parseCsv(buf, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: false,
+    }) as string[][];
   } catch (e) {
     fail({
       code: 'bad-metadata',
@@ -45,10 +50,20 @@ export async function readCsv(file: string, limits: TableLimits, what = 'CSV fil
     });
   }
   if (records.length === 0) {
-    fail({ code: 'bad-metadata', file, message: 'the file is empty', expected: 'a header row and data rows' });
+    fail({
+      code: 'bad-metadata',
+      file,
+      message: 'the file is empty',
+      expected: 'a header row and data rows',
+    });
   }
   if (records.length - 1 > limits.maxRows) {
-    fail({ code: 'too-large', file, message: `${records.length - 1} data rows`, expected: `at most ${limits.maxRows} rows` });
+    fail({
+      code: 'too-large',
+      file,
+      message: `${records.length - 1} data rows`,
+      expected: `at most ${limits.maxRows} rows`,
+    });
   }
   const header = records[0].map((h) => h.trim());
   return { file, header, rows: records.slice(1).map((cells, i) => ({ row: i + 2, cells })) };
@@ -58,16 +73,28 @@ export async function readCsv(file: string, limits: TableLimits, what = 'CSV fil
  * Reads a whitespace-separated text file without a header (e.g. TID2013's `mos_with_names.txt`, CSIQ's
  * `csiq_label.txt`). Row numbers are line numbers; blank lines are ignored.
  */
-export async function readWhitespaceTable(file: string, limits: TableLimits, what: string): Promise<TableRow[]> {
+export async function readWhitespaceTable(
+  file: string,
+  limits: TableLimits,
+  what: string,
+): Promise<TableRow[]> {
   const buf = await readBounded(file, limits.maxBytes, what);
-  const lines = buf.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = buf
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/);
   const rows: TableRow[] = [];
   lines.forEach((line, i) => {
     const t = line.trim();
     if (t.length > 0) rows.push({ row: i + 1, cells: t.split(/\s+/) });
   });
   if (rows.length > limits.maxRows) {
-    fail({ code: 'too-large', file, message: `${rows.length} rows`, expected: `at most ${limits.maxRows} rows` });
+    fail({
+      code: 'too-large',
+      file,
+      message: `${rows.length} rows`,
+      expected: `at most ${limits.maxRows} rows`,
+    });
   }
   return rows;
 }
@@ -81,7 +108,11 @@ function cellText(v: unknown): string {
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     if (Array.isArray(o.richText)) {
-      return o.richText.map((r: unknown) => (typeof r === 'object' && r !== null ? String((r as { text?: unknown }).text ?? '') : '')).join('');
+      return o.richText
+        .map((r: unknown) =>
+          typeof r === 'object' && r !== null ? String((r as { text?: unknown }).text ?? '') : '',
+        )
+        .join('');
     }
     if ('result' in o) return cellText(o.result);
     if ('text' in o) return cellText(o.text);
@@ -97,10 +128,20 @@ function cellText(v: unknown): string {
 export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX workbook'): Promise<Table> {
   const st = await fs.stat(file).catch(() => null);
   if (!st || !st.isFile()) {
-    fail({ code: 'missing-metadata', file, message: `${what} not found`, expected: `the file ${path.basename(file)}` });
+    fail({
+      code: 'missing-metadata',
+      file,
+      message: `${what} not found`,
+      expected: `the file ${path.basename(file)}`,
+    });
   }
   if (st.size > limits.maxBytes) {
-    fail({ code: 'too-large', file, message: `${what} is ${st.size} bytes`, expected: `at most ${limits.maxBytes} bytes` });
+    fail({
+      code: 'too-large',
+      file,
+      message: `${what} is ${st.size} bytes`,
+      expected: `at most ${limits.maxBytes} bytes`,
+    });
   }
   const stream = createReadStream(file);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
@@ -117,7 +158,9 @@ export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX w
       for await (const row of sheet) {
         const values = row.values as unknown[];
         // exceljs row.values is 1-based (index 0 unused).
-        const cells = Array.from({ length: Math.max(0, values.length - 1) }, (_, i) => cellText(values[i + 1]).trim());
+        const cells = Array.from({ length: Math.max(0, values.length - 1) }, (_, i) =>
+          cellText(values[i + 1]).trim(),
+        );
         if (header === null) {
           if (cells.every((c) => c === '')) continue;
           header = cells;
@@ -126,7 +169,12 @@ export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX w
         if (cells.every((c) => c === '')) continue;
         rows.push({ row: row.number, cells });
         if (rows.length > limits.maxRows) {
-          fail({ code: 'too-large', file, message: `more than ${limits.maxRows} rows`, expected: `at most ${limits.maxRows} rows` });
+          fail({
+            code: 'too-large',
+            file,
+            message: `more than ${limits.maxRows} rows`,
+            expected: `at most ${limits.maxRows} rows`,
+          });
         }
       }
       break; // first worksheet only
@@ -143,7 +191,12 @@ export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX w
     stream.destroy();
   }
   if (header === null) {
-    fail({ code: 'bad-metadata', file, message: 'the first worksheet is empty', expected: 'a header row and data rows' });
+    fail({
+      code: 'bad-metadata',
+      file,
+      message: 'the first worksheet is empty',
+      expected: 'a header row and data rows',
+    });
   }
   return { file, header, rows };
 }
