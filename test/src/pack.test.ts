@@ -30,7 +30,7 @@ describe('npm pack of @iqa-bench/metrics', () => {
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
-    expect(tgz).toBeDefined();
+    expect(tgz).toBe('iqa-bench-metrics-0.1.0.tgz');
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', join(work, tgz as string)], {
       cwd: app,
       encoding: 'utf8',

@@ -140,6 +140,23 @@ interface TrainerState {
   } | null;
 }
 
+/** The trainer-state fields that start over with every round (no model yet, fresh early stopping and optimizer). */
+function roundStart(round: number): Omit<TrainerState, 'version' | 'configHash' | 'rounds' | 'metricsLines'> {
+  return {
+    round,
+    epoch: 0,
+    step: 0,
+    globalStep: 0,
+    freshRound: true,
+    epochLossSum: 0,
+    early: initialEarlyStopping(),
+    bestSelect: null,
+    lastSelect: null,
+    epochsRun: 0,
+    optimizer: null,
+  };
+}
+
 /** Hash of everything the numbers depend on (the worker count does not change them, so a run may resume with another). */
 function hashConfig(cfg: TrainConfig): string {
   const { workers: _w, ...memory } = cfg.memory;
@@ -318,23 +335,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
         );
       }
     }
-    state = {
-      version: 1,
-      configHash,
-      round: 0,
-      epoch: 0,
-      step: 0,
-      globalStep: 0,
-      freshRound: true,
-      epochLossSum: 0,
-      early: initialEarlyStopping(),
-      bestSelect: null,
-      lastSelect: null,
-      epochsRun: 0,
-      rounds: [],
-      metricsLines: 0,
-      optimizer: null,
-    };
+    state = { version: 1, configHash, ...roundStart(0), rounds: [], metricsLines: 0 };
     writeJsonl(metricsPath, []);
   }
   writeJsonAtomic(configPath, {
@@ -574,21 +575,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
       await workers?.close();
       opt.dispose();
       model.dispose();
-      state = {
-        ...state,
-        round: r + 1,
-        epoch: 0,
-        step: 0,
-        globalStep: 0,
-        freshRound: true,
-        epochLossSum: 0,
-        early: initialEarlyStopping(),
-        bestSelect: null,
-        lastSelect: null,
-        epochsRun: 0,
-        rounds: [...state.rounds, result],
-        optimizer: null,
-      };
+      state = { ...state, ...roundStart(r + 1), rounds: [...state.rounds, result] };
       writeCheckpoint(lastPath, { tensors: new Map(), state });
     } catch (err) {
       await workers?.close();
