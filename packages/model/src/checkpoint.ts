@@ -26,12 +26,7 @@ import { readWeights } from './weights/read.js';
 import type { ReadLimits } from './weights/torch-pickle.js';
 import { writeSafetensors } from './weights/safetensors.js';
 import type { TfjsModelJSON } from './weights/tfjs-format.js';
-import {
-  assignTfjsWeights,
-  decodeTfjsArtifacts,
-  encodeTfjsModel,
-  TFJS_SHARD_NAME,
-} from './weights/tfjs-format.js';
+import { encodeTfjsModel, modelFromTfjsArtifacts, TFJS_SHARD_NAME } from './weights/tfjs-format.js';
 
 export interface LoadCheckpointOptions {
   /** Every model tensor must be in the file with the right shape, and nothing else (default true). */
@@ -170,18 +165,9 @@ export async function loadTfjsModel(
     }
     specs.push(...g.weights);
   }
-  const { config, weights } = decodeTfjsArtifacts(
+  const { model, config, report } = modelFromTfjsArtifacts(
     { ...json, weightSpecs: specs, weightData: buffers },
     jsonPath,
   );
-  const model = createModel(config, { seed: 0, randomInit: false });
-  try {
-    const report = assignTfjsWeights(model.params, weights, jsonPath);
-    return { model, config, configSource: 'metadata', report, format: 'tfjs', wrapper: null, backend };
-  } catch (err) {
-    model.dispose();
-    throw err;
-  } finally {
-    for (const t of Object.values(weights)) t.dispose();
-  }
+  return { model, config, configSource: 'metadata', report, format: 'tfjs', wrapper: null, backend };
 }

@@ -126,6 +126,8 @@ export {
   assignTfjsWeights,
   decodeTfjsArtifacts,
   encodeTfjsModel,
+  modelFromTfjsArtifacts,
+  tfjsModelConfig,
   type TfjsModelJSON,
 } from './weights/tfjs-format.js';
 export type { ReadLimits } from './weights/torch-pickle.js';

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
+import { createModel, type IqaModel } from '../model.js';
 import type { ParamStore } from '../params.js';
 import { parseModelConfig } from './config-json.js';
 import type { LoadReport } from './load.js';
@@ -115,4 +116,26 @@ export function assignTfjsWeights(
     throw new Error(`${source}: the weights do not match the model:\n${formatLoadReport(report)}`);
   for (const name of report.loaded) store.get(name).assign(weights[name]);
   return report;
+}
+
+/**
+ * Builds the model of loaded artifacts (e.g. `await tf.io.http(url).load()` in a browser) and assigns its weights,
+ * strictly: a missing, unexpected or mis-shaped weight throws, naming it. The decoded tensors are disposed.
+ */
+export function modelFromTfjsArtifacts(
+  artifacts: tf.io.ModelArtifacts,
+  source = 'model.json',
+): { model: IqaModel; config: ModelConfig; report: LoadReport } {
+  const { config, weights } = decodeTfjsArtifacts(artifacts, source);
+  try {
+    const model = createModel(config, { seed: 0, randomInit: false });
+    try {
+      return { model, config, report: assignTfjsWeights(model.params, weights, source) };
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
 }
