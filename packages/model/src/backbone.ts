@@ -14,6 +14,12 @@ export interface ForwardContext {
    * tf.tidy) or 'checkpoint' (training, per-block activation checkpointing).
    */
   blockMemory?: BlockMemory;
+  /**
+   * Training mode: whether BatchNorm updates its running statistics (and num_batches_tracked). Default true; false for
+   * a second forward over the same batch (e.g. the gradient pass of a batch-level loss), which must not update them
+   * twice.
+   */
+  updateStats?: boolean;
 }
 
 export type BlockMemory = 'none' | 'tidy' | 'checkpoint';

@@ -33,6 +33,11 @@ export interface ForwardOptions {
   seeds?: SeedSource;
   /** Default: 'tidy' in eval, 'none' in training (use 'checkpoint' to trade compute for memory). */
   blockMemory?: BlockMemory;
+  /**
+   * Training mode: update the BatchNorm running statistics (default true). Pass false for a second forward over the
+   * same batch, so that one optimizer step updates them once, as one PyTorch forward does.
+   */
+  updateStats?: boolean;
   /** Also return the four NHWC stage maps. */
   returnFeatures?: boolean;
   /** Also return the TargetNet input and generated weights. */
@@ -109,6 +114,7 @@ export class IqaModel {
       training,
       seeds: opts.seeds,
       blockMemory: opts.blockMemory ?? (training ? 'none' : 'tidy'),
+      updateStats: opts.updateStats ?? true,
     };
     const run = (): ModelOutput => {
       const feats = this.backbone.forward(x, ctx);

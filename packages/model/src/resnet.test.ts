@@ -181,6 +181,26 @@ describe('ResNet backbone (torchvision v1.5 Bottleneck layout)', () => {
     });
   }
 
+  it('train mode with updateStats false: the same batch-stat features, every buffer left as it was', () => {
+    const { store, backbone } = loaded();
+    const buffers = store.names().filter((n) => /running_(mean|var)$|num_batches_tracked$/.test(n));
+    const before = buffers.map((n) => Array.from(store.get(n).dataSync()));
+    const feats = backbone.forward(gTensor('input') as tf.Tensor4D, {
+      training: true,
+      seeds: () => 1,
+      updateStats: false,
+    });
+    feats.forEach((f, i) => expect(relErr(f.dataSync(), g(`train.f${i + 1}`))).toBeLessThan(1e-5));
+    expect(buffers.map((n) => Array.from(store.get(n).dataSync()))).toEqual(before);
+    // ...while the default updates them (the golden values after one torch training forward).
+    tf.dispose(feats);
+    tf.dispose(backbone.forward(gTensor('input') as tf.Tensor4D, { training: true, seeds: () => 1 }));
+    const rm = 'res.layer2.0.bn2.running_mean';
+    expect(relErr(Array.from(store.get(rm).dataSync()), g(`after.${rm}`))).toBeLessThan(1e-5);
+    backbone.dispose();
+    store.dispose();
+  });
+
   it('rejects an input of the wrong shape and a bad config with clear messages', () => {
     const { store, backbone } = build();
     const x = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;

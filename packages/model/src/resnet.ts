@@ -11,7 +11,8 @@
  * `conv` layout ([kh,kw,in,out]); `num_batches_tracked` (int64 in torch) is an int32 scalar buffer.
  *
  * Training mode (`ctx.training`) normalises with batch statistics and updates the BN running statistics once per
- * forward, also under activation checkpointing (the recomputation in the backward pass does not count again).
+ * forward, also under activation checkpointing (the recomputation in the backward pass does not count again), and
+ * not at all with `ctx.updateStats` false.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, ForwardContext, StageFeatures } from './backbone.js';
@@ -148,7 +149,18 @@ export class ResNetBackbone implements Backbone {
     }
     const { conv, bn } = this.stem;
     let t = tf.tidy(() => {
-      const y = this.convBn('stem', x, conv, bn, 2, 3, true, ctx.training, true, this.inputGradient);
+      const y = this.convBn(
+        'stem',
+        x,
+        conv,
+        bn,
+        2,
+        3,
+        true,
+        ctx.training,
+        ctx.updateStats ?? true,
+        this.inputGradient,
+      );
       return maxPool2d(y, 3, 2, 1);
     });
     const feats: tf.Tensor4D[] = [];
@@ -182,7 +194,7 @@ export class ResNetBackbone implements Backbone {
     let evaluations = 0;
     return runBlock(ctx, x, params, (xi, ps, c) => {
       evaluations += 1;
-      const updateStats = evaluations === 1;
+      const updateStats = evaluations === 1 && (ctx.updateStats ?? true);
       const [w1, g1, b1, w2, g2, b2, w3, g3, b3, wd, gd, bd] = ps;
       // BN reads its statistics from the store variables but must differentiate through the γ/β passed in `ps`.
       const bnWith = (p: BatchNormParams, g: tf.Tensor, beta: tf.Tensor): BatchNormParams => ({
