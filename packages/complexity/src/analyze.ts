@@ -41,7 +41,7 @@ export interface AnalyzeOptions {
   /** Row label, e.g. `SMART-IQA Tiny`. */
   name: string;
   description?: string;
-  /** Input side (default 224). */
+  /** Input side (default: the model's own, `config.backbone.imgSize`; 224 without a config). */
   inputSize?: number;
   /** What latency and throughput time: the whole model (default) or the HyperNet alone, as the original did. */
   timing?: TimingScope;
@@ -170,7 +170,7 @@ export async function analyzeModel(
   model: AnalyzableModel,
   options: AnalyzeOptions,
 ): Promise<ComplexityReport> {
-  const size = options.inputSize ?? 224;
+  const size = options.inputSize ?? model.config?.backbone.imgSize ?? 224;
   const timing = options.timing ?? 'whole';
   if (timing === 'hypernet' && model.hyperNet === undefined) {
     throw new Error(`analyzeModel(${options.name}): timing 'hypernet' needs a model with hyperNet()`);

@@ -4,7 +4,7 @@
  * published classifier / ptflops / thop figures. Built on wasm with random weights (complexity does not depend on them).
  */
 import { readFileSync } from 'node:fs';
-import { createModel } from '@iqa-bench/model';
+import { createModel, presetConfig } from '@iqa-bench/model';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,5 +143,36 @@ describe('model counts do not depend on the backend', () => {
     }
     expect(counts[1]).toEqual(counts[0]);
     expect(counts[0].activationMacs).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('analyzeModel input side', () => {
+  it("defaults to the model's own (a HyperIQA-ResNet on 64-pixel input: MACs scale with the pixels)", async () => {
+    await tf.setBackend('wasm');
+    const at = (imgSize: number) => {
+      const c = presetConfig('hyperiqa-resnet50');
+      c.backbone = { kind: 'resnet', layers: [1, 1, 1, 1], baseWidth: 4, imgSize };
+      c.head = { ...c.head, ldaOut: 4, hyperInChannels: 8, targetInSize: 16, targetFc: [8, 8, 4, 4] };
+      c.head.conv1Hidden = [16, 8];
+      c.head.featureSize = imgSize / 32;
+      return createModel(c, { seed: 1, randomInit: false });
+    };
+    const small = at(64);
+    const big = at(128);
+    try {
+      const [r64, r128] = await Promise.all([
+        analyzeModel(small, { name: 'r64', reference: null, latency: false }),
+        analyzeModel(big, { name: 'r128', reference: null, latency: false }),
+      ]);
+      expect(r64.models[0].inputShape).toEqual([1, 64, 64, 3]);
+      expect(r128.models[0].inputShape).toEqual([1, 128, 128, 3]);
+      // the backbone's convolutions dominate and scale with the pixel count (4x); the head's generators do not
+      const ratio = r128.models[0].ops.whole.macs / r64.models[0].ops.whole.macs;
+      expect(ratio).toBeGreaterThan(3);
+      expect(ratio).toBeLessThan(4.2);
+    } finally {
+      small.dispose();
+      big.dispose();
+    }
   }, 30_000);
 });
