@@ -18,7 +18,7 @@ import {
   type IqaImage,
   type Split,
 } from '@iqa-bench/data';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import type { ImageSet, PatchRef, TrainingData } from './trainer/types.js';
 
 function imageSet(cfg: TrainConfig, images: readonly IqaImage[], mode: 'train' | 'test'): ImageSet {
@@ -82,6 +82,23 @@ export async function datasetRounds(
     }
     const part = (name: string) => partImages(ds, split, name);
     const selectTest = cfg.dataset.selectOn === 'test';
+    // Correlations need two images: say which part is too small rather than fail later on a NaN metric.
+    const needed: [string, string][] = [
+      ['train', 'train'],
+      [selectTest ? 'test' : 'val', selectTest ? 'test (selection)' : 'validation'],
+      ...(selectTest ? [] : ([['test', 'test']] as [string, string][])),
+    ];
+    const small = needed
+      .map(([name, label]) => [label, split.parts[name]?.length ?? 0] as const)
+      .filter(([, count]) => count < 2)
+      .map(([label, count]) => `the ${label} part has ${count} image(s), at least 2 are needed`);
+    if (small.length > 0) {
+      const problems = small.map(
+        (m) =>
+          `dataset.split: ${m} (${ds.images.length} images, ${cfg.dataset.splitManifest ?? 'seeded random split'}); use more references or change dataset.split`,
+      );
+      throw new ConfigError(`${ds.key} round ${round}: ${problems.join('; ')}`, problems);
+    }
     return {
       train: imageSet(cfg, part('train'), 'train'),
       select: imageSet(cfg, part(selectTest ? 'test' : 'val'), 'test'),
