@@ -6,7 +6,7 @@
 //   --config file.yaml|json   a full training config instead of the built-in one (its dataset.root is overridden)
 //   --out DIR                 run directory (default: a fresh temporary folder)
 //   --data DIR                reuse a generated dataset folder (default: generate into a temporary folder)
-//   --refs N --size WxH       synthetic dataset: reference scenes and image size (default 24, 256x256)
+//   --refs N --size WxH       synthetic dataset: reference scenes and image size (default: the recipe's, 96 and 160x160)
 //   --seed S                  run and dataset seed (default 1)
 //   --epochs N                override training.epochs
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -14,15 +14,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '@iqa-bench/data';
 import { createProgress, loadTrainConfig, parseTrainConfig, runTraining } from '@iqa-bench/train';
-import { SYNTHETIC_EPOCHS, syntheticRecipe } from '../packages/cli/dist/recipes.js';
+import {
+  SYNTHETIC_EPOCHS,
+  SYNTHETIC_REFS,
+  SYNTHETIC_SIZE,
+  syntheticRecipe,
+} from '../packages/cli/dist/recipes.js';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 const seed = Number(option('seed', '1'));
-const refs = Number(option('refs', '24'));
-const [w, h] = option('size', '256x256').split('x').map(Number);
+const refs = Number(option('refs', String(SYNTHETIC_REFS)));
+const [w, h] = option('size', SYNTHETIC_SIZE.join('x')).split('x').map(Number);
 const t0 = performance.now();
 
 let root = option('data', null);

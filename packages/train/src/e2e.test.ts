@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSynthetic, writeSplitManifest } from '@iqa-bench/data';
+import { readSafetensors } from '@iqa-bench/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTrainConfig, type TrainConfig } from './config.js';
 import { createProgress } from './run/progress.js';
@@ -100,6 +101,38 @@ describe('smart-iqa-micro on synthetic kadid10k (wasm)', () => {
     await runTraining(cfg2, dir, { progress: createProgress({ mode: 'quiet' }) });
     expect(metricsOf(dir)).toEqual(metricsOf(reference));
     for (const f of WEIGHTS) expect(bytes(dir, f).equals(bytes(reference, f))).toBe(true);
+  }, 120_000);
+
+  it('a BatchNorm model (HyperIQA, ResNet) on two workers: byte-identical to one, running statistics included', async () => {
+    const bn = parseTrainConfig({
+      ...cfg,
+      model: {
+        preset: 'hyperiqa-resnet50',
+        backbone: { layers: [1, 1, 1, 1], baseWidth: 4 },
+        head: {
+          ldaOut: 4,
+          hyperInChannels: 8,
+          targetInSize: 16,
+          targetFc: [8, 8, 4, 4],
+          conv1Hidden: [16, 8],
+        },
+      },
+      loss: { kind: 'plcc' },
+      patches: { train: 2, test: 2, size: 64 },
+      memory: { ...cfg.memory, microBatchSize: 2, activationCheckpointing: false },
+      training: { ...cfg.training, batchSize: 4 },
+    });
+    const one = tmp();
+    const two = tmp();
+    const quiet = { progress: createProgress({ mode: 'quiet' }) };
+    await runTraining(bn, one, quiet);
+    await runTraining(parseTrainConfig({ ...bn, memory: { ...bn.memory, workers: 2 } }), two, quiet);
+    expect(metricsOf(two)).toEqual(metricsOf(one));
+    for (const f of WEIGHTS) expect(bytes(two, f).equals(bytes(one, f))).toBe(true);
+    const final = await readSafetensors(join(one, 'round-0/final.safetensors'));
+    // 2 epochs x 3 steps of 4 patches (6 images x 2 crops): one running-statistics update per step
+    const tracked = final.tensors.get('res.bn1.num_batches_tracked')?.data as ArrayLike<number | bigint>;
+    expect(Array.from(tracked, Number)).toEqual([6]);
   }, 120_000);
 
   it('a child killed by SIGKILL mid-run resumes and ends byte-identical', async () => {

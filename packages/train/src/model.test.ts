@@ -29,6 +29,24 @@ describe('modelConfigOf', () => {
     expect(swin.backbone).toMatchObject({ kind: 'swin', embedDim: 96, depths: [1, 1, 2, 1] });
   });
 
+  it("the model's input side is patches.size: the backbone's imgSize and the head's featureSize follow it", () => {
+    const at = (size: number) =>
+      modelConfigOf(
+        parseTrainConfig({
+          dataset: { kind: 'kadid10k', root: '/d' },
+          model: { preset: 'hyperiqa-resnet50' },
+          patches: { size },
+        }),
+      );
+    expect(at(224).backbone.imgSize).toBe(224);
+    expect(at(224).head.featureSize).toBe(7);
+    expect(at(128).backbone.imgSize).toBe(128);
+    expect(at(128).head.featureSize).toBe(4);
+    expect(() => at(100)).toThrow(
+      "patches.size: the model's input side must be a multiple of 32 (its last stage has stride 32), got 100",
+    );
+  });
+
   it('names what does not fit', () => {
     expect(() => modelConfigOf(cfg({ preset: 'smart-iqa-nano' }))).toThrow(
       /model\.preset: expected one of smart-iqa-tiny, .*got 'smart-iqa-nano'/,

@@ -12,7 +12,7 @@ import {
 import { ConfigError, type TrainConfig } from './config.js';
 import type { TrainableModel } from './trainer/types.js';
 
-/** The preset of `cfg.model` with the config's overrides applied. */
+/** The preset of `cfg.model` with the config's overrides applied; its input side is `cfg.patches.size`. */
 export function modelConfigOf(cfg: TrainConfig): ModelConfig {
   if (!isPresetName(cfg.model.preset)) {
     throw new ConfigError(
@@ -38,6 +38,18 @@ export function modelConfigOf(cfg: TrainConfig): ModelConfig {
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   Object.assign(mc.backbone, defined(bb));
   Object.assign(mc.head, defined(cfg.model.head));
+  // The model's input side is the patch side: both backbones end at stride 32, so the head's featureSize follows.
+  const side = cfg.patches.size;
+  if (side !== mc.backbone.imgSize) {
+    if (side % 32 !== 0) {
+      throw new ConfigError(
+        `patches.size: the model's input side must be a multiple of 32 (its last stage has stride 32), got ${side}`,
+        ['patches.size'],
+      );
+    }
+    mc.backbone.imgSize = side;
+    mc.head.featureSize = side / 32;
+  }
   return mc;
 }
 
@@ -50,6 +62,7 @@ export function asTrainable(model: IqaModel): TrainableModel {
         training: ctx.training,
         seeds: ctx.seeds,
         blockMemory: ctx.blockMemory,
+        updateStats: ctx.updateStats,
       });
       // Under a gradient tape the attention weights are part of the graph: leave them to the enclosing scope.
       if (!ctx.training) out.attention?.dispose();

@@ -26,7 +26,7 @@ import { renderText } from '../table.js';
 import { readTrainingRun } from '../training.js';
 import { VERSION } from '../version.js';
 import { imageSize } from './synth.js';
-import { SYNTHETIC_EPOCHS, SYNTHETIC_REFS, syntheticRecipe } from '../recipes.js';
+import { SYNTHETIC_EPOCHS, SYNTHETIC_REFS, SYNTHETIC_SIZE, syntheticRecipe } from '../recipes.js';
 import { evaluateImages } from './cross-dataset.js';
 
 interface DemoFlags extends CommonFlags {
@@ -70,7 +70,7 @@ export function demoCommand(ctx: Ctx): Command {
       positiveInt,
       SYNTHETIC_REFS,
     )
-    .option('--size <WxH>', 'synthetic image size', imageSize, [256, 256] as [number, number])
+    .option('--size <WxH>', 'synthetic image size', imageSize, SYNTHETIC_SIZE)
     .option('--presets <list>', 'presets whose complexity is counted (comma-separated; none: skip)', collect)
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend')

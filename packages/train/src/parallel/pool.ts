@@ -1,15 +1,16 @@
 /**
  * Data-parallel micro-batches over worker threads. Each worker holds a replica of the model on its own backend; before
  * a job the main thread sends it the current parameter values, micro-batch k goes to worker k mod W, and the results
- * come back to `stepGradients`, which sums the gradients in micro-batch order. The sum is therefore the same, bit for
- * bit, as with one thread: the worker count changes the wall time, never the numbers.
+ * come back to `stepGradients`, which sums the gradients (and averages the BatchNorm buffers) in micro-batch order. The
+ * result is therefore the same, bit for bit, as with one thread: the worker count changes the wall time, never the
+ * numbers.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config.js';
-import type { MicroJob, MicroResult, MicroRunner } from '../trainer/step.js';
+import { writeBuffers, type MicroJob, type MicroResult, type MicroRunner } from '../trainer/step.js';
 import type { TrainableModel } from '../trainer/types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -88,11 +89,6 @@ export async function workerRunner(
   n: number,
   modelSeed: number,
 ): Promise<WorkerRunner> {
-  if (model.params.some((p) => !p.trainable)) {
-    throw new Error(
-      'memory.workers > 1 needs a model without buffers (BatchNorm running statistics change in every training forward); use 1 worker',
-    );
-  }
   const handles = Array.from({ length: n }, () => new WorkerHandle(startWorker({ config, modelSeed })));
   try {
     const names = await Promise.all(handles.map((h) => h.ready));
@@ -111,7 +107,7 @@ export async function workerRunner(
     if (!dirty) return;
     dirty = false;
     for (const h of handles) {
-      const values = model.params.map((p) => (p.variable.dataSync() as Float32Array).slice());
+      const values = model.params.map((p) => Float32Array.from(p.variable.dataSync()));
       h.post(
         { type: 'params', values },
         values.map((v) => v.buffer as ArrayBuffer),
@@ -152,7 +148,12 @@ export async function workerRunner(
               : new Map(
                   trainable.map((p, i) => [p.name, tf.tensor(m.grads[i], p.variable.shape, 'float32')]),
                 );
-          ready.set(k, { loss: m.loss, scores: m.scores, grads });
+          ready.set(k, {
+            loss: m.loss,
+            scores: m.scores,
+            grads,
+            buffers: m.buffers.length > 0 ? m.buffers : null,
+          });
           deliver();
         }),
       );
@@ -170,6 +171,10 @@ export async function workerRunner(
           return m.scores;
         }),
       );
+    },
+    setBuffers(values) {
+      writeBuffers(model, values);
+      dirty = true;
     },
     async close() {
       await Promise.all(handles.map((h) => h.terminate()));

@@ -8,6 +8,14 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; backend: string; params: string[] }
-  | { type: 'job'; id: number; loss: number; scores: Float32Array; grads: Float32Array[] }
+  | {
+      type: 'job';
+      id: number;
+      loss: number;
+      scores: Float32Array;
+      grads: Float32Array[];
+      /** The buffers after a statistics-updating job, else empty. */
+      buffers: Float32Array[];
+    }
   | { type: 'eval'; id: number; scores: Float32Array }
   | { type: 'error'; id: number; message: string };

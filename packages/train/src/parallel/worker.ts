@@ -1,14 +1,15 @@
 /**
  * Worker-thread side of the data-parallel runner: builds its own replica of the model on its own backend (wasm in Node
  * is single-threaded, so a second worker uses the second core), receives the current parameter values, runs
- * micro-batch jobs and returns their gradients as float32 arrays. It never updates parameters itself.
+ * micro-batch jobs and returns their gradients (and the buffers a job ends with) as float32 arrays. It never updates
+ * parameters itself.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@iqa-bench/model';
 import { parseTrainConfig } from '../config.js';
 import { buildModel } from '../model.js';
-import { evalScoresOf, runMicroJob, type MicroJob } from '../trainer/step.js';
+import { evalScoresOf, runMicroJob, updatesStats, writeBuffers, type MicroJob } from '../trainer/step.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -21,23 +22,32 @@ try {
   await selectBackend(cfg.backend);
   const model = await buildModel(cfg, modelSeed);
   const trainable = model.params.filter((p) => p.trainable);
+  // The buffers of the last parameter message: every statistics-updating job starts from them (step.ts).
+  let startBuffers: Float32Array[] = [];
   port.on('message', (msg: ToWorker) => {
     try {
       if (msg.type === 'params') {
-        model.params.forEach((p, i) =>
-          p.variable.assign(tf.tensor(msg.values[i], p.variable.shape, 'float32')),
-        );
+        model.params.forEach((p, i) => {
+          const t = tf.tensor(msg.values[i], p.variable.shape, p.variable.dtype);
+          p.variable.assign(t);
+          t.dispose();
+        });
+        startBuffers = model.params.flatMap((p, i) => (p.trainable ? [] : [msg.values[i]]));
         return;
       }
       if (msg.type === 'job') {
-        const r = runMicroJob(model, msg.job as MicroJob);
+        const job = msg.job as MicroJob;
+        if (startBuffers.length > 0 && updatesStats(job)) writeBuffers(model, startBuffers);
+        const r = runMicroJob(model, job);
         const grads = r.grads
           ? trainable.map((p) => (r.grads?.get(p.name) as tf.Tensor).dataSync() as Float32Array)
           : [];
         if (r.grads) tf.dispose([...r.grads.values()]);
-        post({ type: 'job', id: msg.id, loss: r.loss, scores: r.scores, grads }, [
+        const buffers = r.buffers ?? [];
+        post({ type: 'job', id: msg.id, loss: r.loss, scores: r.scores, grads, buffers }, [
           r.scores.buffer as ArrayBuffer,
           ...grads.map((g) => g.buffer as ArrayBuffer),
+          ...buffers.map((b) => b.buffer as ArrayBuffer),
         ]);
         return;
       }

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toyImageSet, toyModel, TOY_SIZE } from '../__tests__/toy.js';
 import { parseTrainConfig } from '../config.js';
 import { seedSourceFor } from '../rng.js';
-import { batchGradients } from './step.js';
+import { buildModel } from '../model.js';
+import { batchGradients, bufferParams, readBuffers, writeBuffers } from './step.js';
+import type { TrainableModel } from './types.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -110,5 +113,84 @@ describe('batchGradients: the micro-batch split does not change the result beyon
     await grads('l1', 4, 0.2)();
     expect(r.grads.size).toBe(4);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('batchGradients: BatchNorm running statistics', () => {
+  // A real HyperIQA (ResNet, BatchNorm) from @iqa-bench/model, 64-pixel input.
+  const bnConfig = parseTrainConfig({
+    dataset: { kind: 'csv', root: '/x' },
+    model: {
+      preset: 'hyperiqa-resnet50',
+      backbone: { layers: [1, 1, 1, 1], baseWidth: 4 },
+      head: { ldaOut: 4, hyperInChannels: 8, targetInSize: 16, targetFc: [8, 8, 4, 4], conv1Hidden: [16, 8] },
+    },
+    patches: { size: 64 },
+  });
+  const B = 4;
+  const input = () => {
+    const rng = seedrandom('bn-input');
+    return {
+      x: Float32Array.from({ length: B * 64 * 64 * 3 }, () => rng() * 2 - 1),
+      labels: Float32Array.from([0.2, 0.9, 0.4, 0.6]),
+    };
+  };
+  const step = async (model: TrainableModel, micro: number, kind: string) => {
+    const { x, labels } = input();
+    const r = await batchGradients(model, {
+      x,
+      labels,
+      size: 64,
+      microBatchSize: micro,
+      loss: lossCfg(kind),
+      seed: 1,
+      seedPath: [],
+      checkpointing: false,
+    });
+    tf.dispose([...r.grads.values()]);
+  };
+  /** Buffers after plain training forwards over the given micro-batches, each from the same start, in order. */
+  const forwards = (model: TrainableModel, micro: number): Float32Array[][] => {
+    const { x } = input();
+    const start = readBuffers(model);
+    const out: Float32Array[][] = [];
+    for (let s = 0; s < B; s += micro) {
+      writeBuffers(model, start);
+      const xt = tf.tensor4d(x.subarray(s * 64 * 64 * 3, (s + micro) * 64 * 64 * 3), [micro, 64, 64, 3]);
+      tf.dispose([model.score(xt, { training: true, seeds: () => 1 }), xt]);
+      out.push(readBuffers(model));
+    }
+    return out;
+  };
+
+  for (const kind of ['plcc', 'l1'] as const) {
+    it(`one ${kind} step updates them once, exactly as one training forward of the batch`, async () => {
+      const a = await buildModel(bnConfig, 3);
+      const b = await buildModel(bnConfig, 3);
+      const start = readBuffers(a);
+      await step(a, B, kind);
+      const [once] = forwards(b, B);
+      expect(readBuffers(a)).toEqual(once);
+      // num_batches_tracked went up by one, and the running statistics moved
+      const names = bufferParams(a).map((p) => p.name);
+      const tracked = names.indexOf('res.bn1.num_batches_tracked');
+      expect(readBuffers(a)[tracked][0]).toBe(start[tracked][0] + 1);
+      expect(readBuffers(a)[names.indexOf('res.bn1.running_mean')]).not.toEqual(
+        start[names.indexOf('res.bn1.running_mean')],
+      );
+      a.dispose();
+      b.dispose();
+    });
+  }
+
+  it('with micro-batches: the mean of the micro-batch updates, each from the step’s starting buffers', async () => {
+    const a = await buildModel(bnConfig, 3);
+    const b = await buildModel(bnConfig, 3);
+    await step(a, 2, 'plcc');
+    const [u0, u1] = forwards(b, 2);
+    const mean = u0.map((v, i) => v.map((e, j) => Math.fround(Math.fround(e + u1[i][j]) / 2)));
+    expect(readBuffers(a)).toEqual(mean);
+    a.dispose();
+    b.dispose();
   });
 });

@@ -12,6 +12,12 @@
  * (src/parallel). Gradients are always summed here, in micro-batch order, so the result does not depend on which
  * thread computed which micro-batch: bit-identical for 1 or N workers.
  *
+ * BatchNorm running statistics (buffers): one step updates them once, as one PyTorch forward does. Every
+ * statistics-updating micro-batch (the `loss` jobs, or pass 1 of a batch-level loss; pass 2 leaves them alone) starts
+ * from the buffers the step started with, returns the buffers it ends with, and the step sets the buffers to their mean
+ * over the micro-batches, summed in micro-batch order: with one micro-batch exactly torch's update, with several the
+ * update by the mean of the micro-batch statistics, and in every case the same numbers for 1 or N workers.
+ *
  * Dropout masks are drawn per micro-batch tensor, so with dropout or drop path active the masks (not just the rounding)
  * depend on the micro-batch split; with them off the result is split-independent up to float rounding.
  */
@@ -48,13 +54,60 @@ export interface MicroResult {
   scores: Float32Array;
   /** Gradients keyed by parameter name (absent for `scores` jobs); the receiver disposes them. */
   grads: Map<string, tf.Tensor> | null;
+  /** The buffers after a statistics-updating job (model order), or null (no buffers, or a pass-2 job). */
+  buffers: Float32Array[] | null;
 }
 
 export interface MicroRunner {
-  /** Runs the jobs and calls `onResult` once per job, in job order. */
+  /**
+   * Runs the jobs and calls `onResult` once per job, in job order. Every statistics-updating job starts from the
+   * buffers the model had when `run` was called.
+   */
   run(jobs: readonly MicroJob[], onResult: (k: number, r: MicroResult) => void): Promise<void>;
   /** Eval-mode scores of NHWC batches (one array per batch, in order). */
   evalScores(batches: readonly { x: Float32Array; n: number; size: number }[]): Promise<Float32Array[]>;
+  /** Sets the model's buffers (model order). */
+  setBuffers(values: readonly Float32Array[]): void;
+}
+
+/** Whether a job's forward updates the BatchNorm running statistics (pass 2 re-runs pass 1's batch: it does not). */
+export function updatesStats(job: Pick<MicroJob, 'kind'>): boolean {
+  return job.kind !== 'upstream';
+}
+
+/** The model's buffers (non-trainable parameters, BatchNorm running statistics), in model order. */
+export function bufferParams(model: TrainableModel): TrainableModel['params'] {
+  return model.params.filter((p) => !p.trainable);
+}
+
+/** Buffer values as float32 copies (int32 counters are exact below 2^24). */
+export function readBuffers(model: TrainableModel): Float32Array[] {
+  return bufferParams(model).map((p) => Float32Array.from(p.variable.dataSync()));
+}
+
+/** Assigns buffer values (model order), in each variable's own dtype. */
+export function writeBuffers(model: TrainableModel, values: readonly Float32Array[]): void {
+  const params = bufferParams(model);
+  if (values.length !== params.length)
+    throw new Error(`writeBuffers: ${values.length} values for ${params.length} buffers`);
+  params.forEach((p, i) => {
+    const t = tf.tensor(values[i], p.variable.shape, p.variable.dtype);
+    p.variable.assign(t);
+    t.dispose();
+  });
+}
+
+/** The element-wise mean of K buffer sets, summed in set order, in float32. */
+function meanBuffers(sets: readonly Float32Array[][]): Float32Array[] {
+  return sets[0].map((first, i) => {
+    const out = Float32Array.from(first);
+    for (let k = 1; k < sets.length; k++) {
+      const v = sets[k][i];
+      for (let j = 0; j < out.length; j++) out[j] = Math.fround(out[j] + v[j]);
+    }
+    for (let j = 0; j < out.length; j++) out[j] = Math.fround(out[j] / sets.length);
+    return out;
+  });
 }
 
 function gradsOf(
@@ -85,7 +138,11 @@ function gradsOf(
   return { loss, scores, grads: out };
 }
 
-/** Runs one micro-batch job on `model` in this thread. */
+function buffersAfter(model: TrainableModel, job: MicroJob): Float32Array[] | null {
+  return updatesStats(job) && bufferParams(model).length > 0 ? readBuffers(model) : null;
+}
+
+/** Runs one micro-batch job on `model` in this thread (the caller sets the buffers it starts from). */
 export function runMicroJob(model: TrainableModel, job: MicroJob): MicroResult {
   const xt = tf.tensor4d(job.x, [job.n, job.size, job.size, 3]);
   const seeds = seedSourceFor(job.seed, ...job.seedPath, 'micro', job.micro);
@@ -95,27 +152,32 @@ export function runMicroJob(model: TrainableModel, job: MicroJob): MicroResult {
       const p = tf.tidy(() => model.score(xt, { training: true, seeds, blockMemory: 'tidy' }));
       const scores = (p.dataSync() as Float32Array).slice();
       p.dispose();
-      return { loss: 0, scores, grads: null };
+      return { loss: 0, scores, grads: null, buffers: buffersAfter(model, job) };
     }
     const ctx: ForwardContext = {
       training: true,
       seeds,
       blockMemory: job.checkpointing ? 'checkpoint' : 'none',
+      updateStats: updatesStats(job),
     };
     if (job.kind === 'loss') {
       const yt = tf.tensor1d(job.labels as Float32Array);
       try {
         const w = job.weight ?? 1;
-        return gradsOf(model, xt, ctx, (p) =>
+        const r = gradsOf(model, xt, ctx, (p) =>
           tf.tidy(() => computeLoss(job.loss as LossConfig, p, yt).mul(w) as tf.Scalar),
         );
+        return { ...r, buffers: buffersAfter(model, job) };
       } finally {
         yt.dispose();
       }
     }
     const u = tf.tensor1d(job.upstream as Float32Array);
     try {
-      return gradsOf(model, xt, ctx, (p) => tf.tidy(() => tf.sum(p.mul(u)) as tf.Scalar));
+      return {
+        ...gradsOf(model, xt, ctx, (p) => tf.tidy(() => tf.sum(p.mul(u)) as tf.Scalar)),
+        buffers: null,
+      };
     } finally {
       u.dispose();
     }
@@ -137,10 +199,21 @@ export function evalScoresOf(model: TrainableModel, x: Float32Array, n: number, 
 export function localRunner(model: TrainableModel): MicroRunner {
   return {
     async run(jobs, onResult) {
-      jobs.forEach((job, k) => onResult(k, runMicroJob(model, job)));
+      const start = bufferParams(model).length > 0 ? readBuffers(model) : null;
+      let updated = false;
+      jobs.forEach((job, k) => {
+        if (start && updatesStats(job)) {
+          if (updated) writeBuffers(model, start);
+          updated = true;
+        }
+        onResult(k, runMicroJob(model, job));
+      });
     },
     async evalScores(batches) {
       return batches.map((b) => evalScoresOf(model, b.x, b.n, b.size));
+    },
+    setBuffers(values) {
+      writeBuffers(model, values);
     },
   };
 }
@@ -200,6 +273,13 @@ export async function stepGradients(runner: MicroRunner, inp: StepInput): Promis
   };
   const acc = new Map<string, tf.Tensor>();
   const scores = new Float32Array(B);
+  const bufferSets: Float32Array[][] = [];
+  const keepBuffers = (r: MicroResult) => {
+    if (r.buffers) bufferSets.push(r.buffers);
+  };
+  const settleBuffers = () => {
+    if (bufferSets.length > 0) runner.setBuffers(meanBuffers(bufferSets));
+  };
 
   if (isSampleDecomposable(inp.loss)) {
     let loss = 0;
@@ -212,16 +292,22 @@ export async function stepGradients(runner: MicroRunner, inp: StepInput): Promis
     await runner.run(jobs, (k, r) => {
       loss += r.loss;
       scores.set(r.scores, slices[k][0]);
+      keepBuffers(r);
       if (r.grads) accumulate(acc, r.grads);
     });
+    settleBuffers();
     return { loss, scores, grads: acc };
   }
 
   // pass 1: scores of the whole batch
   await runner.run(
     slices.map((_, k) => job(k, 'scores')),
-    (k, r) => scores.set(r.scores, slices[k][0]),
+    (k, r) => {
+      scores.set(r.scores, slices[k][0]);
+      keepBuffers(r);
+    },
   );
+  settleBuffers();
   // the batch loss and its gradient wrt the scores
   const pAll = tf.tensor1d(scores);
   const yAll = tf.tensor1d(inp.labels);

@@ -12,6 +12,8 @@ export interface ForwardContext {
   seeds?: SeedSource;
   /** 'checkpoint': per-block activation checkpointing (training); 'tidy': per-block tf.tidy (inference). */
   blockMemory?: 'none' | 'tidy' | 'checkpoint';
+  /** Training mode: update BatchNorm running statistics (default true; false for a re-run of the same batch). */
+  updateStats?: boolean;
 }
 
 export interface ModelParam {
