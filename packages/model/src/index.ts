@@ -4,26 +4,11 @@
  */
 export const PACKAGE_NAME = '@iqa-bench/model';
 
-// Configuration and presets
-export type {
-  BackboneConfig,
-  FusionMode,
-  HyperHeadConfig,
-  ModelConfig,
-  ResNetBackboneConfig,
-  SwinBackboneConfig,
-} from './config.js';
-export { isPresetName, presetConfig, PRESET_NAMES, type PresetName } from './presets.js';
+// Everything that also runs in a browser (src/browser.ts, the `./browser` entry): configuration and presets, the
+// model, scoring crops, the TensorFlow.js-format reader
+export * from './browser.js';
 
-// The model
-export {
-  createModel,
-  IqaModel,
-  validateModelConfig,
-  type CreateModelOptions,
-  type ForwardOptions,
-  type ModelOutput,
-} from './model.js';
+// The model's parts
 export type { Backbone, BlockMemory, ForwardContext, SeedSource, StageFeatures } from './backbone.js';
 export { ParamStore, type ParamEntry, type TorchLayout } from './params.js';
 export { HyperHead, TARGET_NET_SCOPE, type HeadOutput, type TargetParams } from './head.js';
@@ -36,17 +21,6 @@ export {
   type SwinStageGeometry,
 } from './swin.js';
 export type { AttentionImpl } from './ops/attention.js';
-
-// Scoring images
-export {
-  cropOrigins,
-  extractCrops,
-  scoreImage,
-  type CropMode,
-  type ImageScore,
-  type NormalizedImage,
-  type ScoreImageOptions,
-} from './score.js';
 
 // Building blocks with fast-path gradients (for custom heads and training code)
 export { linear, matMul2d, type LinearOptions } from './ops/linear.js';
@@ -107,13 +81,7 @@ export {
   type SafetensorsContents,
 } from './weights/safetensors.js';
 export type { DType, StateDict, TensorData } from './weights/state-dict.js';
-export {
-  exportStateDict,
-  formatLoadReport,
-  loadStateDict,
-  type LoadOptions,
-  type LoadReport,
-} from './weights/load.js';
+export { exportStateDict, loadStateDict, type LoadOptions } from './weights/load.js';
 export { inferConfig, type InferOptions, type ShapeMap } from './weights/infer.js';
 export {
   loadPretrainedBackbone,
@@ -121,15 +89,8 @@ export {
   type MappedBackbone,
   type PretrainedKind,
 } from './weights/pretrained.js';
-export { configFromMetadata, configMetadata, parseModelConfig } from './weights/config-json.js';
-export {
-  assignTfjsWeights,
-  decodeTfjsArtifacts,
-  encodeTfjsModel,
-  modelFromTfjsArtifacts,
-  tfjsModelConfig,
-  type TfjsModelJSON,
-} from './weights/tfjs-format.js';
+export { configFromMetadata, configMetadata } from './weights/config-json.js';
+export { encodeTfjsModel } from './weights/tfjs-format.js';
 export type { ReadLimits } from './weights/torch-pickle.js';
 
 // Scoring many images on several cores (worker_threads, one backend each)
