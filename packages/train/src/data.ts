@@ -83,11 +83,16 @@ export async function datasetRounds(
     const part = (name: string) => partImages(ds, split, name);
     const selectTest = cfg.dataset.selectOn === 'test';
     // Correlations need two images: say which part is too small rather than fail later on a NaN metric.
-    const needed: [string, string][] = [
-      ['train', 'train'],
-      [selectTest ? 'test' : 'val', selectTest ? 'test (selection)' : 'validation'],
-      ...(selectTest ? [] : ([['test', 'test']] as [string, string][])),
-    ];
+    const needed: [string, string][] = selectTest
+      ? [
+          ['train', 'train'],
+          ['test', 'test (selection)'],
+        ]
+      : [
+          ['train', 'train'],
+          ['val', 'validation'],
+          ['test', 'test'],
+        ];
     const small = needed
       .map(([name, label]) => [label, split.parts[name]?.length ?? 0] as const)
       .filter(([, count]) => count < 2)

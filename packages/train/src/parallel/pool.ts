@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config.js';
-import { writeBuffers, type MicroJob, type MicroResult, type MicroRunner } from '../trainer/step.js';
+import type { MicroJob, MicroResult, MicroRunner } from '../trainer/step.js';
+import { writeBuffers } from '../trainer/values.js';
 import type { TrainableModel } from '../trainer/types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@iqa-bench/model';
 import { parseTrainConfig } from '../config.js';
 import { buildModel } from '../model.js';
-import { evalScoresOf, runMicroJob, updatesStats, writeBuffers, type MicroJob } from '../trainer/step.js';
+import { evalScoresOf, runMicroJob, updatesStats, type MicroJob } from '../trainer/step.js';
+import { assignValues, writeBuffers } from '../trainer/values.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -27,11 +28,7 @@ try {
   port.on('message', (msg: ToWorker) => {
     try {
       if (msg.type === 'params') {
-        model.params.forEach((p, i) => {
-          const t = tf.tensor(msg.values[i], p.variable.shape, p.variable.dtype);
-          p.variable.assign(t);
-          t.dispose();
-        });
+        model.params.forEach((p, i) => assignValues(p, msg.values[i]));
         startBuffers = model.params.flatMap((p, i) => (p.trainable ? [] : [msg.values[i]]));
         return;
       }

@@ -5,7 +5,8 @@ import { toyImageSet, toyModel, TOY_SIZE } from '../__tests__/toy.js';
 import { parseTrainConfig } from '../config.js';
 import { seedSourceFor } from '../rng.js';
 import { buildModel } from '../model.js';
-import { batchGradients, bufferParams, readBuffers, writeBuffers } from './step.js';
+import { batchGradients } from './step.js';
+import { bufferParams, readBuffers, writeBuffers } from './values.js';
 import type { TrainableModel } from './types.js';
 
 beforeAll(async () => {

@@ -26,6 +26,7 @@ import type { LossConfig } from '../config.js';
 import { computeLoss, isSampleDecomposable } from '../losses.js';
 import { seedSourceFor } from '../rng.js';
 import type { ForwardContext, TrainableModel } from './types.js';
+import { bufferParams, readBuffers, writeBuffers } from './values.js';
 
 /** One micro-batch's work; plain data so that it can be posted to a worker thread. */
 export interface MicroJob {
@@ -73,28 +74,6 @@ export interface MicroRunner {
 /** Whether a job's forward updates the BatchNorm running statistics (pass 2 re-runs pass 1's batch: it does not). */
 export function updatesStats(job: Pick<MicroJob, 'kind'>): boolean {
   return job.kind !== 'upstream';
-}
-
-/** The model's buffers (non-trainable parameters, BatchNorm running statistics), in model order. */
-export function bufferParams(model: TrainableModel): TrainableModel['params'] {
-  return model.params.filter((p) => !p.trainable);
-}
-
-/** Buffer values as float32 copies (int32 counters are exact below 2^24). */
-export function readBuffers(model: TrainableModel): Float32Array[] {
-  return bufferParams(model).map((p) => Float32Array.from(p.variable.dataSync()));
-}
-
-/** Assigns buffer values (model order), in each variable's own dtype. */
-export function writeBuffers(model: TrainableModel, values: readonly Float32Array[]): void {
-  const params = bufferParams(model);
-  if (values.length !== params.length)
-    throw new Error(`writeBuffers: ${values.length} values for ${params.length} buffers`);
-  params.forEach((p, i) => {
-    const t = tf.tensor(values[i], p.variable.shape, p.variable.dtype);
-    p.variable.assign(t);
-    t.dispose();
-  });
 }
 
 /** The element-wise mean of K buffer sets, summed in set order, in float32. */

@@ -36,6 +36,7 @@ import {
 } from '../run/stats.js';
 import { learningRate } from '../schedule.js';
 import { localRunner, stepGradients, type MicroRunner } from './step.js';
+import { assignValues } from './values.js';
 import type { WorkerRunner } from '../parallel/pool.js';
 import type { ImageSet, PatchRef, TrainableModel, TrainingData } from './types.js';
 
@@ -277,7 +278,7 @@ function loadParams(model: TrainableModel, tensors: CheckpointContents['tensors'
         `${source}: parameter '${p.name}' has ${t.data.length} values, expected ${p.variable.size}`,
       );
     }
-    p.variable.assign(tf.tensor(t.data, p.variable.shape, p.variable.dtype));
+    assignValues(p, t.data);
   }
 }
 
