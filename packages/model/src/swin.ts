@@ -23,7 +23,7 @@ import {
 import { sliceRows, windowPartition, windowReverse } from './ops/kernels.js';
 import { permute } from './ops/layout.js';
 import { linear, matMul2d } from './ops/linear.js';
-import { dropPath, layerNorm, normalize } from './ops/nn.js';
+import { dropPath, geluGate, layerNorm, normalize } from './ops/nn.js';
 import type { ParamStore } from './params.js';
 
 /** Geometry of one stage (timm: the window is clamped to the map and the shift is 0 when the map fits one window). */
@@ -386,7 +386,7 @@ export class SwinBackbone implements Backbone {
     const a = windowReverse(linear(att, p.projW, p.projB), b, size, size, ws, shift);
     let y = tf.add(x, dropPath(tf.reshape(a, [b * size * size, c]), block.dropPath, b, ctx)) as tf.Tensor2D;
     const u = linear(normalize(y), fc1W, fc1B); // GELU input / √2
-    const m = linear(tf.add(u, tf.mul(u, tf.erf(u))) as tf.Tensor2D, fc2W, p.fc2B);
+    const m = linear(geluGate(u), fc2W, p.fc2B);
     y = tf.add(y, dropPath(m, block.dropPath, b, ctx));
     return y;
   }

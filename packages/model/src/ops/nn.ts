@@ -1,30 +1,39 @@
 /** Element-wise and normalisation layers with PyTorch's arithmetic (LayerNorm eps, exact erf GELU, dropout scaling). */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from '../backbone.js';
+import { simdGeluGate, simdNormalize } from './simd.js';
 
-/**
- * LayerNorm over the last axis (biased variance, as torch.nn.LayerNorm). Written out rather than with tf.moments,
- * which adds a float32→float32 Cast (a full copy on wasm) and recomputes x - mean.
- */
+/** LayerNorm over the last axis (biased variance, as torch.nn.LayerNorm): normalize(x)·γ + β. */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): T {
-  return tf.tidy(() => {
-    const xc = tf.sub(x, tf.mean(x, -1, true));
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
-    return tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta) as T;
-  });
+  return tf.tidy(() => tf.add(tf.mul(normalize(x, eps), gamma), beta) as T);
 }
 
-/** LayerNorm without the affine part: (x - mean) / √(var + eps) over the last axis. */
+/**
+ * LayerNorm without the affine part: (x - mean) / √(var + eps) over the last axis. Written out rather than with
+ * tf.moments, which adds a float32→float32 Cast (a full copy on wasm) and recomputes x - mean; one fused kernel on wasm
+ * in inference (ops/simd.ts).
+ */
 export function normalize<T extends tf.Tensor>(x: T, eps = 1e-5): T {
-  return tf.tidy(() => {
-    const xc = tf.sub(x, tf.mean(x, -1, true));
-    return tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps))) as T;
-  });
+  return (
+    simdNormalize(x, eps) ??
+    tf.tidy(() => {
+      const xc = tf.sub(x, tf.mean(x, -1, true));
+      return tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps))) as T;
+    })
+  );
+}
+
+/**
+ * u + u·erf(u) = √2·GELU(√2·u): the exact GELU with its 1/√2 scalings left to the caller (the Swin MLP folds them
+ * into its weights). One fused kernel on wasm in inference (ops/simd.ts).
+ */
+export function geluGate<T extends tf.Tensor>(u: T): T {
+  return simdGeluGate(u) ?? tf.tidy(() => tf.add(u, tf.mul(u, tf.erf(u))) as T);
 }
 
 /** Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (torch.nn.GELU() default, not the tanh approximation). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T);
+  return tf.tidy(() => tf.mul(geluGate(tf.mul(x, Math.SQRT1_2)), Math.SQRT1_2) as T);
 }
 
 /** The next seed for a random mask; throws when training without a seed source (tfjs treats seed 0 as unseeded). */
