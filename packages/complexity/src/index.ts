@@ -4,6 +4,7 @@ export {
   countedKernelNames,
   matMulDims,
   registerKernelCost,
+  MODEL_COMPUTE_KERNELS,
   MODEL_DATA_KERNELS,
   OP_CATEGORIES,
 } from './kernels.js';

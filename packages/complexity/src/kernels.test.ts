@@ -241,4 +241,38 @@ describe('custom kernels', () => {
     );
     tf.unregisterKernel(name, 'cpu');
   });
+
+  it("the model's fused kernels count the work of the tfjs ops they replace", () => {
+    const call = (kernel: string, inputs: Record<string, number[]>, out: number[]) =>
+      kernelCost({
+        kernel,
+        inputs: Object.fromEntries(
+          Object.entries(inputs).map(([k, shape]) => [k, { shape, dtype: 'float32' }]),
+        ),
+        attrs: {},
+        outputs: [{ shape: out, dtype: 'float32' }],
+      });
+    // erf, multiply, add
+    expect(call('IqaGeluGate', { x: [2, 5] }, [2, 5])).toEqual({
+      category: 'activation',
+      macs: 0,
+      flops: 30,
+      counted: true,
+    });
+    // per row of 8: mean 8, subtract 8, square 8, mean 8, multiply 8, add eps 1, rsqrt 1
+    expect(call('IqaNormalize', { x: [3, 8] }, [3, 8]).flops).toBe(3 * 42);
+    // 2 windows x 2 heads of 49 tokens, head dim 32: q·kᵀ and p·v, the bias add, a softmax of 5·49 - 2 per row
+    const att = call(
+      'IqaWindowAttention',
+      { q: [98, 64], k: [98, 64], v: [98, 64], bias: [1, 2, 49, 49] },
+      [98, 64],
+    );
+    const macs = 2 * 4 * 49 * 49 * 32;
+    expect(att).toEqual({
+      category: 'matmul',
+      macs,
+      flops: 2 * macs + 4 * 49 * 49 + 4 * 49 * 243,
+      counted: true,
+    });
+  });
 });

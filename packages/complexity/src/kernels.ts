@@ -453,6 +453,31 @@ for (const k of DATA_MOVEMENT) RULES.set(k, zero('data'));
 export const MODEL_DATA_KERNELS = ['IqaWindowPartition', 'IqaWindowReverse', 'IqaSliceRows'] as const;
 for (const k of MODEL_DATA_KERNELS) RULES.set(k, zero('data'));
 
+/**
+ * The fused wasm kernels of `@iqa-bench/model` (inference), counted as the tfjs ops they replace on other backends,
+ * so that a model's totals do not depend on the backend:
+ * - `IqaGeluGate` u + u·erf(u): erf, multiply, add: 3 per element.
+ * - `IqaNormalize` (x - mean)/√(var + eps) over rows of n: mean (n), subtract (n), square (n), mean (n), multiply (n),
+ *   and per row add eps and rsqrt: 5n + 2 per row.
+ * - `IqaWindowAttention` softmax(q·kᵀ + bias)·v over G = windows·heads groups of n tokens and head dim d: the two
+ *   products (2·G·n²·d MACs), the bias add (G·n²) and the softmax (G·n rows of n).
+ */
+export const MODEL_COMPUTE_KERNELS = ['IqaGeluGate', 'IqaNormalize', 'IqaWindowAttention'] as const;
+RULES.set('IqaGeluGate', perOutputElement('activation', 3));
+RULES.set('IqaNormalize', (call) => {
+  const shape = input(call, 'x').shape;
+  const n = shape[shape.length - 1];
+  return { category: 'normalization', macs: 0, flops: (size(shape) / n) * (5 * n + 2), counted: true };
+});
+RULES.set('IqaWindowAttention', (call) => {
+  const [rows, c] = input(call, 'q').shape;
+  const [, heads, n] = input(call, 'bias').shape;
+  const groups = (rows / n) * heads;
+  const macs = 2 * groups * n * n * (c / heads);
+  const softmax = groups * n * (5 * n - 2);
+  return { category: 'matmul', macs, flops: 2 * macs + groups * n * n + softmax, counted: true };
+});
+
 /** How a custom kernel is counted: a full rule, or a category with a FLOP count per output element (MACs 0). */
 export type KernelCostRule =
   ((call: KernelCall) => Omit<KernelCost, 'counted'>) | { category: OpCategory; flopsPerOutput: number };

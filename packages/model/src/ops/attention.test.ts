@@ -6,9 +6,11 @@ import {
   relativePositionIndex,
   relativePositionOneHotT,
   attentionBias,
+  resolveAttentionImpl,
   shiftWindowMask,
   windowAttention,
 } from './attention.js';
+import { simdWindowAttention } from './simd.js';
 
 beforeAll(() => useBackend('wasm'));
 afterAll(() => useBackend('wasm'));
@@ -156,6 +158,80 @@ describe('window attention', () => {
     const got = run('dw');
     expect(rel(got[0], want[0])).toBeLessThan(1e-5);
     expect(rel(got[1], want[1])).toBeLessThan(1e-5);
+  });
+});
+
+describe('fused window attention (wasm SIMD kernel, inference)', () => {
+  // [batch, windows per image, window size, heads, head dim]: n = 9 and 49 leave a partial block of 4 keys, n = 4 is
+  // the smallest the kernel takes; head dims 16 and 32.
+  const geometries = [
+    [2, 4, 3, 2, 16],
+    [1, 4, 2, 3, 32],
+    [1, 4, 7, 2, 32],
+  ] as const;
+  for (const [batch, nW, ws, heads, d] of geometries) {
+    for (const masked of [false, true]) {
+      const n = ws * ws;
+      const c = heads * d;
+      const rows = batch * nW * n;
+      it(`${batch} image(s) x ${nW} windows of ${n}, ${heads} heads of ${d}${masked ? ', shift mask' : ''}`, () => {
+        expect(resolveAttentionImpl('fused', d, n)).toBe('fused');
+        const qkvV = lcgValues(rows * 3 * c, 21 + n).map((v) => 3 * v);
+        const biasV = lcgValues(n * n * heads, 22);
+        const side = Math.sqrt(nW) * ws;
+        const maskV = shiftWindowMask(side, side, ws, Math.floor(ws / 2));
+        const got = tf.tidy(() => {
+          const [q, k, v] = tf.split(tf.tensor2d(qkvV, [rows, 3 * c]), 3, 1) as tf.Tensor2D[];
+          const bias = attentionBias(
+            tf.transpose(tf.tensor2d(biasV, [n * n, heads])) as tf.Tensor2D,
+            masked ? tf.tensor3d(maskV, [nW, n, n]) : null,
+            'fused',
+          );
+          const args = { k, v, bias, batch, windows: nW, heads };
+          const fused = windowAttention({ ...args, q: tf.mul(q, 1 / Math.sqrt(d)), impl: 'fused' });
+          const dw = windowAttention({
+            ...args,
+            q: tf.mul(q, 1 / Math.sqrt(d)),
+            bias: attentionBias(
+              tf.transpose(tf.tensor2d(biasV, [n * n, heads])) as tf.Tensor2D,
+              masked ? tf.tensor3d(maskV, [nW, n, n]) : null,
+              'dw',
+            ),
+            impl: 'dw',
+          });
+          return [fused, dw];
+        });
+        const want = naiveAttention(qkvV, biasV, masked ? maskV : null, batch * nW, nW, n, heads, c);
+        expect(rel(got[0].dataSync(), want)).toBeLessThan(2e-6);
+        expect(rel(got[1].dataSync(), want)).toBeLessThan(2e-6);
+        tf.dispose(got);
+      });
+    }
+  }
+
+  it('is dw where the kernel does not apply: head dim not a multiple of 16, under a gradient tape, on cpu', async () => {
+    expect(resolveAttentionImpl('fused', 8, 49)).toBe('dw');
+    expect(resolveAttentionImpl('fused', 32, 49)).toBe('fused');
+    expect(resolveAttentionImpl('bmm', 32, 49)).toBe('bmm');
+    let underTape = '';
+    tf.grad((x: tf.Tensor) => {
+      underTape = resolveAttentionImpl('fused', 32, 49);
+      return tf.sum(x);
+    })(tf.ones([2]));
+    expect(underTape).toBe('dw');
+    await useBackend('cpu');
+    expect(resolveAttentionImpl('fused', 32, 49)).toBe('dw');
+    await useBackend('wasm');
+  });
+
+  it('refuses operands that do not fit the bias, by shape', () => {
+    const q = tf.zeros([2 * 49, 64]) as tf.Tensor2D;
+    const bias = tf.zeros([1, 2, 49, 49]) as tf.Tensor4D;
+    expect(() => simdWindowAttention(q, q, q, bias, 2, 4)).toThrow(/does not fit bias \[1,2,49,49\]/);
+    expect(() => simdWindowAttention(q, q, tf.zeros([49, 64]) as tf.Tensor2D, bias, 2, 2)).toThrow(
+      /shapes differ/,
+    );
+    tf.dispose([q, bias]);
   });
 });
 

@@ -2,7 +2,10 @@
  * Swin window attention (timm arithmetic): softmax(q·kᵀ·scale + relative-position bias [+ shift mask]) · v per window
  * and head.
  *
- * Two formulations of the per-(window, head) products, chosen by backend:
+ * Three formulations of the per-(window, head) products, chosen by backend:
+ * - `fused` (wasm, the default there): in inference, one wasm SIMD kernel for the whole attention (ops/simd.ts), read
+ *   from and written to the linear layers' layout; under a gradient tape, and where the kernel does not apply (head
+ *   dim not a multiple of 16, other backends), `dw`.
  * - `dw` (wasm, cpu): every product is one depthwise convolution. With G = windows·heads groups, a batched product
  *   a[G,M,K]·b[G,K,N] is a depthwise conv of the input [1,M,K,G] with the filter [1,K,G,N] (kernel width K, channel
  *   multiplier N, valid padding), which XNNPACK runs at ~12-16 GFLOP/s on wasm, against ~2-3 GFLOP/s for wasm's batched
@@ -17,12 +20,19 @@ import * as tf from '@tensorflow/tfjs';
 import { recordingGradients } from '../derived.js';
 import { customOp } from './custom.js';
 import { permute, view } from './layout.js';
+import { simdAttentionApplies, simdWindowAttention } from './simd.js';
 
-export type AttentionImpl = 'dw' | 'bmm';
+export type AttentionImpl = 'dw' | 'bmm' | 'fused';
 
 /** The formulation that is fastest on the active backend. */
 export function defaultAttentionImpl(): AttentionImpl {
-  return tf.getBackend() === 'tensorflow' ? 'bmm' : 'dw';
+  return tf.getBackend() === 'tensorflow' ? 'bmm' : 'fused';
+}
+
+/** What runs now for `impl`: `fused` where its kernel applies (see the file comment), `dw` in its place otherwise. */
+export function resolveAttentionImpl(impl: AttentionImpl, headDim: number, tokensPerWindow: number): AttentionImpl {
+  if (impl !== 'fused') return impl;
+  return simdAttentionApplies(headDim, tokensPerWindow) ? 'fused' : 'dw';
 }
 
 /** timm relative_position_index for a ws×ws window: index[i·N + j] = (dy+ws-1)·(2ws-1) + (dx+ws-1), dy = y_i - y_j. */
@@ -123,7 +133,7 @@ export function dwProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 
 /**
  * The additive attention term (relative-position bias, plus the shift mask) in the layout of `impl`:
- * `dw`: [N(query), nW | 1, heads, N(key)]; `bmm`: [nW | 1, heads, N, N].
+ * `dw`: [N(query), nW | 1, heads, N(key)]; `bmm` and `fused`: [nW | 1, heads, N, N].
  * biasHNN: [heads, N·N] (tableᵀ · onehotᵀ); mask: [nW, N, N] or null.
  */
 export function attentionBias(
@@ -150,7 +160,7 @@ export interface WindowAttentionArgs {
   q: tf.Tensor2D;
   k: tf.Tensor2D;
   v: tf.Tensor2D;
-  /** attentionBias(...) for the same impl. */
+  /** attentionBias(...) for the same impl (`fused`: resolved by resolveAttentionImpl). */
   bias: tf.Tensor4D;
   batch: number;
   windows: number;
@@ -160,6 +170,10 @@ export interface WindowAttentionArgs {
 
 /** Attention of every window and head; returns [batch·nW·N, C] in window order (before the output projection). */
 export function windowAttention(args: WindowAttentionArgs): tf.Tensor2D {
+  if (args.impl === 'fused') {
+    const { q, k, v, bias, batch, windows, heads } = args;
+    return simdWindowAttention(q, k, v, bias, batch * windows, heads);
+  }
   return args.impl === 'dw' ? attentionDw(args) : attentionBmm(args);
 }
 

@@ -8,6 +8,9 @@
  *   by a Mul and an Add; this is one pass of ~1.4 ms whatever the values. erf is a rational approximation fitted by
  *   tools/kernels/fit_erf.py, |error| ≤ 3.8e-7 (tfjs's cpu Erf: 1.5e-7).
  * - `IqaNormalize`: LayerNorm without its affine part over the last axis (7 kernels otherwise), 3-6x faster.
+ * - `IqaWindowAttention`: Swin window attention, softmax(q·kᵀ + bias)·v for every window and head, straight from and
+ *   to the linear layers' [tokens, heads·d] layout: replaces 5 transposes, 2 depthwise-conv products, an Add and a
+ *   Softmax per block.
  *
  * They serve inference: under a gradient tape the ops take the tfjs path, whose gradients tfjs knows. Other backends,
  * engines without wasm SIMD, shapes the kernels do not take (GELU: fewer than 8 values; normalize: a last axis not a multiple of 4)
@@ -19,10 +22,24 @@ import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 
 export const GELU_GATE = 'IqaGeluGate';
 export const NORMALIZE = 'IqaNormalize';
+export const WINDOW_ATTENTION = 'IqaWindowAttention';
 
 interface SimdExports {
   gelu(src: number, dst: number, n: number): void;
   normalize(src: number, dst: number, rows: number, cols: number, eps: number): void;
+  attention(
+    q: number,
+    k: number,
+    v: number,
+    bias: number,
+    out: number,
+    scratch: number,
+    windows: number,
+    period: number,
+    n: number,
+    heads: number,
+    d: number,
+  ): void;
 }
 
 /** What the kernels use of tfjs-backend-wasm's BackendWasm. */
@@ -30,6 +47,7 @@ interface WasmBackendLike {
   wasm: { asm?: { memory?: unknown } };
   dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(id: tf.DataId, force?: boolean): boolean;
 }
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
@@ -112,6 +130,27 @@ const normalizeKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   return out;
 };
 
+interface AttentionAttrs {
+  windows: number;
+  period: number;
+  heads: number;
+}
+
+const attentionKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
+  const wasm = backend as unknown as WasmBackendLike;
+  const { q, k, v, bias } = inputs as Record<'q' | 'k' | 'v' | 'bias', tf.TensorInfo>;
+  const { windows, period, heads } = attrs as unknown as AttentionAttrs;
+  const [rows, c] = q.shape;
+  const n = rows / windows;
+  const out = wasm.makeOutput([rows, c], 'float32');
+  const scratch = wasm.makeOutput([2 * n], 'float32');
+  const simd = simdFor(wasm) as SimdExports;
+  const at = (t: tf.TensorInfo): number => offset(wasm, t);
+  simd.attention(at(q), at(k), at(v), at(bias), at(out), at(scratch), windows, period, n, heads, c / heads);
+  wasm.disposeData(scratch.dataId, true);
+  return out;
+};
+
 let registered = false;
 
 /** Registers the kernels for the wasm backend once per process (idempotent). */
@@ -121,6 +160,7 @@ export function registerSimdKernels(): void {
   for (const [kernelName, kernelFunc] of [
     [GELU_GATE, geluKernel],
     [NORMALIZE, normalizeKernel],
+    [WINDOW_ATTENTION, attentionKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
@@ -139,4 +179,37 @@ export function simdGeluGate<T extends tf.Tensor>(u: T): T | null {
 export function simdNormalize<T extends tf.Tensor>(x: T, eps: number): T | null {
   const cols = x.shape[x.shape.length - 1] ?? 0;
   return cols % 4 === 0 && fusable(x, 4) ? (tf.engine().runKernel(NORMALIZE, { x }, { eps }) as T) : null;
+}
+
+/** True when simdWindowAttention runs for this geometry now (inference on wasm, head dim a multiple of 16, n ≥ 4). */
+export function simdAttentionApplies(headDim: number, tokensPerWindow: number): boolean {
+  return headDim % 16 === 0 && tokensPerWindow >= 4 && !recordingGradients() && simdKernelsActive();
+}
+
+/**
+ * softmax(q·kᵀ + bias)·v of every window and head in one pass over the linear layers' layout, [windows·n, heads·d]
+ * for q (scaled), k, v and the result; bias [period, heads, n, n], window w taking bias window w mod period. No
+ * transposes, no score tensor. Call only where simdAttentionApplies.
+ */
+export function simdWindowAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  bias: tf.Tensor4D,
+  windows: number,
+  heads: number,
+): tf.Tensor2D {
+  const [period, bh, n, n2] = bias.shape;
+  const c = q.shape[1];
+  if (bh !== heads || n2 !== n || q.shape[0] !== windows * n || windows % period !== 0 || c % heads !== 0) {
+    throw new Error(
+      `simdWindowAttention: q [${q.shape}] with ${windows} windows and ${heads} heads does not fit bias [${bias.shape}]`,
+    );
+  }
+  if (!simdAttentionApplies(c / heads, n)) throw new Error('simdWindowAttention: the kernel does not apply here');
+  for (const t of [q, k, v, bias]) if (t.dtype !== 'float32') throw new Error('simdWindowAttention: float32 only');
+  if (!tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
+    throw new Error(`simdWindowAttention: q, k, v shapes differ: [${q.shape}] [${k.shape}] [${v.shape}]`);
+  }
+  return tf.engine().runKernel(WINDOW_ATTENTION, { q, k, v, bias }, { windows, period, heads }) as tf.Tensor2D;
 }
