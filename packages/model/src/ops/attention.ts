@@ -30,7 +30,11 @@ export function defaultAttentionImpl(): AttentionImpl {
 }
 
 /** What runs now for `impl`: `fused` where its kernel applies (see the file comment), `dw` in its place otherwise. */
-export function resolveAttentionImpl(impl: AttentionImpl, headDim: number, tokensPerWindow: number): AttentionImpl {
+export function resolveAttentionImpl(
+  impl: AttentionImpl,
+  headDim: number,
+  tokensPerWindow: number,
+): AttentionImpl {
   if (impl !== 'fused') return impl;
   return simdAttentionApplies(headDim, tokensPerWindow) ? 'fused' : 'dw';
 }

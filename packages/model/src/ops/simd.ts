@@ -206,10 +206,14 @@ export function simdWindowAttention(
       `simdWindowAttention: q [${q.shape}] with ${windows} windows and ${heads} heads does not fit bias [${bias.shape}]`,
     );
   }
-  if (!simdAttentionApplies(c / heads, n)) throw new Error('simdWindowAttention: the kernel does not apply here');
-  for (const t of [q, k, v, bias]) if (t.dtype !== 'float32') throw new Error('simdWindowAttention: float32 only');
+  if (!simdAttentionApplies(c / heads, n))
+    throw new Error('simdWindowAttention: the kernel does not apply here');
+  for (const t of [q, k, v, bias])
+    if (t.dtype !== 'float32') throw new Error('simdWindowAttention: float32 only');
   if (!tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
     throw new Error(`simdWindowAttention: q, k, v shapes differ: [${q.shape}] [${k.shape}] [${v.shape}]`);
   }
-  return tf.engine().runKernel(WINDOW_ATTENTION, { q, k, v, bias }, { windows, period, heads }) as tf.Tensor2D;
+  return tf
+    .engine()
+    .runKernel(WINDOW_ATTENTION, { q, k, v, bias }, { windows, period, heads }) as tf.Tensor2D;
 }
