@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModel } from './analyze.js';
 import { MODEL_COMPUTE_KERNELS } from './kernels.js';
-import { countOps } from './ops.js';
+import { countOps, type OpCount } from './ops.js';
 import type { ReferenceModel } from './references.js';
 import type { ModelComplexity } from './schema.js';
 
@@ -122,7 +122,7 @@ describe.each(PRESETS)('%s at 224x224', (preset) => {
 
 describe('model counts do not depend on the backend', () => {
   it('micro SMART-IQA: the same MACs and FLOPs on cpu and wasm (fused kernels there), per group, TargetNet included', async () => {
-    const counts = [];
+    const counts: OpCount[] = [];
     for (const backend of ['wasm', 'cpu']) {
       await tf.setBackend(backend);
       const model = createModel('smart-iqa-micro', { seed: 1 });
@@ -137,7 +137,7 @@ describe('model counts do not depend on the backend', () => {
     // Kernel calls differ: wasm runs the model's fused kernels (GELU, LayerNorm, window attention) where cpu runs
     // the tfjs ops they replace, and their rules count the same work. Below the block level the attention products
     // are attributed to the attention module on wasm (the kernel reads the bias table) and to qkv on cpu (dataflow).
-    const totals = (c: (typeof counts)[number]) => ({
+    const totals = (c: OpCount) => ({
       macs: c.macs,
       flops: c.flops,
       weightMacs: c.weightMacs,
