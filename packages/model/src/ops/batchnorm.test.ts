@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { ParamStore } from '../params.js';
 import { batchNorm, registerBatchNorm } from './batchnorm.js';
+import { maxAbsError } from '../parity.js';
 
 function values(n: number, seed: number, scale = 1, shift = 0): Float32Array {
   const out = new Float32Array(n);
@@ -41,12 +42,6 @@ function setup(): { store: ParamStore; p: ReturnType<typeof registerBatchNorm> }
   return { store, p };
 }
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe('batchNorm (torch BatchNorm2d semantics, NHWC)', () => {
   beforeAll(async () => {
     await selectBackend('wasm');
@@ -76,8 +71,8 @@ describe('batchNorm (torch BatchNorm2d semantics, NHWC)', () => {
       const c = i % C;
       return ((v - rmean[c]) / Math.sqrt(rvar[c] + 1e-5)) * gamma[c] + beta[c];
     });
-    expect(maxAbs(got, ref)).toBeLessThan(1e-5);
-    expect(maxAbs(p.runningMean.dataSync(), rmean)).toBe(0);
+    expect(maxAbsError(got, ref)).toBeLessThan(1e-5);
+    expect(maxAbsError(p.runningMean.dataSync(), rmean)).toBe(0);
     expect(p.numBatchesTracked.dataSync()[0]).toBe(0);
     y.dispose();
     store.dispose();
@@ -92,16 +87,16 @@ describe('batchNorm (torch BatchNorm2d semantics, NHWC)', () => {
       const c = i % C;
       return ((v - mean[c]) / Math.sqrt(varB[c] + 1e-5)) * gamma[c] + beta[c];
     });
-    expect(maxAbs(y.dataSync(), ref)).toBeLessThan(1e-5);
+    expect(maxAbsError(y.dataSync(), ref)).toBeLessThan(1e-5);
     const rm = mean.map((m, c) => 0.9 * rmean[c] + 0.1 * m);
     const rv = varB.map((v, c) => 0.9 * rvar[c] + (0.1 * v * N) / (N - 1));
-    expect(maxAbs(p.runningMean.dataSync(), rm)).toBeLessThan(1e-6);
-    expect(maxAbs(p.runningVar.dataSync(), rv)).toBeLessThan(1e-6);
+    expect(maxAbsError(p.runningMean.dataSync(), rm)).toBeLessThan(1e-6);
+    expect(maxAbsError(p.runningVar.dataSync(), rv)).toBeLessThan(1e-6);
     expect(p.numBatchesTracked.dataSync()[0]).toBe(1);
     expect(tf.memory().numTensors).toBe(before + 1);
     // updateStats: false normalises the same way but counts nothing.
     const y2 = tf.tidy(() => batchNorm(tf.tensor4d(x, [B, H, W, C]), p, true, { updateStats: false }));
-    expect(maxAbs(y2.dataSync(), y.dataSync())).toBe(0);
+    expect(maxAbsError(y2.dataSync(), y.dataSync())).toBe(0);
     expect(p.numBatchesTracked.dataSync()[0]).toBe(1);
     tf.dispose([y, y2]);
     store.dispose();
@@ -134,7 +129,7 @@ describe('batchNorm (torch BatchNorm2d semantics, NHWC)', () => {
     await tf.setBackend('cpu');
     const ref = grads(false);
     await tf.setBackend('wasm');
-    for (let k = 0; k < 3; k++) expect(maxAbs(got[k], ref[k])).toBeLessThan(2e-5);
+    for (let k = 0; k < 3; k++) expect(maxAbsError(got[k], ref[k])).toBeLessThan(2e-5);
   });
 
   it('rejects a channel mismatch and a single-value batch in training', () => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './pool.js';
+import { maxAbsError } from '../parity.js';
 
 function values(n: number, seed: number, scale = 1, shift = 0): Float32Array {
   const out = new Float32Array(n);
@@ -44,13 +45,6 @@ function refPool(
   return out;
 }
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe('pooling (torch semantics, NHWC)', () => {
   beforeAll(async () => {
     await selectBackend('wasm');
@@ -75,7 +69,7 @@ describe('pooling (torch semantics, NHWC)', () => {
         shape[3],
       ]);
       const got = y.dataSync();
-      expect(maxAbs(got, refPool(x, shape, 3, 2, 1, 'max'))).toBe(0);
+      expect(maxAbsError(got, refPool(x, shape, 3, 2, 1, 'max'))).toBe(0);
       expect(Math.max(...got)).toBeLessThan(-1 + 1e-6);
       y.dispose();
     }
@@ -101,8 +95,8 @@ describe('pooling (torch semantics, NHWC)', () => {
     await tf.setBackend('cpu');
     const ref = [grad(false), grad(true)];
     await tf.setBackend('wasm');
-    expect(maxAbs(got[0], ref[0])).toBe(0);
-    expect(maxAbs(got[1], ref[1])).toBe(0);
+    expect(maxAbsError(got[0], ref[0])).toBe(0);
+    expect(maxAbsError(got[1], ref[1])).toBe(0);
     expect(got[0].reduce((a, b) => a + b, 0)).toBeCloseTo(
       r.reduce((a, b) => a + b, 0),
       4,
@@ -142,7 +136,7 @@ describe('pooling (torch semantics, NHWC)', () => {
     const x = values(56 * 56 * 2, 7);
     const y = tf.tidy(() => avgPool2d(tf.tensor4d(x, shape as [number, number, number, number]), 7));
     expect(y.shape).toEqual([1, 8, 8, 2]);
-    expect(maxAbs(y.dataSync(), refPool(x, shape, 7, 7, 0, 'avg'))).toBeLessThan(1e-6);
+    expect(maxAbsError(y.dataSync(), refPool(x, shape, 7, 7, 0, 'avg'))).toBeLessThan(1e-6);
     y.dispose();
   });
 
@@ -154,7 +148,7 @@ describe('pooling (torch semantics, NHWC)', () => {
         adaptiveAvgPool2d(tf.tensor4d(x, shape as [number, number, number, number]), 7),
       );
       expect(y.shape).toEqual([2, 7, 7, 3]);
-      expect(maxAbs(y.dataSync(), refPool(x, shape, side / 7, side / 7, 0, 'avg'))).toBeLessThan(1e-6);
+      expect(maxAbsError(y.dataSync(), refPool(x, shape, side / 7, side / 7, 0, 'avg'))).toBeLessThan(1e-6);
       y.dispose();
     }
     const seven = tf.zeros([1, 7, 7, 4]) as tf.Tensor4D;
@@ -176,7 +170,7 @@ describe('pooling (torch semantics, NHWC)', () => {
         for (let i = 0; i < 12; i++) s += x[(b * 12 + i) * 5 + c];
         ref.push(s / 12);
       }
-    expect(maxAbs(y.dataSync(), ref)).toBeLessThan(1e-6);
+    expect(maxAbsError(y.dataSync(), ref)).toBeLessThan(1e-6);
     y.dispose();
   });
 });

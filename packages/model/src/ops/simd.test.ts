@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lcgValues, useBackend } from '../__tests__/helpers.js';
 import { gelu, geluGate, layerNorm, normalize } from './nn.js';
 import { simdGeluGate, simdKernelsActive, simdNormalize } from './simd.js';
+import { maxAbsError } from '../parity.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 /** scipy.special.erf at float32 points (tools/kernels/fit_erf.py). */
@@ -26,12 +27,6 @@ function normalizeF64(x: Float32Array, cols: number, eps: number): Float64Array 
     for (let j = 0; j < cols; j++) out[r * cols + j] = (row[j] - mean) / Math.sqrt(variance + eps);
   }
   return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('wasm SIMD kernels', () => {
@@ -80,7 +75,7 @@ describe('wasm SIMD kernels', () => {
       const u = tf.tensor1d(v);
       const y = geluGate(u);
       const ref = tf.add(u, tf.mul(u, tf.erf(u)));
-      expect(maxAbsDiff(y.dataSync(), ref.dataSync())).toBeLessThan(2e-6);
+      expect(maxAbsError(y.dataSync(), ref.dataSync())).toBeLessThan(2e-6);
       tf.dispose([u, y, ref]);
     }
     const u = tf.tensor1d([Infinity, -Infinity, NaN, 0, -0, 1, -1, 2]);
@@ -93,7 +88,7 @@ describe('wasm SIMD kernels', () => {
     const x = tf.tensor1d(golden.x.slice(0, 1201)); // -6 … 6
     const y = gelu(x).dataSync();
     const ref = tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-    expect(maxAbsDiff(y, ref.dataSync())).toBeLessThan(2e-6);
+    expect(maxAbsError(y, ref.dataSync())).toBeLessThan(2e-6);
     tf.dispose([x, ref]);
   });
 
@@ -113,10 +108,12 @@ describe('wasm SIMD kernels', () => {
       const got = y.dataSync();
       const want = normalizeF64(v, cols, 1e-5);
       // Other rows: float32 rounding of inputs of magnitude |offset| + 3 over a spread of ~1.7.
-      expect(maxAbsDiff(got.subarray(cols), want.subarray(cols))).toBeLessThan(1e-6 * (1 + Math.abs(offset)));
+      expect(maxAbsError(got.subarray(cols), want.subarray(cols))).toBeLessThan(
+        1e-6 * (1 + Math.abs(offset)),
+      );
       // The constant row: the mean's rounding (a few ulp of 0.1) is multiplied by 1/√eps ≈ 316. The tfjs ops measured
       // 2.5e-4 on the 768-wide row, the kernel 6e-5.
-      expect(maxAbsDiff(got.subarray(0, cols), want.subarray(0, cols))).toBeLessThan(1e-4);
+      expect(maxAbsError(got.subarray(0, cols), want.subarray(0, cols))).toBeLessThan(1e-4);
       tf.dispose([x, y]);
     }
   });
@@ -126,12 +123,12 @@ describe('wasm SIMD kernels', () => {
     const x = tf.tensor2d(v, [5, 6]);
     expect(simdNormalize(x, 1e-5)).toBeNull();
     const y = normalize(x);
-    expect(maxAbsDiff(y.dataSync(), normalizeF64(v, 6, 1e-5))).toBeLessThan(3e-6);
+    expect(maxAbsError(y.dataSync(), normalizeF64(v, 6, 1e-5))).toBeLessThan(3e-6);
     const g = tf.tensor1d([1, 2, 3, 4, 5, 6]);
     const b = tf.tensor1d([0, 0, 0, 1, 1, 1]);
     const ln = layerNorm(x, g, b).dataSync();
     const want = normalizeF64(v, 6, 1e-5).map((z, i) => z * (1 + (i % 6)) + (i % 6 >= 3 ? 1 : 0));
-    expect(maxAbsDiff(ln, want)).toBeLessThan(2e-5);
+    expect(maxAbsError(ln, want)).toBeLessThan(2e-5);
     tf.dispose([x, y, g, b]);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Fused element-wise kernels for the wasm backend, in WebAssembly SIMD (simd/kernels.wat, assembled into
+ * Fused kernels for the wasm backend, in WebAssembly SIMD (simd/kernels.wat, assembled into
  * simd/kernels-wasm.ts by tools/kernels/assemble.mjs). The module imports the backend's own memory, so a kernel reads
  * and writes tensors where they are, with no copy in or out:
  *
@@ -12,9 +12,10 @@
  *   to the linear layers' [tokens, heads·d] layout: replaces 5 transposes, 2 depthwise-conv products, an Add and a
  *   Softmax per block.
  *
- * They serve inference: under a gradient tape the ops take the tfjs path, whose gradients tfjs knows. Other backends,
- * engines without wasm SIMD, shapes the kernels do not take (GELU: fewer than 8 values; normalize: a last axis not a multiple of 4)
- * and a wasm backend whose memory cannot be imported (shared memory of a threaded build) take the tfjs path too.
+ * They serve inference: under a gradient tape the ops take the tfjs path, whose gradients tfjs knows. So do other
+ * backends, engines without wasm SIMD, a wasm backend whose memory cannot be imported (the shared heap of a threaded
+ * build) and shapes a kernel does not take (GELU: fewer than 8 values; normalize: a last axis not a multiple of 4;
+ * attention: a head dim not a multiple of 16 or fewer than 4 tokens per window).
  */
 import * as tf from '@tensorflow/tfjs';
 import { recordingGradients } from '../derived.js';
