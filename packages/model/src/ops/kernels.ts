@@ -30,16 +30,22 @@ interface HeapAccess {
   output(shape: number[], fill: (out: TypedFloat) => void): tf.TensorInfo;
 }
 
-interface WasmLike {
+/** What the model's kernels use of tfjs-backend-wasm's BackendWasm (here and in ops/simd.ts). */
+export interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): TypedFloat;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(id: tf.DataId, force?: boolean): boolean;
+  /** Where each tensor's data starts in the heap (bytes). */
+  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
+  /** The emscripten module; `asm.memory` is the heap's WebAssembly.Memory. */
+  wasm: { asm?: { memory?: unknown } };
 }
 interface CpuLike {
   data: { get(id: tf.DataId): { values?: unknown } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: TypedFloat): tf.TensorInfo;
 }
 
-function wasmAccess(backend: WasmLike): HeapAccess {
+function wasmAccess(backend: WasmBackendLike): HeapAccess {
   return {
     read: (t) => backend.typedArrayFromHeap(t),
     output: (shape, fill) => {
@@ -145,7 +151,7 @@ export function registerIqaKernels(): void {
   if (registered) return;
   registered = true;
   const backends: [string, (b: unknown) => HeapAccess][] = [
-    ['wasm', (b) => wasmAccess(b as WasmLike)],
+    ['wasm', (b) => wasmAccess(b as WasmBackendLike)],
     ['cpu', (b) => cpuAccess(b as CpuLike)],
   ];
   for (const [backendName, access] of backends) {

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { recordingGradients } from '../derived.js';
+import type { WasmBackendLike } from './kernels.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
 
 export const GELU_GATE = 'IqaGeluGate';
@@ -41,14 +42,6 @@ interface SimdExports {
     heads: number,
     d: number,
   ): void;
-}
-
-/** What the kernels use of tfjs-backend-wasm's BackendWasm. */
-interface WasmBackendLike {
-  wasm: { asm?: { memory?: unknown } };
-  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(id: tf.DataId, force?: boolean): boolean;
 }
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
