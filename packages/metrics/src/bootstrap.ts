@@ -7,6 +7,7 @@ import { kendallF64, maeF64, pearsonF64, rmseF64, spearmanF64 } from './correlat
 import { readColumns, type NonFinitePolicy, type Vector } from './input.js';
 import { checkSeed, createPrng } from './prng.js';
 import { studentTSf } from './student-t.js';
+import { quantileSorted } from './stats.js';
 
 /** Metrics the bootstrap can resample. */
 export type BootstrapMetric = 'srcc' | 'plcc' | 'krcc' | 'rmse' | 'mae';
@@ -125,16 +126,6 @@ function resolve<M extends BootstrapMetric>(fn: string, options: BootstrapOption
 function metricValue(metric: BootstrapMetric, x: Float64Array, y: Float64Array, sign: number): number {
   const v = METRIC_FUNCTIONS[metric](x, y);
   return CORRELATIONS.has(metric) ? sign * v : v;
-}
-
-/** Linear-interpolation quantile of sorted values (numpy's default, "type 7"). */
-export function quantileSorted(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /** The finite replicates, sorted, and how many were NaN. */

@@ -23,5 +23,6 @@ export {
   type PredictorComparison,
   type WilliamsTest,
 } from './bootstrap.js';
+export { median, quantile, quantileSorted } from './stats.js';
 export { MetricAccumulator, type AccumulatorOptions } from './accumulator.js';
 export { dropNonFinite, type NonFinitePolicy, type Vector } from './input.js';
