@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { writeJsonAtomic } from '@iqa-bench/core/fs';
 import { SingleBar } from 'cli-progress';
 
 /** A stream the CLI writes text to; `process.stdout` / `process.stderr` fit, and so does a test's collector. */
@@ -76,7 +75,7 @@ export class Output {
   async writeOut(json: unknown): Promise<string | undefined> {
     if (this.flags.out === undefined) return undefined;
     const file = this.path(this.flags.out);
-    await writeFileAtomic(file, `${JSON.stringify(json, null, 2)}\n`);
+    await writeJsonAtomic(file, json);
     this.log(`wrote ${this.flags.out}`);
     return file;
   }
@@ -102,21 +101,5 @@ export class Output {
         bar.stop();
       },
     };
-  }
-}
-
-/**
- * Writes `data` to `file` atomically: into a temporary file in the same directory, then renamed over the target, so
- * a reader (or a kill) never sees a half-written file. Parent directories are created.
- */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }

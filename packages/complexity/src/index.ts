@@ -34,7 +34,6 @@ export {
   measurePeakMemory,
   timeForward,
   latencyStats,
-  quantile,
   repeatBatch,
   isOutOfMemoryError,
   WASM_HEAP_LIMIT_BYTES,

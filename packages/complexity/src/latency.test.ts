@@ -6,7 +6,6 @@ import {
   measureLatency,
   measurePeakMemory,
   measureThroughput,
-  quantile,
 } from './latency.js';
 
 beforeAll(async () => {
@@ -31,12 +30,6 @@ describe('latencyStats', () => {
     expect(s.medianMs).toBeCloseTo(4.6, 12);
     expect(s.p95Ms).toBeCloseTo(11.24, 12);
     expect([s.minMs, s.maxMs, s.runs, s.warmup, s.batchSize]).toEqual([3.1, 12.5, 10, 2, 1]);
-  });
-
-  it('quantile interpolates linearly and rejects an empty sample', () => {
-    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
-    expect(quantile([10], 0.95)).toBe(10);
-    expect(() => quantile([], 0.5)).toThrow(/empty/);
   });
 });
 

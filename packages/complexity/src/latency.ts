@@ -6,6 +6,7 @@
  * models are small (scores, or the generated TargetNet weights), so the download is a negligible part of the time.
  */
 import * as tf from '@tensorflow/tfjs';
+import { quantileSorted } from '@iqa-bench/metrics';
 import { traceKernels } from './trace.js';
 
 export interface LatencyStats {
@@ -48,15 +49,6 @@ export function disposeOutput(out: ForwardOutput): void {
   tf.dispose(outputsOf(out));
 }
 
-/** Value of the sorted sample at quantile q (0..1), linear interpolation (numpy `percentile` default). */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new Error('quantile: empty sample');
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /** Summary statistics of timings in ms. */
 export function latencyStats(
   times: readonly number[],
@@ -73,8 +65,8 @@ export function latencyStats(
     meanMs: mean,
     stdMs: Math.sqrt(variance),
     minMs: sorted[0],
-    medianMs: quantile(sorted, 0.5),
-    p95Ms: quantile(sorted, 0.95),
+    medianMs: quantileSorted(sorted, 0.5),
+    p95Ms: quantileSorted(sorted, 0.95),
     maxMs: sorted[sorted.length - 1],
   };
 }

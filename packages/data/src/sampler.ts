@@ -7,7 +7,7 @@
  * original's shuffled DataLoader over `patch_num` copies of each image. Images are decoded and resized once and kept
  * in a bytes-bounded LRU cache; crops are cut from the cached image.
  */
-import seedrandom from 'seedrandom';
+import { seededRandom, shuffleInPlace } from '@iqa-bench/core/seed';
 import { DatasetError } from './errors.js';
 import { ByteLru } from './cache.js';
 import {
@@ -168,12 +168,7 @@ export class PatchSampler {
     const refs: PatchRef[] = [];
     for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) refs.push({ image: i, patch: k });
     if (this.opts.mode === 'test') return refs;
-    const rng = seedrandom(`iqa-bench/order/${String(this.opts.seed)}/${epoch}`);
-    for (let i = refs.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [refs[i], refs[j]] = [refs[j], refs[i]];
-    }
-    return refs;
+    return shuffleInPlace(refs, seededRandom('iqa-bench', 'order', this.opts.seed, epoch));
   }
 
   /** Writes patch `ref` into `out` at float offset `offset`. */
@@ -185,11 +180,11 @@ export class PatchSampler {
     let left: number;
     let rng: (() => number) | null = null;
     if (this.opts.mode === 'train') {
-      rng = seedrandom(`iqa-bench/patch/${String(this.opts.seed)}/${epoch}/${id}/${ref.patch}`);
+      rng = seededRandom('iqa-bench', 'patch', this.opts.seed, epoch, id, ref.patch);
       flip = this.opts.hflip && rng() < 0.5;
       ({ top, left } = randomCrop(base.width, base.height, s, rng));
     } else if (this.opts.testCrop === 'random') {
-      rng = seedrandom(`iqa-bench/test-patch/${String(this.opts.seed)}/${id}/${ref.patch}`);
+      rng = seededRandom('iqa-bench', 'test-patch', this.opts.seed, id, ref.patch);
       ({ top, left } = randomCrop(base.width, base.height, s, rng));
     } else {
       ({ top, left } = centerCrop(base.width, base.height, s));

@@ -8,10 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import seedrandom from 'seedrandom';
+import { seededRandom, shuffleInPlace } from '@iqa-bench/core/seed';
 import { compareIds } from './adapters/common.js';
 import { DatasetError } from './errors.js';
-import { writeFileAtomic } from './io/paths.js';
+import { writeFileAtomic } from '@iqa-bench/core/fs';
 import { DATASET_KEYS, type DatasetKey, type IqaDataset } from './types.js';
 
 /** How the model is selected: on a validation part carved from training (honest) or on the test part (the original). */
@@ -42,15 +42,6 @@ export interface RandomSplitOptions {
   round?: number;
   /** Split by reference content (default: true for reference-based datasets). */
   byReference?: boolean;
-}
-
-function shuffle<T>(items: T[], rng: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }
 
 function checkRatios(ratios: Record<string, number>): [string, number][] {
@@ -126,8 +117,8 @@ export function randomSplit(dataset: IqaDataset, options: RandomSplitOptions): S
   const byRef = options.byReference ?? dataset.referenceBased;
   const unit = unitOf(dataset, byRef);
   const units = [...new Set(dataset.images.map(unit))].sort(compareIds);
-  const rng = seedrandom(`iqa-bench/split/${String(options.seed)}/${round}`);
-  const unitParts = cut(shuffle(units, rng), entries);
+  const rng = seededRandom('iqa-bench', 'split', options.seed, round);
+  const unitParts = cut(shuffleInPlace([...units], rng), entries);
   return {
     dataset: dataset.key,
     method: byRef ? 'random-by-reference' : 'random',
@@ -204,8 +195,8 @@ export function withValidation(split: Split, dataset: IqaDataset, options: Valid
   const train = new Set(split.parts.train ?? []);
   const trainImages = dataset.images.filter((im) => train.has(im.id));
   const units = [...new Set(trainImages.map(unit))].sort(compareIds);
-  const rng = seedrandom(`iqa-bench/val/${String(options.seed ?? split.seed ?? 0)}/${split.round ?? 0}`);
-  const shuffled = shuffle(units, rng);
+  const rng = seededRandom('iqa-bench', 'val', options.seed ?? split.seed ?? 0, split.round ?? 0);
+  const shuffled = shuffleInPlace([...units], rng);
   const nVal = Math.max(1, Math.round(fraction * units.length));
   const valUnits = new Set(shuffled.slice(0, nVal));
   const valIds: string[] = [];

@@ -14,10 +14,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
-import seedrandom from 'seedrandom';
+import { seededRandom } from '@iqa-bench/core/seed';
 import sharp from 'sharp';
 import type { RgbImage } from './image/decode.js';
-import { writeFileAtomic } from './io/paths.js';
+import { writeFileAtomic } from '@iqa-bench/core/fs';
 
 export const DISTORTIONS = ['blur', 'noise', 'jpeg', 'contrast', 'colour'] as const;
 export type DistortionType = (typeof DISTORTIONS)[number];
@@ -365,7 +365,7 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
 
   // Reference-disjoint official split for the KonIQ layout: 70/10/20 of the references.
   const refOrder = Array.from({ length: refs }, (_, i) => i + 1);
-  const splitRng = seedrandom(`iqa-bench/synthetic/${seed}/sets`);
+  const splitRng = seededRandom('iqa-bench', 'synthetic', seed, 'sets');
   for (let i = refOrder.length - 1; i > 0; i--) {
     const j = Math.floor(splitRng() * (i + 1));
     [refOrder[i], refOrder[j]] = [refOrder[j], refOrder[i]];
@@ -376,7 +376,7 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   refOrder.forEach((r, i) => setOf.set(r, i < nTest ? 'test' : i < nTest + nVal ? 'validation' : 'training'));
 
   for (let ref = 1; ref <= refs; ref++) {
-    const sceneRng = seedrandom(`iqa-bench/synthetic/${seed}/scene/${ref}`);
+    const sceneRng = seededRandom('iqa-bench', 'synthetic', seed, 'scene', ref);
     const scene = referenceScene(w, h, sceneRng);
     const q0 = 0.93 + 0.02 * sceneRng();
     const refName = `I${pad(ref, digits)}.png`;
@@ -385,14 +385,14 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
     ];
     for (let t = 0; t < DISTORTIONS.length; t++) {
       for (let level = 1; level <= 5; level++) {
-        const rng = seedrandom(`iqa-bench/synthetic/${seed}/distort/${ref}/${t}/${level}`);
+        const rng = seededRandom('iqa-bench', 'synthetic', seed, 'distort', ref, t, level);
         versions.push({ type: DISTORTIONS[t], level, img: await distort(scene, DISTORTIONS[t], level, rng) });
       }
     }
     for (const v of versions) {
       const t = v.type === null ? 0 : DISTORTIONS.indexOf(v.type) + 1;
       const q = trueQuality(q0, v.type, v.level);
-      const raterRng = seedrandom(`iqa-bench/synthetic/${seed}/raters/${ref}/${t}/${v.level}`);
+      const raterRng = seededRandom('iqa-bench', 'synthetic', seed, 'raters', ref, t, v.level);
       if (layout === 'kadid10k') {
         if (v.type === null) {
           files.set(

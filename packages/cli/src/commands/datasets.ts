@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommonFlags } from '../io.js';
-import { writeFileAtomic } from '../io.js';
+import { writeFileAtomic } from '@iqa-bench/core/fs';
 import { commonOptions, examples, nonNegativeInt, positiveInt } from '../options.js';
 import type { Table } from '../table.js';
 import { num, renderText } from '../table.js';

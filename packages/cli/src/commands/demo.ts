@@ -8,7 +8,7 @@ import type { Ctx } from '../context.js';
 import { CliError } from '../errors.js';
 import { meanMetrics } from '../evaluation.js';
 import type { CommonFlags } from '../io.js';
-import { writeFileAtomic } from '../io.js';
+import { writeJsonAtomic } from '@iqa-bench/core/fs';
 import { collect, commonOptions, examples, nonNegativeInt, positiveInt } from '../options.js';
 import type { Report } from '../report/report.js';
 import { writeReport } from '../report/report.js';
@@ -211,7 +211,7 @@ export function demoCommand(ctx: Ctx): Command {
         datasets: entries,
         mean: meanMetrics(entries),
       };
-      await writeFileAtomic(join(dir, 'cross-dataset.json'), `${JSON.stringify(cross, null, 2)}\n`);
+      await writeJsonAtomic(join(dir, 'cross-dataset.json'), cross);
 
       // 4. Complexity: counts of the presets; counts, latency and throughput of the trained model.
       out.log(`[4/4] complexity of ${[...presets, 'the trained model'].join(', ')}`);
@@ -237,7 +237,7 @@ export function demoCommand(ctx: Ctx): Command {
         trained.model.dispose();
       }
       const complexity = cx.mergeReports(reports);
-      await writeFileAtomic(join(dir, 'complexity.json'), `${JSON.stringify(complexity, null, 2)}\n`);
+      await writeJsonAtomic(join(dir, 'complexity.json'), complexity);
 
       // The report.
       const run = await readTrainingRun(runDir, 'train');

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError, describeError, ExitCode } from '../errors.js';
 import type { CommonFlags } from '../io.js';
-import { writeFileAtomic } from '../io.js';
+import { writeFileAtomic } from '@iqa-bench/core/fs';
 import { commonOptions, examples } from '../options.js';
 import type { ScoreFlags } from '../scoring.js';
 import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';

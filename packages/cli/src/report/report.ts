@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io.js';
+import { writeFileAtomic } from '@iqa-bench/core/fs';
 import type { Table } from '../table.js';
 import { renderMarkdown } from '../table.js';
 import { svgToPng } from './png.js';

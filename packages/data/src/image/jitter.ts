@@ -9,6 +9,7 @@
  * factors from torch's generator; here they come from a seedrandom stream (order by Fisher–Yates, then factors
  * b, c, s, h in that order), so a given seed gives the same jitter on every machine but not torch's jitter.
  */
+import { shuffleInPlace } from '@iqa-bench/core/seed';
 import type { RgbImage } from './decode.js';
 
 const f32 = Math.fround;
@@ -170,11 +171,7 @@ export const SEED_JITTER: JitterRanges = {
  * exactly the identity ([1, 1], or [0, 0] for hue) disables that operation and its draw.
  */
 export function colorJitter(img: RgbImage, rng: () => number, ranges: JitterRanges = SEED_JITTER): RgbImage {
-  const order = [0, 1, 2, 3];
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = shuffleInPlace([0, 1, 2, 3], rng);
   const u = (r: [number, number], identity: number): number | null =>
     r[0] === identity && r[1] === identity ? null : r[0] + (r[1] - r[0]) * rng();
   const b = u(ranges.brightness, 1);
