@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import type { PresetName } from '@iqa-bench/data';
+import type { ResizePresetName } from '@iqa-bench/data';
 import type {
   BackendPreference,
   BackendSelection,
@@ -21,7 +21,7 @@ export interface ScoreFlags {
   patches: number;
   crop: CropMode;
   /** Unset: the original's preset for the dataset (predict: `seed`). */
-  preprocess?: PresetName;
+  preprocess?: ResizePresetName;
   seed: number;
   batchSize: number;
   backend: BackendPreference;
@@ -137,7 +137,7 @@ export async function scoreFile(
   model: IqaModel,
   path: string,
   id: string,
-  preset: PresetName,
+  preset: ResizePresetName,
   flags: ScoreFlags,
 ): Promise<ImageScore> {
   const [data, m] = await Promise.all([import('@iqa-bench/data'), import('@iqa-bench/model')]);
@@ -145,7 +145,7 @@ export async function scoreFile(
     path,
     flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {},
   );
-  const img = data.applyResize(rgb, data.PRESETS[preset]);
+  const img = data.applyResize(rgb, data.RESIZE_PRESETS[preset]);
   return m.scoreImage(
     model,
     { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') },
@@ -157,7 +157,7 @@ export async function scoreFile(
 export interface ScoreJob {
   path: string;
   id: string;
-  preset: PresetName;
+  preset: ResizePresetName;
 }
 
 /** The outcome per job, in job order: a score, or the error that kept it from being scored. */
@@ -215,7 +215,7 @@ export async function scoreMany(
             j.path,
             flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {},
           );
-          const img = data.applyResize(rgb, data.PRESETS[j.preset]);
+          const img = data.applyResize(rgb, data.RESIZE_PRESETS[j.preset]);
           if (img.width < size || img.height < size) {
             throw new Error(`image ${img.width}x${img.height} is smaller than the ${size}x${size} crop`);
           }

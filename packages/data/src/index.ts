@@ -47,8 +47,8 @@ export {
   SEED_JITTER,
 } from './image/jitter.js';
 export type { JitterRanges } from './image/jitter.js';
-export { PRESETS, applyResize, centerCrop, defaultPreset, randomCrop } from './image/presets.js';
-export type { PresetName, ResizeSpec } from './image/presets.js';
+export { RESIZE_PRESETS, applyResize, centerCrop, defaultPreset, randomCrop } from './image/presets.js';
+export type { ResizePresetName, ResizeSpec } from './image/presets.js';
 export { PatchSampler } from './sampler.js';
 export type { BatchOptions, PatchBatch, PatchSamplerOptions, SamplerImage } from './sampler.js';
 export { DISTORTIONS, DISTORTION_LEVELS, generateSynthetic } from './synthetic.js';

@@ -22,9 +22,9 @@ import {
   applyResize,
   centerCrop,
   cropImage,
-  PRESETS,
+  RESIZE_PRESETS,
   randomCrop,
-  type PresetName,
+  type ResizePresetName,
   type ResizeSpec,
 } from './image/presets.js';
 import type { IqaImage } from './types.js';
@@ -55,7 +55,7 @@ export interface PatchSamplerOptions extends DecodeOptions {
   patchesPerImage: number;
   seed: string | number;
   /** Resize preset (default `seed`) or an explicit resize spec. */
-  preset?: PresetName | ResizeSpec;
+  preset?: ResizePresetName | ResizeSpec;
   /** Crop size (default 224). */
   patchSize?: number;
   /** Horizontal flips with p = 0.5 in training (default true). */
@@ -102,7 +102,8 @@ export class PatchSampler {
     }
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`patchSize must be a positive integer, got ${size}`);
-    this.resize = typeof options.preset === 'object' ? options.preset : PRESETS[options.preset ?? 'seed'];
+    this.resize =
+      typeof options.preset === 'object' ? options.preset : RESIZE_PRESETS[options.preset ?? 'seed'];
     if (!this.resize)
       throw new RangeError(`unknown preset ${JSON.stringify(options.preset)}; expected seed, native or none`);
     const jitter =

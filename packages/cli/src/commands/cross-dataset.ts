@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import type { IqaDataset, IqaImage, PresetName } from '@iqa-bench/data';
+import type { IqaDataset, IqaImage, ResizePresetName } from '@iqa-bench/data';
 import type { BackendSelection } from '@iqa-bench/model';
 import { defaultPreset, partImages, readSplitManifest, shippedSplit } from '@iqa-bench/data';
 import { Command } from 'commander';
@@ -41,7 +41,7 @@ export async function evaluateImages(
     throw new CliError(
       `${spec.name}: ${images.length} image(s) to evaluate; at least 2 are needed for a correlation`,
     );
-  const preset: PresetName = flags.preprocess ?? defaultPreset(ds.key);
+  const preset: ResizePresetName = flags.preprocess ?? defaultPreset(ds.key);
   const outcomes = await scoreMany(
     out,
     opened,

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
-import type { PresetName } from '@iqa-bench/data';
+import type { ResizePresetName } from '@iqa-bench/data';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError, describeError, ExitCode } from '../errors.js';
@@ -102,7 +102,7 @@ export function predictCommand(ctx: Ctx): Command {
       const files = await collectImages(out.io.cwd, inputs);
       const backend = await useBackend(out, flags.backend);
       const opened = await openCheckpoint(out, flags.checkpoint);
-      const preset: PresetName = flags.preprocess ?? 'seed';
+      const preset: ResizePresetName = flags.preprocess ?? 'seed';
       const jobs = files.map((file) => ({
         path: out.path(file),
         id: relative(out.io.cwd, out.path(file)) || file,

@@ -1,15 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { centerCrop, defaultPreset, PRESETS, randomCrop, roundHalfEven, targetSize } from './presets.js';
+import {
+  centerCrop,
+  defaultPreset,
+  RESIZE_PRESETS,
+  randomCrop,
+  roundHalfEven,
+  targetSize,
+} from './presets.js';
 
 describe('presets', () => {
   it('seed: Resize((512, 384)) is (height, width): every image becomes 384 wide, 512 tall', () => {
-    expect(targetSize(PRESETS.seed, 1024, 768)).toEqual([384, 512]);
-    expect(targetSize(PRESETS.seed, 300, 900)).toEqual([384, 512]);
+    expect(targetSize(RESIZE_PRESETS.seed, 1024, 768)).toEqual([384, 512]);
+    expect(targetSize(RESIZE_PRESETS.seed, 300, 900)).toEqual([384, 512]);
   });
   it('native keeps the aspect ratio (shorter side 384); none keeps the size', () => {
-    expect(targetSize(PRESETS.native, 1024, 768)).toEqual([512, 384]);
-    expect(targetSize(PRESETS.native, 500, 1000)).toEqual([384, 768]);
-    expect(targetSize(PRESETS.none, 123, 456)).toEqual([123, 456]);
+    expect(targetSize(RESIZE_PRESETS.native, 1024, 768)).toEqual([512, 384]);
+    expect(targetSize(RESIZE_PRESETS.native, 500, 1000)).toEqual([384, 768]);
+    expect(targetSize(RESIZE_PRESETS.none, 123, 456)).toEqual([123, 456]);
   });
   it('CenterCrop uses Python round (half to even)', () => {
     expect(centerCrop(384, 512, 224)).toEqual({ top: 144, left: 80 });

@@ -7,20 +7,20 @@
 import type { RgbImage } from './decode.js';
 import { resizeBilinear } from './resize.js';
 
-export type PresetName = 'seed' | 'native' | 'none';
+export type ResizePresetName = 'seed' | 'native' | 'none';
 
 /** How a preset resizes before cropping. */
 export type ResizeSpec =
   { kind: 'fixed'; width: number; height: number } | { kind: 'short-side'; size: number } | { kind: 'none' };
 
-export const PRESETS: Record<PresetName, ResizeSpec> = {
+export const RESIZE_PRESETS: Record<ResizePresetName, ResizeSpec> = {
   seed: { kind: 'fixed', width: 384, height: 512 },
   native: { kind: 'short-side', size: 384 },
   none: { kind: 'none' },
 };
 
 /** The preset the original used for a dataset key (KonIQ and the cross-dataset JSON sets resize; the rest do not). */
-export function defaultPreset(key: string): PresetName {
+export function defaultPreset(key: string): ResizePresetName {
   return key === 'live' || key === 'csiq' || key === 'tid2013' || key === 'livec' ? 'none' : 'seed';
 }
 
