@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparePredictors, evaluate, fitLogistic, krcc, mae, plcc, rmse, srcc } from './index.js';
 import { studentTSf } from './student-t.js';
-import { caseData, closeOrBothNaN, golden } from './__tests__/golden.js';
+import { caseData, closeOrBothNaN, golden, type LogisticCase } from './__tests__/golden.js';
 
 // References: scipy.stats spearmanr / pearsonr / kendalltau and scipy.optimize.curve_fit, see fixtures/golden.json.
 describe(`correlations against scipy ${golden.scipy} (within 1e-9)`, () => {
@@ -30,39 +30,62 @@ describe(`correlations against scipy ${golden.scipy} (within 1e-9)`, () => {
 });
 
 describe('logistic mapping against curve_fit from the same start', () => {
+  // Relative agreement asked for: at least `floor`, or twice the amount by which scipy's own answer moves
+  // when exp() changes by an ulp (scipySpread; ~1e-15 for the mapped PLCC of a well-determined fit, up to
+  // ~1e-6 for a flat one, where no implementation can agree more closely).
+  const within = (got: number, want: number, floor: number, spread: number, what: string): void => {
+    const rel = Math.abs(got - want) / Math.abs(want);
+    expect(rel, `${what}: got ${got}, scipy ${want}`).toBeLessThanOrEqual(Math.max(floor, 2 * spread));
+  };
+  const canonical = (c: LogisticCase, b: readonly number[]): number[] => {
+    const p = c.lowerIsBetter ? negate(c.params, b) : [...b];
+    if (c.params === 4) p[3] = Math.abs(p[3]);
+    return p;
+  };
+
   for (const c of golden.logistic) {
-    it(c.name, () => {
-      const fit = fitLogistic(c.pred, c.mos, { params: c.params, lowerIsBetter: c.lowerIsBetter });
-      expect(fit.converged).toBe(true);
-      // Same VQEG start (the generator fitted −mos for the lower-is-better case).
-      const start = c.lowerIsBetter ? negate(c.params, c.start) : c.start;
-      fit.initial.forEach((v, j) => expect(v).toBeCloseTo(start[j], 12));
-      // Same optimum: both stop within ftol of it, so the sums of squares agree to ~1e-8 ...
-      expect(Math.abs(fit.cost - c.cost)).toBeLessThanOrEqual(1e-8 * c.cost);
-      // ... and converged tightly, the parameters match curve_fit's tightly converged optimum.
-      const tight = fitLogistic(c.pred, c.mos, {
-        params: c.params,
-        lowerIsBetter: c.lowerIsBetter,
-        ftol: 1e-15,
-        xtol: 1e-15,
-      });
-      expect(tight.converged).toBe(true);
-      const params = c.lowerIsBetter ? negate(c.params, tight.params) : [...tight.params];
-      if (c.params === 4) params[3] = Math.abs(params[3]);
-      params.forEach((v, j) =>
-        expect(Math.abs(v - c.poptTight[j])).toBeLessThanOrEqual(1e-5 * Math.abs(c.poptTight[j])),
-      );
-      // The mapped PLCC and RMSE within 1e-6 relative of curve_fit's (default tolerances on both sides).
-      const e = evaluate(c.pred, c.mos, { logistic: c.params, lowerIsBetter: c.lowerIsBetter });
-      expect(e.mapped?.fit?.converged).toBe(true);
-      expect(Math.abs((e.mapped?.plcc ?? Number.NaN) - c.mappedPlcc)).toBeLessThanOrEqual(
-        1e-6 * Math.abs(c.mappedPlcc),
-      );
-      expect(Math.abs((e.mapped?.rmse ?? Number.NaN) - c.mappedRmse)).toBeLessThanOrEqual(
-        1e-6 * c.mappedRmse,
-      );
-    });
+    it(
+      c.name,
+      () => {
+        const spread = c.scipySpread;
+        const fit = fitLogistic(c.pred, c.mos, { params: c.params, lowerIsBetter: c.lowerIsBetter });
+        expect(fit.converged).toBe(true);
+        // Same VQEG start (the generator fitted −mos for the lower-is-better case).
+        const start = c.lowerIsBetter ? negate(c.params, c.start) : c.start;
+        fit.initial.forEach((v, j) => expect(v).toBeCloseTo(start[j], 12));
+        // Same path: the same stopping test, and (where scipy's own count is stable) the same evaluations.
+        expect(fit.status).toBe(c.ier);
+        if (spread.sameNfev) expect(fit.evaluations).toBe(c.nfev);
+        // Same stopping point with the default tolerances.
+        within(fit.cost, c.cost, 1e-10, spread.cost, 'cost');
+        canonical(c, fit.params).forEach((v, j) => within(v, c.popt[j], 1e-6, spread.popt, `b${j + 1}`));
+        // Converged tightly, the parameters match curve_fit's tightly converged ones.
+        const tight = fitLogistic(c.pred, c.mos, {
+          params: c.params,
+          lowerIsBetter: c.lowerIsBetter,
+          ftol: 1e-15,
+          xtol: 1e-15,
+          maxEvaluations: 10000,
+        });
+        expect(tight.converged).toBe(true);
+        canonical(c, tight.params).forEach((v, j) =>
+          within(v, c.poptTight[j], 1e-5, spread.poptTight, `tight b${j + 1}`),
+        );
+        // The mapped PLCC and RMSE (default tolerances on both sides).
+        const e = evaluate(c.pred, c.mos, { logistic: c.params, lowerIsBetter: c.lowerIsBetter });
+        expect(e.mapped?.fit?.converged).toBe(true);
+        within(e.mapped?.plcc ?? Number.NaN, c.mappedPlcc, 1e-10, spread.mappedPlcc, 'mapped PLCC');
+        within(e.mapped?.rmse ?? Number.NaN, c.mappedRmse, 1e-10, spread.mappedRmse, 'mapped RMSE');
+      },
+      30_000,
+    ); // the tight fit of the flat n = 5000 case takes ~7,000 evaluations
   }
+
+  it('includes fits whose stopping point scipy reproduces and one where it does not', () => {
+    const stable = golden.logistic.filter((c) => c.scipySpread.mappedPlcc < 1e-10 && c.scipySpread.sameNfev);
+    expect(stable.length).toBeGreaterThanOrEqual(8);
+    expect(golden.logistic.some((c) => c.scipySpread.mappedPlcc > 1e-7)).toBe(true);
+  });
 });
 
 /** Parameters of −f (the golden lower-is-better fit is of −mos). */

@@ -35,8 +35,10 @@ describe('fitLogistic', () => {
   });
 
   it('recovers the parameters of noise-free 5-parameter data from [10, 0, mean y, 0.1, 0.1]', () => {
+    // From this start curve_fit recovers these parameters (for [30, 0.12, 48, 0.25, 12] it stops at a
+    // local optimum instead, and so does fitLogistic: see the golden case "noise-free, local optimum").
     const x = Float64Array.from({ length: 80 }, (_, i) => (i * 100) / 79);
-    const truth = [30, 0.12, 48, 0.25, 12];
+    const truth = [15, 0.15, 45, 0.2, 5];
     const mos = x.map((v) => logistic5(truth, v));
     const fit = fitLogistic(x, mos, { params: 5, ftol: 1e-15, xtol: 1e-15 });
     expect(fit.converged).toBe(true);
@@ -44,6 +46,22 @@ describe('fitLogistic', () => {
     expect(fit.initial[2]).toBeCloseTo(mos.reduce((s, v) => s + v, 0) / mos.length, 12);
     expect(fit.initial.slice(3)).toEqual([0.1, 0.1]);
     fit.params.forEach((v, j) => expect(v).toBeCloseTo(truth[j], 6));
+  });
+
+  it('gives the same fit when mos is scaled beyond the range where its sum of squares is a double', () => {
+    const noise = normals(4, grid.length);
+    const mos = grid.map((x, i) => logistic4([5, 1, 0.5, 0.1], x) + 0.2 * noise[i]);
+    const scale = 2 ** 560; // exact; Σ mos² overflows to Infinity, so the norms take their rescaled path
+    const huge = mos.map((v) => v * scale);
+    expect(huge.reduce((s, v) => s + v * v, 0)).toBe(Infinity);
+    const tight = { params: 4, ftol: 1e-15, xtol: 1e-15 } as const;
+    const fit = fitLogistic(grid, mos, tight);
+    const big = fitLogistic(grid, huge, tight);
+    expect(fit.converged && big.converged).toBe(true);
+    // The same mapping and parameters as far as a difference Jacobian fixes them (~1e-9 here).
+    big.fitted.forEach((v, i) => expect(Math.abs(v / scale - fit.fitted[i])).toBeLessThanOrEqual(1e-8));
+    const want = [fit.params[0] * scale, fit.params[1] * scale, fit.params[2], fit.params[3]];
+    big.params.forEach((v, j) => expect(Math.abs(v - want[j])).toBeLessThanOrEqual(1e-7 * Math.abs(want[j])));
   });
 
   it('lowerIsBetter fits a decreasing mapping with the same optimum as fitting −mos', () => {

@@ -4,7 +4,7 @@
  */
 import { meanF64 } from './correlation.js';
 import { isConstant, readColumns, type Vector } from './input.js';
-import { LM_DEFAULTS, LM_MESSAGES, levenbergMarquardt, type LmStatus } from './levenberg-marquardt.js';
+import { LM_MESSAGES, levenbergMarquardt, lmDefaults, type LmStatus } from './levenberg-marquardt.js';
 
 /** Number of parameters of the logistic mapping: 4 (VQEG) or 5 (Sheikh et al. 2006). */
 export type LogisticParams = 4 | 5;
@@ -24,7 +24,10 @@ export interface FitLogisticOptions {
    * fitted values are reported on the original y scale.
    */
   lowerIsBetter?: boolean;
-  /** Limit on function evaluations (default 2000). */
+  /**
+   * Limit on function evaluations, those of the difference Jacobian included (default 200·(params + 1),
+   * curve_fit's maxfev).
+   */
   maxEvaluations?: number;
   /** Stopping tolerances, default 1.49012e-8 each as in scipy.optimize.curve_fit. */
   ftol?: number;
@@ -57,15 +60,9 @@ export interface LogisticFit {
   predict(pred: Vector): Float64Array;
 }
 
-/** σ(z) = 1 / (1 + exp(−z)), written as numpy evaluates it (overflow gives 0 or 1). */
-function sigmoid(z: number): number {
-  return 1 / (1 + Math.exp(-z));
-}
-
 interface Model {
+  /** f(x), with the operations in the order of the usual numpy expression (curve_fit differences it). */
   value(b: Float64Array, x: number): number;
-  /** Writes ∂f/∂b_j at x into g. */
-  gradient(b: Float64Array, x: number, g: Float64Array): void;
   start(x: Float64Array, y: Float64Array): number[];
   /** Parameters of −f when b are the parameters of f (the family is closed under negation). */
   negate(b: readonly number[]): number[];
@@ -73,16 +70,7 @@ interface Model {
 
 const LOGISTIC_4: Model = {
   value(b, x) {
-    return (b[0] - b[1]) * sigmoid((x - b[2]) / Math.abs(b[3])) + b[1];
-  },
-  gradient(b, x, g) {
-    const scale = Math.abs(b[3]);
-    const s = sigmoid((x - b[2]) / scale);
-    const ds = (b[0] - b[1]) * s * (1 - s);
-    g[0] = s;
-    g[1] = 1 - s;
-    g[2] = -ds / scale;
-    g[3] = (-ds * (x - b[2]) * Math.sign(b[3])) / (scale * scale);
+    return (b[0] - b[1]) / (1 + Math.exp(-(x - b[2]) / Math.abs(b[3]))) + b[1];
   },
   start(x, y) {
     let max = -Infinity;
@@ -104,15 +92,6 @@ const LOGISTIC_4: Model = {
 const LOGISTIC_5: Model = {
   value(b, x) {
     return b[0] * (0.5 - 1 / (1 + Math.exp(b[1] * (x - b[2])))) + b[3] * x + b[4];
-  },
-  gradient(b, x, g) {
-    const t = 1 / (1 + Math.exp(b[1] * (x - b[2])));
-    const dt = b[0] * t * (1 - t);
-    g[0] = 0.5 - t;
-    g[1] = dt * (x - b[2]);
-    g[2] = -dt * b[1];
-    g[3] = x;
-    g[4] = 1;
   },
   start(_x, y) {
     return [10, 0, meanF64(y), 0.1, 0.1];
@@ -148,9 +127,10 @@ export function fitLogisticF64(x: Float64Array, y: Float64Array, options: FitLog
   if (model === undefined) throw new RangeError(`${fn}: params must be 4 or 5, got ${String(k)}`);
   if (x.length < k)
     throw new RangeError(`${fn}: a ${k}-parameter logistic needs at least ${k} pairs, got ${x.length}`);
-  const maxEvaluations = options.maxEvaluations ?? LM_DEFAULTS.maxEvaluations;
-  const ftol = options.ftol ?? LM_DEFAULTS.ftol;
-  const xtol = options.xtol ?? LM_DEFAULTS.xtol;
+  const defaults = lmDefaults(k);
+  const maxEvaluations = options.maxEvaluations ?? defaults.maxEvaluations;
+  const ftol = options.ftol ?? defaults.ftol;
+  const xtol = options.xtol ?? defaults.xtol;
   checkPositiveInteger(fn, 'maxEvaluations', maxEvaluations);
   checkTolerance(fn, 'ftol', ftol);
   checkTolerance(fn, 'xtol', xtol);
@@ -171,22 +151,16 @@ export function fitLogisticF64(x: Float64Array, y: Float64Array, options: FitLog
   const toY = (b: readonly number[]): number[] => (flip ? model.negate(b) : [...b]);
 
   const m = x.length;
-  const g = new Float64Array(k);
+  // No Jacobian: forward differences, as curve_fit does when it is given none.
   const result = levenbergMarquardt(
     {
       m,
       residuals(b, out) {
         for (let i = 0; i < m; i++) out[i] = model.value(b, x[i]) - target[i];
       },
-      jacobian(b, out) {
-        for (let i = 0; i < m; i++) {
-          model.gradient(b, x[i], g);
-          for (let j = 0; j < k; j++) out[j * m + i] = g[j];
-        }
-      },
     },
     start,
-    { ...LM_DEFAULTS, ftol, xtol, maxEvaluations },
+    { ...defaults, ftol, xtol, maxEvaluations },
   );
   const params = toY(Array.from(result.params));
   const b = Float64Array.from(params);

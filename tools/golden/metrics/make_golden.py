@@ -147,14 +147,24 @@ def correlation_cases(rng):
 
 
 # ---------------------------------------------------------------------------------------------
-# Logistic mapping (curve_fit = MINPACK lmdif from the same start)
+# Logistic mapping (curve_fit without a Jacobian = MINPACK lmdif, forward differences, from the same start)
 # ---------------------------------------------------------------------------------------------
-def logistic4(x, b1, b2, b3, b4):
-    return (b1 - b2) / (1 + np.exp(-(x - b3) / np.abs(b4))) + b2
+def logistic4_with(exp):
+    def f(x, b1, b2, b3, b4):
+        return (b1 - b2) / (1 + exp(-(x - b3) / np.abs(b4))) + b2
+
+    return f
 
 
-def logistic5(x, b1, b2, b3, b4, b5):
-    return b1 * (0.5 - 1 / (1 + np.exp(b2 * (x - b3)))) + b4 * x + b5
+def logistic5_with(exp):
+    def f(x, b1, b2, b3, b4, b5):
+        return b1 * (0.5 - 1 / (1 + exp(b2 * (x - b3)))) + b4 * x + b5
+
+    return f
+
+
+logistic4 = logistic4_with(np.exp)
+logistic5 = logistic5_with(np.exp)
 
 
 def start4(x, y):
@@ -165,40 +175,92 @@ def start5(x, y):
     return [10, 0, np.mean(y), 0.1, 0.1]
 
 
-def fit(params, x, y, p0, **kw):
-    f = logistic4 if params == 4 else logistic5
-    popt, _pcov, info, msg, ier = optimize.curve_fit(f, x, y, p0=p0, full_output=True, **kw)
-    return f, popt, info, ier
+def fit(f, x, y, p0, **kw):
+    popt, _pcov, info, _msg, ier = optimize.curve_fit(f, x, y, p0=p0, full_output=True, **kw)
+    return popt, info, ier
 
 
-def logistic_case(name, params, x, y, lower_is_better=False):
-    """curve_fit from the VQEG start; with lower_is_better, fits -y from the usual start (what the JS option does)."""
+def libm_exp(z):
+    return np.array([math.exp(v) for v in z])
+
+
+def one_ulp_up_at(i):
+    def exp(z):
+        e = np.exp(z)
+        e[i] = np.nextafter(e[i], np.inf)
+        return e
+
+    return exp
+
+
+def canonical(params, p):
+    """b4 enters the 4-parameter logistic as |b4|."""
+    return np.array([p[0], p[1], p[2], abs(p[3])]) if params == 4 else np.asarray(p, dtype=np.float64)
+
+
+def logistic_result(params, x, target, y, p0, sign, exp=np.exp):
+    """curve_fit of target = sign·y with its defaults, then tightly converged: what the JS tests compare."""
+    f = (logistic4_with if params == 4 else logistic5_with)(exp)
+    exact = logistic4 if params == 4 else logistic5
+    popt, info, ier = fit(f, x, target, p0)
+    tight, _i, ier_t = fit(f, x, target, p0, maxfev=10000, ftol=1e-15, xtol=1e-15)
+    fitted = sign * exact(x, *popt)  # back to the y scale
+    return {
+        "popt": canonical(params, popt),
+        "poptTight": canonical(params, tight),
+        "ier": ier,
+        "ierTight": ier_t,
+        "nfev": int(info["nfev"]),
+        "cost": float(np.sum((exact(x, *popt) - target) ** 2)),
+        "costTight": float(np.sum((exact(x, *tight) - target) ** 2)),
+        "mappedPlcc": float(stats.pearsonr(fitted, y).statistic),
+        "mappedRmse": float(np.sqrt(np.mean((fitted - y) ** 2))),
+    }
+
+
+def scipy_spread(params, x, target, y, p0, sign, ref):
+    """How far curve_fit's own answer moves when exp() changes by an ulp: with the C library's exp instead
+    of numpy's, and with one value of numpy's exp one ulp larger (at the first, middle and last point). The
+    mapped PLCC of a flat fit can move by 1e-6 under such changes; no reimplementation can agree with scipy
+    more closely than scipy agrees with itself, so the tests allow twice this spread (and at least their
+    own floor). Relative changes, the largest over the four variants and over the parameters."""
+    keys = ("mappedPlcc", "mappedRmse", "cost", "popt", "poptTight")
+    spread = dict.fromkeys(keys, 0.0)
+    same_nfev = True
+    for exp in (libm_exp, one_ulp_up_at(0), one_ulp_up_at(x.size // 2), one_ulp_up_at(x.size - 1)):
+        try:
+            r = logistic_result(params, x, target, y, p0, sign, exp)
+        except RuntimeError:  # a variant that does not converge: nothing about this case is stable
+            return {**dict.fromkeys(keys, math.inf), "sameNfev": False}
+        for k in keys:
+            spread[k] = max(spread[k], float(np.max(np.abs(r[k] - ref[k]) / np.abs(ref[k]))))
+        same_nfev = same_nfev and r["nfev"] == ref["nfev"] and r["ier"] in (1, 2, 3, 4)
+    return {**spread, "sameNfev": same_nfev}
+
+
+def logistic_case(name, params, x, y, lower_is_better=False, cost_gap=1e-8, unique=True):
+    """curve_fit from the VQEG start with its default tolerances and maxfev (what fitLogistic defaults to);
+    with lower_is_better, fits -y from the usual start (what the JS option does). cost_gap: how far above
+    the sum of squares of the tightly converged fit the default fit may stop (relative). unique: check that
+    the tightly converged fit is the only optimum nearby."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    target = -y if lower_is_better else y
+    sign = -1.0 if lower_is_better else 1.0
+    target = sign * y
     p0 = start4(x, target) if params == 4 else start5(x, target)
-    f, popt, info, ier = fit(params, x, target, p0, maxfev=10000)
-    assert ier in (1, 2, 3, 4), (name, ier)
-    cost = float(np.sum((f(x, *popt) - target) ** 2))
-    # The same fit to tight tolerances: the optimum itself, to compare parameters against.
-    _f, tight, _i, ier_t = fit(params, x, target, p0, maxfev=10000, ftol=1e-15, xtol=1e-15)
-    assert ier_t in (1, 2, 3, 4), (name, ier_t)
-    tight_cost = float(np.sum((f(x, *tight) - target) ** 2))
-    assert tight_cost <= cost * (1 + 1e-12) and cost - tight_cost <= 1e-8 * cost, (name, cost, tight_cost)
-
-    def canonical(p):
-        return np.array([p[0], p[1], p[2], abs(p[3])]) if params == 4 else np.asarray(p)
-
-    # Unique optimum: from perturbed starts the tight fit lands on the same parameters.
-    rng = np.random.default_rng(99)
-    for _trial in range(5):
-        start = tight * (1 + 0.1 * rng.standard_normal(params))
-        _f, p2, _i, ier2 = fit(params, x, target, start, maxfev=10000, ftol=1e-15, xtol=1e-15)
-        assert ier2 in (1, 2, 3, 4), (name, ier2)
-        assert np.allclose(canonical(p2), canonical(tight), rtol=1e-6, atol=1e-9), (name, p2, tight)
-    fitted = f(x, *popt)
-    if lower_is_better:
-        fitted = -fitted  # back to the y scale
+    ref = logistic_result(params, x, target, y, p0, sign)
+    assert ref["ier"] in (1, 2, 3, 4) and ref["ierTight"] in (1, 2, 3, 4), (name, ref["ier"], ref["ierTight"])
+    cost, tight_cost = ref["cost"], ref["costTight"]
+    assert tight_cost <= cost * (1 + 1e-12) and cost - tight_cost <= cost_gap * cost, (name, cost, tight_cost)
+    if unique:
+        # From perturbed starts the tight fit lands on the same parameters.
+        f = logistic4 if params == 4 else logistic5
+        rng = np.random.default_rng(99)
+        for _trial in range(5):
+            start = ref["poptTight"] * (1 + 0.1 * rng.standard_normal(params))
+            p2, _i, ier2 = fit(f, x, target, start, maxfev=10000, ftol=1e-15, xtol=1e-15)
+            assert ier2 in (1, 2, 3, 4), (name, ier2)
+            assert np.allclose(canonical(params, p2), ref["poptTight"], rtol=1e-6, atol=1e-9), (name, p2)
     return {
         "name": name,
         "params": params,
@@ -206,14 +268,32 @@ def logistic_case(name, params, x, y, lower_is_better=False):
         "pred": floats(x),
         "mos": floats(y),
         "start": floats(p0),
-        "popt": floats(popt),
-        "poptTight": floats(canonical(tight)),
-        "ier": int(ier),
-        "nfev": int(info["nfev"]),
+        "popt": floats(ref["popt"]),
+        "poptTight": floats(ref["poptTight"]),
+        "ier": int(ref["ier"]),
+        "nfev": ref["nfev"],
         "cost": cost,
-        "mappedPlcc": float(stats.pearsonr(fitted, y).statistic),
-        "mappedRmse": float(np.sqrt(np.mean((fitted - y) ** 2))),
+        "mappedPlcc": ref["mappedPlcc"],
+        "mappedRmse": ref["mappedRmse"],
+        "scipySpread": scipy_spread(params, x, target, y, p0, sign, ref),
     }
+
+
+def mos_like_0_to_5(seed, n=600):
+    """Scores 0-5 (2 decimals) saturating in a latent quality, against a model score linear in it."""
+    rng = np.random.default_rng(seed)
+    q = rng.normal(size=n)
+    mos = np.clip(np.round(5 / (1 + np.exp(-1.5 * q)) + rng.normal(0, 0.35, n), 2), 0, 5)
+    pred = np.round(0.5 + 0.15 * q + rng.normal(0, 0.04, n), 6)
+    return pred, mos
+
+
+def weak_gaussian(seed, rho=0.2, n=5000):
+    """Standard normal pred and mos with correlation rho (6 decimals)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    y = rho * x + math.sqrt(1 - rho * rho) * rng.standard_normal(n)
+    return np.round(x, 6), np.round(y, 6)
 
 
 def logistic_cases(rng):
@@ -241,6 +321,27 @@ def logistic_cases(rng):
     mos = np.round(4 + 84 / (1 + np.exp(-1.6 * q)) + rng.normal(0, 3, size=2010), 2)
     pred = 55 + 15 * q + rng.normal(0, 3, size=2010)
     cases.append(logistic_case("5-param, KonIQ-like (n=2010)", 5, np.round(pred, 4), mos))
+
+    # Held-out cases, each from its own seed. The 5-parameter start [10, 0, mean y, 0.1, 0.1] has two zero
+    # Jacobian columns; from it the fit crosses flat ground where the difference Jacobian decides the
+    # optimum, and where the ftol test may stop it early. Seeds 40 and 38 were picked from 0-59 as sets on
+    # which scipy's answer does not move when exp() changes by an ulp (scipySpread) while a fit with the
+    # analytic Jacobian ends elsewhere (mapped PLCC 0.901 and 0.932 against scipy's 0.925 and 0.912).
+    mos_like = "5-param, MOS-like 0-5, seed {} (n=600)"
+    cases.append(logistic_case(mos_like.format(40), 5, *mos_like_0_to_5(40), unique=False))
+    x, y = mos_like_0_to_5(38)
+    cases.append(logistic_case(mos_like.format(38) + ", early ftol stop", 5, x, y, cost_gap=0.3, unique=False))
+    # Noise-free data on which curve_fit stops at a local optimum, not at the generating parameters.
+    x = np.arange(80) * 100 / 79
+    y = logistic5(x, 30, 0.12, 48, 0.25, 12)
+    cases.append(logistic_case("5-param, noise-free, local optimum (n=80)", 5, x, y))
+    # Weak correlation: the logistic is barely determined and the fit stops on flat ground. Seed 1 gives a
+    # stable answer; on seed 0 one ulp of one exp() value moves scipy's mapped PLCC by 2e-6 (scipySpread),
+    # the size of the difference reported against the analytic-Jacobian fit, and no implementation can
+    # agree more closely there.
+    weak = "4-param, weakly correlated Gaussian, seed {} (n=5000)"
+    cases.append(logistic_case(weak.format(1), 4, *weak_gaussian(1), unique=False))
+    cases.append(logistic_case(weak.format(0), 4, *weak_gaussian(0), cost_gap=1e-5, unique=False))
     return cases
 
 

@@ -33,13 +33,30 @@ export interface LogisticCase {
   pred: number[];
   mos: number[];
   start: number[];
+  /** curve_fit's parameters with its default tolerances (b4 of the 4-parameter logistic as |b4|). */
   popt: number[];
+  /** The same fit with ftol = xtol = 1e-15. */
   poptTight: number[];
   ier: number;
   nfev: number;
   cost: number;
   mappedPlcc: number;
   mappedRmse: number;
+  scipySpread: ScipySpread;
+}
+
+/**
+ * How far curve_fit's own answer moves (relative, the largest over parameters) when exp() changes by an
+ * ulp: the C library's exp instead of numpy's, or one value one ulp larger.
+ */
+export interface ScipySpread {
+  mappedPlcc: number;
+  mappedRmse: number;
+  cost: number;
+  popt: number;
+  poptTight: number;
+  /** Whether every variant took exactly `nfev` evaluations. */
+  sameNfev: boolean;
 }
 
 export interface WilliamsReference {
