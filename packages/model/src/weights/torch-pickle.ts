@@ -38,12 +38,12 @@ export interface ReadLimits {
   pickle?: Partial<UnpickleLimits>;
 }
 
-export const DEFAULT_READ_LIMITS: ReadLimits = {
+export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
   maxBytes: 2 ** 31 - 1,
   maxPickleBytes: 64 * 2 ** 20,
   maxTensorBytes: 2 ** 31 - 1,
   maxExpansion: 4,
-};
+});
 
 /** Views and kept tensors may always describe this many bytes, whatever their storages hold (1 MiB). */
 export const VIEW_BUDGET_FLOOR = 2 ** 20;
