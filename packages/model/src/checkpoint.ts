@@ -13,7 +13,12 @@ import type { ModelCostLimits } from './config-cost.js';
 import type { IqaModel } from './model.js';
 import { createModel } from './model.js';
 import type { ParamStore } from './params.js';
-import { checkModelConfig, configFromMetadata, configMetadata } from './weights/config-json.js';
+import {
+  checkModelConfig,
+  CONFIG_METADATA_KEY,
+  configFromMetadata,
+  configMetadata,
+} from './weights/config-json.js';
 import { writeFileAtomic } from './weights/files.js';
 import type { InferOptions } from './weights/infer.js';
 import { inferConfig } from './weights/infer.js';
@@ -82,7 +87,7 @@ export async function loadCheckpoint(
     config = checkModelConfig(opts.config, 'loadCheckpoint options.config', opts.limits);
     configSource = 'given';
   } else if (fromMeta) {
-    config = checkModelConfig(fromMeta, `${path} (metadata 'iqa_bench_config')`, opts.limits);
+    config = checkModelConfig(fromMeta, `${path} (metadata '${CONFIG_METADATA_KEY}')`, opts.limits);
     configSource = 'metadata';
   } else {
     const inferred = inferConfig(file.stateDict, { ...opts.rates, source: path });

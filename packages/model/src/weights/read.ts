@@ -94,7 +94,7 @@ export function extractStateDict(
       throw fileError(
         source,
         `tensor '${String(k)}'`,
-        `with the ${dict.map.size > 1 ? 'tensors before it' : 'other tensors'}, the state dict describes ${total} bytes ` +
+        `with the tensors before it, the state dict describes ${total} bytes ` +
           `once copied, over the limit of ${keptBudget} bytes for this file (ReadLimits.maxExpansion times its ` +
           'storage bytes: views repeating storage elements); refusing to allocate them (raise ReadLimits.maxExpansion ' +
           'only for a trusted file)',
