@@ -33,7 +33,7 @@ function importGraph(entry: string): { modules: string[]; external: string[] } {
 describe('@iqa-bench/model/browser', () => {
   it('has no Node import anywhere in its module graph', () => {
     const { modules, external } = importGraph('browser.ts');
-    expect(external).toEqual(['@tensorflow/tfjs', 'seedrandom']);
+    expect(external).toEqual(['@tensorflow/tfjs', 'seedrandom', 'zod']);
     expect(modules).toContain('weights/tfjs-format.ts');
     expect(modules).toContain('swin.ts');
     expect(modules).not.toContain('checkpoint.ts');
@@ -48,18 +48,24 @@ describe('@iqa-bench/model/browser', () => {
 
   it('exports what a browser needs to load an exported model and score', () => {
     expect(Object.keys(browser).sort()).toEqual([
+      'DEFAULT_MODEL_COST_LIMITS',
       'IqaModel',
+      'MODEL_CONFIG_BOUNDS',
+      'ModelFileError',
       'PRESET_NAMES',
       'TFJS_FORMAT',
       'assignTfjsWeights',
+      'checkModelConfig',
       'createModel',
       'cropOrigins',
       'decodeTfjsArtifacts',
+      'estimateModelCost',
       'extractCrops',
       'formatLoadReport',
       'isPresetName',
       'modelFromTfjsArtifacts',
       'parseModelConfig',
+      'parseTfjsModelJSON',
       'presetConfig',
       'scoreImage',
       'tfjsModelConfig',

@@ -31,12 +31,20 @@ export {
   type ScoreImageOptions,
 } from './score.js';
 export { formatLoadReport, type LoadReport } from './weights/load.js';
-export { parseModelConfig } from './weights/config-json.js';
+export { checkModelConfig, MODEL_CONFIG_BOUNDS, parseModelConfig } from './weights/config-json.js';
 export {
   assignTfjsWeights,
   decodeTfjsArtifacts,
   modelFromTfjsArtifacts,
+  parseTfjsModelJSON,
   TFJS_FORMAT,
   tfjsModelConfig,
   type TfjsModelJSON,
 } from './weights/tfjs-format.js';
+export {
+  DEFAULT_MODEL_COST_LIMITS,
+  estimateModelCost,
+  type ModelCost,
+  type ModelCostLimits,
+} from './config-cost.js';
+export { ModelFileError } from './weights/errors.js';

@@ -4,17 +4,22 @@
  * and shapes), build the model and load the weights; write safetensors with the config in its metadata; export and
  * import the TensorFlow.js weights format; start training from ImageNet backbone weights (timm Swin, torchvision ResNet).
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BackendPreference, BackendSelection } from './backend.js';
 import { selectBackend } from './backend.js';
 import type { ModelConfig } from './config.js';
+import type { ModelCostLimits } from './config-cost.js';
 import type { IqaModel } from './model.js';
 import { createModel } from './model.js';
 import type { ParamStore } from './params.js';
-import { configFromMetadata, configMetadata, parseModelConfig } from './weights/config-json.js';
-import { readFileBounded, writeFileAtomic } from './weights/files.js';
+import {
+  checkModelConfig,
+  CONFIG_METADATA_KEY,
+  configFromMetadata,
+  configMetadata,
+} from './weights/config-json.js';
+import { writeFileAtomic } from './weights/files.js';
 import type { InferOptions } from './weights/infer.js';
 import { inferConfig } from './weights/infer.js';
 import type { LoadReport } from './weights/load.js';
@@ -25,7 +30,7 @@ import type { WeightsFormat } from './weights/read.js';
 import { readWeights } from './weights/read.js';
 import type { ReadLimits } from './weights/torch-pickle.js';
 import { writeSafetensors } from './weights/safetensors.js';
-import type { TfjsModelJSON } from './weights/tfjs-format.js';
+import { readTfjsFolder } from './weights/tfjs-folder.js';
 import { encodeTfjsModel, modelFromTfjsArtifacts, TFJS_SHARD_NAME } from './weights/tfjs-format.js';
 
 export interface LoadCheckpointOptions {
@@ -39,8 +44,8 @@ export interface LoadCheckpointOptions {
   rates?: Pick<InferOptions, 'dropPathRate' | 'dropoutRate' | 'attentionDropout'>;
   /** Initialisation seed of the entries a non-strict load leaves untouched (default 0; strict loads skip the draw). */
   seed?: number;
-  /** Size bounds for the file. */
-  limits?: Partial<ReadLimits>;
+  /** Size bounds for the file (ReadLimits) and for the model built from it (ModelCostLimits). */
+  limits?: Partial<ReadLimits & ModelCostLimits>;
 }
 
 export interface LoadedCheckpoint {
@@ -58,7 +63,9 @@ export interface LoadedCheckpoint {
 
 /**
  * Reads a checkpoint, builds its model and loads the weights. Strict by default: a missing, unexpected or mis-shaped
- * tensor is an error naming all of them (and no model is returned). The file is never executed.
+ * tensor is an error naming all of them (and no model is returned). The file is never executed, and the config
+ * (given, stored or inferred) passes checkModelConfig (schema, cross-field rules, cost within `limits`) before the
+ * model is built.
  */
 export async function loadCheckpoint(
   path: string,
@@ -77,13 +84,14 @@ export async function loadCheckpoint(
   let configSource: LoadedCheckpoint['configSource'];
   const fromMeta = configFromMetadata(file.metadata, path);
   if (opts.config) {
-    config = parseModelConfig(opts.config, 'loadCheckpoint options.config');
+    config = checkModelConfig(opts.config, 'loadCheckpoint options.config', opts.limits);
     configSource = 'given';
   } else if (fromMeta) {
-    config = fromMeta;
+    config = checkModelConfig(fromMeta, `${path} (metadata '${CONFIG_METADATA_KEY}')`, opts.limits);
     configSource = 'metadata';
   } else {
-    config = inferConfig(file.stateDict, { ...opts.rates, source: path });
+    const inferred = inferConfig(file.stateDict, { ...opts.rates, source: path });
+    config = checkModelConfig(inferred, `${path} (inferred architecture)`, opts.limits);
     configSource = 'inferred';
   }
   const strict = opts.strict ?? true;
@@ -131,43 +139,16 @@ export async function saveTfjsModel(
   return { modelJson, shard, bytes: weightData.byteLength };
 }
 
-/** Reads a TensorFlow.js model written by saveTfjsModel (a folder or its model.json) and builds the model. */
+/**
+ * Reads a TensorFlow.js model written by saveTfjsModel (a folder or its model.json) and builds the model. model.json
+ * and the shards are validated first (readTfjsFolder: schema, config cost within `limits`, shard paths and sizes).
+ */
 export async function loadTfjsModel(
   path: string,
-  opts: { backend?: BackendPreference; maxBytes?: number } = {},
+  opts: { backend?: BackendPreference; maxBytes?: number; limits?: Partial<ModelCostLimits> } = {},
 ): Promise<LoadedCheckpoint> {
   const backend = opts.backend ? await selectBackend(opts.backend) : null;
-  const jsonPath = (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
-  const raw = await readFile(jsonPath, 'utf8');
-  if (raw.length > 64 * 2 ** 20) throw new Error(`${jsonPath}: model.json is larger than 64 MiB`);
-  let json: TfjsModelJSON;
-  try {
-    json = JSON.parse(raw) as TfjsModelJSON;
-  } catch {
-    throw new Error(`${jsonPath}: not valid JSON`);
-  }
-  const groups = json.weightsManifest;
-  if (!Array.isArray(groups)) throw new Error(`${jsonPath}: weightsManifest must be a list`);
-  const buffers: ArrayBuffer[] = [];
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  let total = 0;
-  for (const g of groups) {
-    for (const p of g.paths) {
-      // Shard names are plain file names next to model.json: nothing may point elsewhere.
-      if (typeof p !== 'string' || p !== basename(p) || p === '..' || p === '.' || p.includes('\\')) {
-        throw new Error(
-          `${jsonPath}: weight path ${JSON.stringify(p)} must be a file name next to model.json`,
-        );
-      }
-      const bytes = await readFileBounded(join(dirname(jsonPath), p), (opts.maxBytes ?? 2 ** 31 - 1) - total);
-      total += bytes.byteLength;
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    }
-    specs.push(...g.weights);
-  }
-  const { model, config, report } = modelFromTfjsArtifacts(
-    { ...json, weightSpecs: specs, weightData: buffers },
-    jsonPath,
-  );
+  const { jsonPath, artifacts } = await readTfjsFolder(path, opts);
+  const { model, config, report } = modelFromTfjsArtifacts(artifacts, jsonPath, { limits: opts.limits });
   return { model, config, configSource: 'metadata', report, format: 'tfjs', wrapper: null, backend };
 }

@@ -91,7 +91,9 @@ export {
 } from './weights/pretrained.js';
 export { configFromMetadata, configMetadata } from './weights/config-json.js';
 export { encodeTfjsModel } from './weights/tfjs-format.js';
+export { readTfjsFolder, type ReadTfjsFolderOptions, type TfjsFolder } from './weights/tfjs-folder.js';
 export type { ReadLimits } from './weights/torch-pickle.js';
+export { DEFAULT_READ_LIMITS, VIEW_BUDGET_FLOOR } from './weights/torch-pickle.js';
 
 // Scoring many images on several cores (worker_threads, one backend each)
 export {

@@ -1,131 +1,130 @@
 /**
  * The architecture config stored next to weights (safetensors `__metadata__`, tfjs `userDefinedMetadata`), so that a
- * weights file alone rebuilds its model. Parsed defensively: every field is checked, unknown fields are refused.
+ * weights file alone rebuilds its model. Parsed defensively with a schema: every field is typed and bounded, unknown
+ * fields are refused; checkModelConfig adds the builders' cross-field rules and the cost limits, and is what every
+ * config from a file passes before a model is built from it.
  */
+import * as z from 'zod';
 import type { ModelConfig } from '../config.js';
+import type { ModelCostLimits } from '../config-cost.js';
+import { costOverLimit, estimateModelCost } from '../config-cost.js';
+import { validateModelConfig } from '../model.js';
+import { fileError, ModelFileError, schemaError } from './errors.js';
 
 /** safetensors `__metadata__` key holding the ModelConfig JSON. */
 export const CONFIG_METADATA_KEY = 'iqa_bench_config';
 
-type Obj = Record<string, unknown>;
-type Quad = [number, number, number, number];
+/**
+ * Inclusive bounds of every numeric field of a ModelConfig (mlpRatio: above the lower bound). Far outside what the
+ * presets (Swin-T/S/B, ResNet-50 and the original head) and the micro test configs use, and small enough that no
+ * field alone can ask for an absurd model; the cost limits (ModelCostLimits) bound the combination.
+ */
+export const MODEL_CONFIG_BOUNDS = {
+  embedDim: [1, 1024],
+  depth: [1, 64],
+  numHeads: [1, 256],
+  windowSize: [1, 64],
+  patchSize: [1, 64],
+  imgSize: [32, 4096],
+  mlpRatio: [0, 16],
+  resnetBlocks: [1, 64],
+  baseWidth: [1, 512],
+  ldaOut: [1, 4096],
+  hyperInChannels: [1, 4096],
+  targetInSize: [1, 16384],
+  targetFc: [1, 4096],
+  featureSize: [1, 128],
+  conv1Hidden: [1, 8192],
+  attentionHidden: [1, 8192],
+} as const satisfies Record<string, readonly [number, number]>;
 
-class Checker {
-  constructor(private readonly source: string) {}
+type Bounded = keyof typeof MODEL_CONFIG_BOUNDS;
+const int = (k: Bounded): z.ZodInt => z.int().min(MODEL_CONFIG_BOUNDS[k][0]).max(MODEL_CONFIG_BOUNDS[k][1]);
+const quad = (k: Bounded) => z.tuple([int(k), int(k), int(k), int(k)]);
+const rate = z.number().min(0).lt(1);
 
-  fail(path: string, expected: string, got: unknown): never {
-    const shown = JSON.stringify(got);
-    throw new Error(
-      `${this.source}: model config field '${path}': expected ${expected}, got ${shown === undefined ? 'nothing' : shown.slice(0, 60)}`,
-    );
-  }
+const swinSchema = z.strictObject({
+  kind: z.literal('swin'),
+  embedDim: int('embedDim'),
+  depths: quad('depth'),
+  numHeads: quad('numHeads'),
+  windowSize: int('windowSize'),
+  patchSize: int('patchSize'),
+  imgSize: int('imgSize'),
+  mlpRatio: z.number().gt(MODEL_CONFIG_BOUNDS.mlpRatio[0]).max(MODEL_CONFIG_BOUNDS.mlpRatio[1]),
+});
 
-  obj(v: unknown, path: string, keys: string[]): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'an object', v);
-    const extra = Object.keys(v).filter((k) => !keys.includes(k));
-    if (extra.length > 0) this.fail(`${path}.${extra[0]}`, 'no such field', (v as Obj)[extra[0]]);
-    return v as Obj;
-  }
+const resnetSchema = z.strictObject({
+  kind: z.literal('resnet'),
+  layers: quad('resnetBlocks'),
+  baseWidth: int('baseWidth'),
+  imgSize: int('imgSize'),
+});
 
-  int(v: unknown, path: string, min = 1): number {
-    if (!Number.isSafeInteger(v) || (v as number) < min) this.fail(path, `an integer >= ${min}`, v);
-    return v as number;
-  }
+/** The schema of a ModelConfig (types and bounds of every field; arch and backbone kind must agree). */
+export const modelConfigSchema = z
+  .strictObject({
+    arch: z.enum(['smart-iqa', 'hyperiqa']),
+    backbone: z.discriminatedUnion('kind', [swinSchema, resnetSchema]),
+    fusion: z.enum(['single', 'concat', 'attention']),
+    head: z.strictObject({
+      ldaOut: int('ldaOut'),
+      hyperInChannels: int('hyperInChannels'),
+      targetInSize: int('targetInSize'),
+      targetFc: quad('targetFc'),
+      featureSize: int('featureSize'),
+      conv1Hidden: z.tuple([int('conv1Hidden'), int('conv1Hidden')]),
+      attentionHidden: int('attentionHidden'),
+    }),
+    dropPathRate: rate,
+    dropoutRate: rate,
+    attentionDropout: rate,
+  })
+  .superRefine((c, ctx) => {
+    const want = c.arch === 'smart-iqa' ? 'swin' : 'resnet';
+    if (c.backbone.kind !== want)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backbone', 'kind'],
+        message: `expected '${want}' for arch '${c.arch}'`,
+        input: c.backbone.kind,
+      });
+  });
 
-  positive(v: unknown, path: string): number {
-    if (typeof v !== 'number' || !(v > 0 && Number.isFinite(v))) this.fail(path, 'a positive number', v);
-    return v;
-  }
-
-  rate(v: unknown, path: string): number {
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) this.fail(path, 'a number in [0, 1)', v);
-    return v;
-  }
-
-  ints(v: unknown, path: string, n: number): number[] {
-    if (!Array.isArray(v) || v.length !== n) this.fail(path, `a list of ${n} integers`, v);
-    return v.map((x, i) => this.int(x, `${path}[${i}]`));
-  }
-
-  oneOf<T extends string>(v: unknown, path: string, options: readonly T[]): T {
-    if (!options.includes(v as T)) this.fail(path, options.map((o) => `'${o}'`).join(' | '), v);
-    return v as T;
-  }
+/**
+ * Validates an untrusted value as a ModelConfig (types and bounds; returns a fresh object). `field` is where the
+ * config sits in the file (e.g. 'userDefinedMetadata.iqaBench.config'), prefixed to the fields errors name.
+ */
+export function parseModelConfig(value: unknown, source = 'model config', field = ''): ModelConfig {
+  const r = modelConfigSchema.safeParse(value, { reportInput: true });
+  if (!r.success) throw schemaError(source, r.error, field, 'model config field');
+  return r.data satisfies ModelConfig;
 }
 
-/** Validates an untrusted value as a ModelConfig (returns a fresh object). */
-export function parseModelConfig(value: unknown, source = 'model config'): ModelConfig {
-  const c = new Checker(source);
-  const root = c.obj(value, 'config', [
-    'arch',
-    'backbone',
-    'fusion',
-    'head',
-    'dropPathRate',
-    'dropoutRate',
-    'attentionDropout',
-  ]);
-  const arch = c.oneOf(root.arch, 'arch', ['smart-iqa', 'hyperiqa'] as const);
-  const kind = c.oneOf((root.backbone as Obj | null)?.kind, 'backbone.kind', ['swin', 'resnet'] as const);
-  let backbone: ModelConfig['backbone'];
-  if (kind === 'swin') {
-    const b = c.obj(root.backbone, 'backbone', [
-      'kind',
-      'embedDim',
-      'depths',
-      'numHeads',
-      'windowSize',
-      'patchSize',
-      'imgSize',
-      'mlpRatio',
-    ]);
-    backbone = {
-      kind,
-      embedDim: c.int(b.embedDim, 'backbone.embedDim'),
-      depths: c.ints(b.depths, 'backbone.depths', 4) as Quad,
-      numHeads: c.ints(b.numHeads, 'backbone.numHeads', 4) as Quad,
-      windowSize: c.int(b.windowSize, 'backbone.windowSize'),
-      patchSize: c.int(b.patchSize, 'backbone.patchSize'),
-      imgSize: c.int(b.imgSize, 'backbone.imgSize'),
-      mlpRatio: c.positive(b.mlpRatio, 'backbone.mlpRatio'),
-    };
-  } else {
-    const b = c.obj(root.backbone, 'backbone', ['kind', 'layers', 'baseWidth', 'imgSize']);
-    backbone = {
-      kind,
-      layers: c.ints(b.layers, 'backbone.layers', 4) as Quad,
-      baseWidth: c.int(b.baseWidth, 'backbone.baseWidth'),
-      imgSize: c.int(b.imgSize, 'backbone.imgSize'),
-    };
+/**
+ * Everything a config from a file passes before a model is built from it: the schema (parseModelConfig), the
+ * builders' cross-field rules (validateModelConfig, TargetNet sizes) and the cost estimate against `limits`
+ * (DEFAULT_MODEL_COST_LIMITS unless raised). Throws a ModelFileError naming `source` and the field or limit.
+ */
+export function checkModelConfig(
+  value: unknown,
+  source: string,
+  limits: Partial<ModelCostLimits> = {},
+  field = '',
+): ModelConfig {
+  const config = parseModelConfig(value, source, field);
+  const where = field || 'model config';
+  let cost;
+  try {
+    validateModelConfig(config);
+    cost = estimateModelCost(config);
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw fileError(source, where, err instanceof Error ? err.message : String(err), { cause: err });
   }
-  if ((arch === 'smart-iqa') !== (kind === 'swin'))
-    c.fail('backbone.kind', arch === 'smart-iqa' ? "'swin' for smart-iqa" : "'resnet' for hyperiqa", kind);
-  const h = c.obj(root.head, 'head', [
-    'ldaOut',
-    'hyperInChannels',
-    'targetInSize',
-    'targetFc',
-    'featureSize',
-    'conv1Hidden',
-    'attentionHidden',
-  ]);
-  return {
-    arch,
-    backbone,
-    fusion: c.oneOf(root.fusion, 'fusion', ['single', 'concat', 'attention'] as const),
-    head: {
-      ldaOut: c.int(h.ldaOut, 'head.ldaOut'),
-      hyperInChannels: c.int(h.hyperInChannels, 'head.hyperInChannels'),
-      targetInSize: c.int(h.targetInSize, 'head.targetInSize'),
-      targetFc: c.ints(h.targetFc, 'head.targetFc', 4) as Quad,
-      featureSize: c.int(h.featureSize, 'head.featureSize'),
-      conv1Hidden: c.ints(h.conv1Hidden, 'head.conv1Hidden', 2) as [number, number],
-      attentionHidden: c.int(h.attentionHidden, 'head.attentionHidden'),
-    },
-    dropPathRate: c.rate(root.dropPathRate, 'dropPathRate'),
-    dropoutRate: c.rate(root.dropoutRate, 'dropoutRate'),
-    attentionDropout: c.rate(root.attentionDropout, 'attentionDropout'),
-  };
+  const over = costOverLimit(cost, limits);
+  if (over) throw fileError(source, where, over.message, { limit: over.limit });
+  return config;
 }
 
 /** The config from safetensors metadata, or null when the file carries none. */
@@ -138,8 +137,8 @@ export function configFromMetadata(
   let value: unknown;
   try {
     value = JSON.parse(raw);
-  } catch {
-    throw new Error(`${source}: metadata '${CONFIG_METADATA_KEY}' is not valid JSON`);
+  } catch (err) {
+    throw fileError(source, `metadata '${CONFIG_METADATA_KEY}'`, 'not valid JSON', { cause: err });
   }
   return parseModelConfig(value, `${source} (metadata '${CONFIG_METADATA_KEY}')`);
 }

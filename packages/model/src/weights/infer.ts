@@ -13,6 +13,7 @@
  */
 import type { ModelConfig, ResNetBackboneConfig, SwinBackboneConfig } from '../config.js';
 import { PRESET_NAMES, presetConfig } from '../presets.js';
+import { fileError } from './errors.js';
 
 /** What inference reads: names and PyTorch shapes (a StateDict qualifies; so does a safetensors header). */
 export type ShapeMap = ReadonlyMap<string, { readonly shape: readonly number[] }>;
@@ -36,11 +37,9 @@ class Shapes {
 
   get(key: string, rank: number): readonly number[] {
     const t = this.sd.get(key);
-    if (!t) throw new Error(`${this.source}: cannot infer the architecture: missing '${key}'`);
+    if (!t) this.fail(`missing '${key}'`);
     if (t.shape.length !== rank)
-      throw new Error(
-        `${this.source}: cannot infer the architecture: '${key}' has shape [${t.shape.join(',')}], expected rank ${rank}`,
-      );
+      this.fail(`'${key}' has shape [${t.shape.join(',')}], expected rank ${rank}`);
     return t.shape;
   }
 
@@ -49,7 +48,7 @@ class Shapes {
   }
 
   fail(msg: string): never {
-    throw new Error(`${this.source}: cannot infer the architecture: ${msg}`);
+    throw fileError(this.source, null, `cannot infer the architecture: ${msg}`);
   }
 
   /** Number of consecutive indices k with some key starting `${prefix}${k}.` (0, 1, 2, ... with no gap). */

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamEntry, ParamStore, TorchLayout } from '../params.js';
+import { fileError } from './errors.js';
 import type { StateDict, TensorData } from './state-dict.js';
 import { describe, toFloat32, toInt32 } from './state-dict.js';
 
@@ -190,8 +191,10 @@ export function loadEntries(
 ): LoadReport {
   const { report, values } = plan(entries, sd);
   if ((opts.strict ?? true) && !isCompleteLoad(report)) {
-    throw new Error(
-      `${opts.source ?? 'loadStateDict'}: the weights do not match the model:\n${formatLoadReport(report)}`,
+    throw fileError(
+      opts.source ?? 'loadStateDict',
+      null,
+      `the weights do not match the model:\n${formatLoadReport(report)}`,
     );
   }
   assign(values);

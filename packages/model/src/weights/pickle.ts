@@ -7,6 +7,8 @@
  * Containers are Maps / arrays / small classes (no plain objects keyed by file content, so no prototype pollution), and
  * the memo, stack, mark depth and integer sizes are bounded.
  */
+import type { ModelFileError } from './errors.js';
+import { fileError } from './errors.js';
 
 /** A Python tuple (kept distinct from a list). */
 export class PyTuple {
@@ -57,8 +59,8 @@ export type PyValue =
 export interface UnpickleContext {
   /** The file name (for error messages). */
   readonly source: string;
-  /** An Error whose message starts with the file name and the opcode position. */
-  error(message: string): Error;
+  /** A ModelFileError whose message starts with the file name and the opcode position. */
+  error(message: string): ModelFileError;
 }
 
 export interface GlobalHandler {
@@ -157,7 +159,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): UnpickleResu
   let opPos = pos;
   const ctx: UnpickleContext = {
     source: opts.source,
-    error: (message: string) => new Error(`${opts.source}: pickle at byte ${opPos}: ${message}`),
+    error: (message: string) => fileError(opts.source, `pickle at byte ${opPos}`, message),
   };
 
   let stack: PyValue[] = [];
@@ -265,8 +267,10 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): UnpickleResu
     const qualified = `${module}.${name}`;
     const handler = opts.globals.get(qualified);
     if (!handler) {
-      throw new Error(
-        `${opts.source}: refusing to load: the pickle refers to the Python global '${qualified}', which is not allowed ` +
+      throw fileError(
+        opts.source,
+        null,
+        `refusing to load: the pickle refers to the Python global '${qualified}', which is not allowed ` +
           `(a PyTorch pickle can run arbitrary code; only these globals are accepted: ${[...opts.globals.keys()].join(', ')})`,
       );
     }

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { diffExpected, fixture, readExpected } from './__tests__/fixtures.js';
+import type { CraftTensor } from './__tests__/torch-craft.js';
+import { floatStorage, torchLegacy, torchZip } from './__tests__/torch-craft.js';
+import { ModelFileError } from './errors.js';
 import { parseWeights, readWeights } from './read.js';
 
 describe('torch.save readers (fixtures written by PyTorch 1.13)', () => {
@@ -135,9 +138,107 @@ describe('malicious and broken files are refused without side effects', () => {
     );
   });
 
+  it('reports a missing file as its own error, naming the file', async () => {
+    const err: unknown = await readWeights('/nonexistent-dir/x.pth').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect(err).toMatchObject({ file: '/nonexistent-dir/x.pth', cause: { code: 'ENOENT' } });
+    expect((err as Error).message).toMatch(/^\/nonexistent-dir\/x\.pth: no such file or folder/);
+  });
+
   it('refuses unknown formats with the file name', () => {
     expect(() => parseWeights(new TextEncoder().encode('hello world'), 'x.bin')).toThrow(
       /x\.bin: unknown weights format/,
     );
+  });
+});
+
+describe('tensor views are bounded before anything is allocated (mutation-fuzzer size bombs)', () => {
+  const formats = [
+    ['zip', torchZip],
+    ['legacy', torchLegacy],
+  ] as const;
+  const one = floatStorage([1.5]);
+  const view = (size: (number | bigint)[], stride: number[]): CraftTensor => ({
+    storage: one,
+    offset: 0,
+    size,
+    stride,
+  });
+
+  /** Runs `parse`, returning its error, the time it took and how much ArrayBuffer memory grew meanwhile. */
+  function refused(parse: () => unknown): { err: unknown; ms: number; grewBytes: number } {
+    const before = process.memoryUsage().arrayBuffers;
+    const t0 = performance.now();
+    let err: unknown = null;
+    try {
+      parse();
+    } catch (e) {
+      err = e;
+    }
+    return { err, ms: performance.now() - t0, grewBytes: process.memoryUsage().arrayBuffers - before };
+  }
+
+  // Before the fix: 1e9 took 15 s and 4 GB, then "success"; 2^52 elements threw RangeError: Invalid typed array
+  // length; 2^31 elements RangeError: Array buffer allocation failed.
+  it.each(
+    formats.flatMap(([format, write]) =>
+      (
+        [
+          [[1e9], [0], '1000000000 elements, 4000000000 bytes'],
+          [[2 ** 26, 2 ** 26], [0, 0], '4503599627370496 elements, 18014398509481984 bytes'],
+          [[2 ** 31], [0], '2147483648 elements, 8589934592 bytes'],
+          [[2 ** 40, 2 ** 40, 2 ** 40], [0, 0, 0], `${2n ** 120n} elements, ${2n ** 122n} bytes`],
+        ] as const
+      ).map(([size, stride, what]) => [format, size, stride, what, write] as const),
+    ),
+  )('%s: one float viewed as size %j, stride %j is refused at once', (format, size, stride, what, write) => {
+    const bytes = write({ w: view([...size], [...stride]) });
+    expect(bytes.length).toBeLessThan(700);
+    const name = `bomb.${format}.pth`;
+    const { err, ms, grewBytes } = refused(() => parseWeights(bytes, name));
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect((err as ModelFileError).file).toBe(name);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^bomb\\.${format}\\.pth: pickle at byte \\d+: _rebuild_tensor_v2: view \\(offset 0, size \\[${size.join(',')}\\], ` +
+          `stride \\[${stride.join(',')}\\]\\) of storage '0' \\(1 x float32\\) describes ${what} once copied, over the ` +
+          `limit of 1048576 bytes \\(maxExpansion = 4 times the 4 bytes of storage '0'\\); refusing to allocate it`,
+      ),
+    );
+    expect(ms).toBeLessThan(500);
+    expect(grewBytes).toBeLessThan(16 * 2 ** 20);
+  });
+
+  it.each(formats)(
+    '%s: many small views of one float are refused together, naming the tensor over the budget',
+    (format, write) => {
+      // Eight views of 2^17 floats (512 KiB each): each fits the 1 MiB floor, all together do not.
+      const sd = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, view([2 ** 17], [0])]));
+      const bytes = write(sd);
+      const { err, ms, grewBytes } = refused(() => parseWeights(bytes, 'many.pth'));
+      expect(err).toBeInstanceOf(ModelFileError);
+      expect(err).toMatchObject({ file: 'many.pth', field: "tensor 'k2'", limit: 'maxExpansion' });
+      expect((err as Error).message).toMatch(
+        /^many\.pth: tensor 'k2': with the tensors before it, the state dict describes 1572864 bytes once copied, over the limit of 1048576 bytes/,
+      );
+      expect(ms).toBeLessThan(500);
+      expect(grewBytes).toBeLessThan(16 * 2 ** 20);
+      // A trusted file reads with a raised limit: every element is the one stored float.
+      const { stateDict } = parseWeights(bytes, 'many.pth', { maxExpansion: 2 ** 20 });
+      expect([...stateDict.keys()]).toEqual(Object.keys(sd));
+      const k7 = stateDict.get('k7')?.data as Float32Array;
+      expect(k7.length).toBe(2 ** 17);
+      expect(k7.every((v) => v === 1.5)).toBe(true);
+    },
+  );
+
+  it.each(formats)('%s: maxTensorBytes bounds a plain contiguous tensor too', (format, write) => {
+    const s = floatStorage(Array.from({ length: 300 }, (_, i) => i));
+    const bytes = write({ w: { storage: s, offset: 0, size: [300], stride: [1] } });
+    expect(() => parseWeights(bytes, 'big.pth', { maxTensorBytes: 1000 })).toThrow(
+      /big\.pth: pickle at byte \d+: _rebuild_tensor_v2: view \(offset 0, size \[300\], stride \[1\]\) of storage '0' \(300 x float32\) describes 300 elements, 1200 bytes once copied, over the limit of 1000 bytes \(maxTensorBytes = 1000\)/,
+    );
+    const w = parseWeights(bytes, 'big.pth', { maxTensorBytes: 1200 }).stateDict.get('w');
+    expect(Array.from(w?.data as Float32Array)).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 });

@@ -4,6 +4,7 @@
  * `{'model_state_dict': sd}`, `{'params': sd}`, `{'state_dict': sd}`) are unwrapped and a DataParallel `module.` prefix
  * is removed.
  */
+import { fileError, withFileErrors, withFileErrorsAsync } from './errors.js';
 import { readFileBounded } from './files.js';
 import type { PyValue } from './pickle.js';
 import { PyDict, pyTypeName } from './pickle.js';
@@ -53,10 +54,14 @@ function describeDict(d: PyDict): string {
   return `{${items.join(', ')}${d.map.size > 12 ? ', ...' : ''}}`;
 }
 
-/** Finds the state dict in an unpickled torch object and copies its tensors out (other entries are not materialised). */
+/**
+ * Finds the state dict in an unpickled torch object and copies its tensors out (other entries are not materialised).
+ * Nothing is copied unless all of them together describe at most `keptBudget` bytes (TorchFile.keptBudget).
+ */
 export function extractStateDict(
   root: PyValue,
   source: string,
+  keptBudget: number,
 ): { stateDict: StateDict; wrapper: string | null } {
   let dict: PyDict | undefined;
   let wrapper: string | null = null;
@@ -82,6 +87,21 @@ export function extractStateDict(
       `${source}: no state dict found: the file holds a ${pyTypeName(root)}, expected a dict of tensors`,
     );
   }
+  let total = 0;
+  for (const [k, v] of dict.map) {
+    total += (v as TorchTensorRef).byteLength;
+    if (total > keptBudget) {
+      throw fileError(
+        source,
+        `tensor '${String(k)}'`,
+        `with the tensors before it, the state dict describes ${total} bytes ` +
+          `once copied, over the limit of ${keptBudget} bytes for this file (ReadLimits.maxExpansion times its ` +
+          'storage bytes: views repeating storage elements); refusing to allocate them (raise ReadLimits.maxExpansion ' +
+          'only for a trusted file)',
+        { limit: 'maxExpansion' },
+      );
+    }
+  }
   const stateDict: StateDict = new Map();
   for (const [k, v] of dict.map)
     stateDict.set(k as string, (v as TorchTensorRef).materialize(`'${String(k)}'`));
@@ -95,33 +115,45 @@ export function stripModulePrefix(sd: StateDict): StateDict {
   return new Map([...sd].map(([k, v]) => [k.slice('module.'.length), v]));
 }
 
-/** Parses weights from memory; `source` names the file in errors. */
+/**
+ * Parses weights from memory; `source` names the file in errors. Every error is a ModelFileError naming the file
+ * (and the field where there is one).
+ */
 export function parseWeights(
   bytes: Uint8Array,
   source: string,
-  limits: ReadLimits = DEFAULT_READ_LIMITS,
+  limits: Partial<ReadLimits> = {},
 ): WeightsFile {
+  return withFileErrors(source, () => parse(bytes, source, { ...DEFAULT_READ_LIMITS, ...limits }));
+}
+
+function parse(bytes: Uint8Array, source: string, limits: ReadLimits): WeightsFile {
   if (bytes.length > limits.maxBytes)
-    throw new Error(`${source}: ${bytes.length} bytes, over the limit of ${limits.maxBytes}`);
+    throw fileError(source, null, `${bytes.length} bytes, over the limit of ${limits.maxBytes}`, {
+      limit: 'maxBytes',
+    });
   if (isZip(bytes)) {
-    const { root } = readTorchZip(bytes, source, limits);
-    return { source, format: 'torch-zip', metadata: {}, ...extractStateDict(root, source) };
+    const { root, keptBudget } = readTorchZip(bytes, source, limits);
+    return { source, format: 'torch-zip', metadata: {}, ...extractStateDict(root, source, keptBudget) };
   }
   if (isLegacyTorch(bytes)) {
-    const { root } = readTorchLegacy(bytes, source, limits);
-    return { source, format: 'torch-legacy', metadata: {}, ...extractStateDict(root, source) };
+    const { root, keptBudget } = readTorchLegacy(bytes, source, limits);
+    return { source, format: 'torch-legacy', metadata: {}, ...extractStateDict(root, source, keptBudget) };
   }
   if (looksLikeSafetensors(bytes) || /\.safetensors$/i.test(source)) {
     const { tensors, metadata } = parseSafetensors(bytes, source);
     return { source, format: 'safetensors', stateDict: stripModulePrefix(tensors), metadata, wrapper: null };
   }
-  throw new Error(
-    `${source}: unknown weights format (expected safetensors, a torch.save zip or a legacy torch.save file)`,
+  throw fileError(
+    source,
+    null,
+    'unknown weights format (expected safetensors, a torch.save zip or a legacy torch.save file)',
   );
 }
 
-/** Reads any supported weights file (size-bounded; nothing in the file is executed). */
+/** Reads any supported weights file (size-bounded; nothing in the file is executed; errors are ModelFileErrors). */
 export async function readWeights(path: string, limits: Partial<ReadLimits> = {}): Promise<WeightsFile> {
   const lim = { ...DEFAULT_READ_LIMITS, ...limits };
-  return parseWeights(await readFileBounded(path, lim.maxBytes), path, lim);
+  const bytes = await withFileErrorsAsync(path, () => readFileBounded(path, lim.maxBytes));
+  return parseWeights(bytes, path, lim);
 }

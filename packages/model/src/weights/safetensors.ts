@@ -6,6 +6,7 @@
  * (padded with spaces so that the data starts 8-byte aligned), then the tensor bytes, offsets relative to the data start.
  * The reader validates everything; tensors come back in data order (the order the writer stored them in).
  */
+import { fileError, withFileErrors, withFileErrorsAsync } from './errors.js';
 import { readFileBounded, writeFileAtomic } from './files.js';
 import type { DType, StateDict } from './state-dict.js';
 import { checkTensor, dtypeBytes, numel, tensorBytes, tensorFromBytes } from './state-dict.js';
@@ -34,7 +35,7 @@ export interface SafetensorsContents {
 }
 
 function fail(source: string, msg: string): never {
-  throw new Error(`${source}: invalid safetensors file: ${msg}`);
+  throw fileError(source, null, `invalid safetensors file: ${msg}`);
 }
 
 /** True when `bytes` starts like a safetensors file (plausible header length followed by '{'). */
@@ -44,8 +45,12 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return n >= 2n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
 }
 
-/** Parses and validates a safetensors buffer. `source` names the file in errors. */
+/** Parses and validates a safetensors buffer. `source` names the file in errors (ModelFileErrors). */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsContents {
+  return withFileErrors(source, () => parse(bytes, source));
+}
+
+function parse(bytes: Uint8Array, source: string): SafetensorsContents {
   if (bytes.length < 8) fail(source, `${bytes.length} bytes, shorter than the 8-byte header length`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_SAFETENSORS_HEADER))
@@ -205,7 +210,8 @@ export async function readSafetensors(
   path: string,
   opts: { maxBytes?: number } = {},
 ): Promise<SafetensorsContents> {
-  return parseSafetensors(await readFileBounded(path, opts.maxBytes ?? 2 ** 31 - 1), path);
+  const bytes = await withFileErrorsAsync(path, () => readFileBounded(path, opts.maxBytes ?? 2 ** 31 - 1));
+  return parseSafetensors(bytes, path);
 }
 
 /** Writes a .safetensors file atomically (temporary file + rename). */

@@ -6,10 +6,13 @@
  * `decodeTfjsArtifacts(await tf.io.http(url).load())` works as is.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as z from 'zod';
 import type { ModelConfig } from '../config.js';
+import type { ModelCostLimits } from '../config-cost.js';
 import { createModel, type IqaModel } from '../model.js';
 import type { ParamStore } from '../params.js';
-import { parseModelConfig } from './config-json.js';
+import { checkModelConfig, parseModelConfig } from './config-json.js';
+import { fileError, schemaError, withFileErrors } from './errors.js';
 import type { LoadReport } from './load.js';
 import { formatLoadReport, isCompleteLoad } from './load.js';
 
@@ -44,51 +47,150 @@ export async function encodeTfjsModel(
   };
 }
 
-function bytesOf(spec: tf.io.WeightsManifestEntry, source: string): number {
-  if (spec.quantization) throw new Error(`${source}: quantized weight '${spec.name}' is not supported`);
-  if (spec.dtype !== 'float32' && spec.dtype !== 'int32')
-    throw new Error(`${source}: weight '${spec.name}' has dtype ${spec.dtype}, expected float32 or int32`);
-  if (!Array.isArray(spec.shape) || spec.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
-    throw new Error(`${source}: weight '${spec.name}' has an invalid shape`);
-  return spec.shape.reduce((a, b) => a * b, 1) * 4;
+// ---- the schema of model.json: every field typed and bounded before anything is read or built
+
+/** Names a weight may not have (they would reach Object.prototype in the decoded name -> tensor map). */
+const RESERVED_NAMES = ['__proto__', 'constructor', 'prototype'];
+
+/** Largest rank, extent of one dimension and number of weights a manifest may declare. */
+export const TFJS_MANIFEST_BOUNDS = { maxRank: 8, maxDim: 2 ** 31 - 1, maxWeights: 1 << 20, maxShards: 1024 };
+
+/** True for a shard path this format accepts: a plain file name next to model.json (nothing may point elsewhere). */
+export function isShardFileName(p: string): boolean {
+  return p.length > 0 && p.length <= 255 && p !== '.' && p !== '..' && !/[/\\\0:]/.test(p);
 }
 
-/** The ModelConfig of a model.json written by encodeTfjsModel (validated). */
+const weightSpecSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((n) => !RESERVED_NAMES.includes(n), { error: 'reserved weight name' }),
+  shape: z.array(z.int().min(0).max(TFJS_MANIFEST_BOUNDS.maxDim)).max(TFJS_MANIFEST_BOUNDS.maxRank),
+  dtype: z.enum(['float32', 'int32']),
+});
+
+const weightSpecsSchema = z.array(weightSpecSchema).max(TFJS_MANIFEST_BOUNDS.maxWeights);
+
+const shardPathSchema = z.string().refine(isShardFileName, {
+  error: (iss) => `weight path ${JSON.stringify(iss.input)} must be a file name next to model.json`,
+});
+
+const manifestGroupSchema = z.strictObject({
+  paths: z.array(shardPathSchema).min(1).max(TFJS_MANIFEST_BOUNDS.maxShards),
+  weights: weightSpecsSchema,
+});
+
+const metadataSchema = z.strictObject({
+  // Checked by checkModelConfig, which names the config's own fields.
+  iqaBench: z.strictObject({ config: z.unknown(), layout: z.literal('tfjs') }),
+});
+
+/** model.json as encodeTfjsModel writes it (this format carries weights and a config, no graph or layers topology). */
+const modelJSONSchema = z.strictObject({
+  format: z.literal(TFJS_FORMAT),
+  generatedBy: z.string().max(1024),
+  convertedBy: z.string().max(1024).nullable(),
+  modelTopology: z.null().optional(),
+  weightsManifest: z.array(manifestGroupSchema).min(1).max(TFJS_MANIFEST_BOUNDS.maxShards),
+  userDefinedMetadata: metadataSchema,
+});
+
+/** The fields of loaded artifacts (tf.io.http / browser loaders) this format uses; other tfjs fields must be empty. */
+const artifactsSchema = z.looseObject({
+  format: z.literal(TFJS_FORMAT),
+  modelTopology: z.null().optional(),
+  weightSpecs: weightSpecsSchema,
+  userDefinedMetadata: metadataSchema,
+});
+
+const CONFIG_FIELD = 'userDefinedMetadata.iqaBench.config';
+
+/** Bytes of one weight's data (exact; shapes are bounded by the schema). */
+export function weightSpecBytes(spec: { shape: readonly number[] }): bigint {
+  return spec.shape.reduce((a, d) => a * BigInt(d), 4n);
+}
+
+/** Every weight name once. */
+function checkUniqueNames(
+  specs: readonly { name: string }[],
+  source: string,
+  field: (i: number) => string,
+): void {
+  const names = new Set<string>();
+  specs.forEach((s, i) => {
+    if (names.has(s.name)) throw fileError(source, field(i), `weight '${s.name}' is listed twice`);
+    names.add(s.name);
+  });
+}
+
+/**
+ * Validates an untrusted model.json (parsed JSON) before anything is read or built: the schema (format, manifest
+ * groups, shard paths, weight names, shapes and dtypes), unique weight names, and the model config (schema, cross-field
+ * rules, cost within `limits`). Throws a ModelFileError naming `source` and the field.
+ */
+export function parseTfjsModelJSON(
+  value: unknown,
+  source = 'model.json',
+  limits: Partial<ModelCostLimits> = {},
+): { modelJSON: TfjsModelJSON; config: ModelConfig } {
+  const r = modelJSONSchema.safeParse(value, { reportInput: true });
+  if (!r.success) throw schemaError(source, r.error);
+  const groups = r.data.weightsManifest;
+  const specs = groups.flatMap((g, gi) =>
+    g.weights.map((w, wi) => ({ ...w, field: `weightsManifest[${gi}].weights[${wi}]` })),
+  );
+  checkUniqueNames(specs, source, (i) => specs[i].field);
+  const config = checkModelConfig(r.data.userDefinedMetadata.iqaBench.config, source, limits, CONFIG_FIELD);
+  const modelJSON: TfjsModelJSON = {
+    format: TFJS_FORMAT,
+    generatedBy: r.data.generatedBy,
+    convertedBy: null,
+    weightsManifest: groups,
+    userDefinedMetadata: { iqaBench: { config, layout: 'tfjs' } },
+  };
+  return { modelJSON, config };
+}
+
+/**
+ * The ModelConfig of a model.json written by encodeTfjsModel, or of artifacts loaded from one: format and layout,
+ * then the config's schema, cross-field rules and cost within `limits` (checkModelConfig).
+ */
 export function tfjsModelConfig(
   modelJSON: { format?: string; userDefinedMetadata?: unknown },
   source = 'model.json',
+  limits: Partial<ModelCostLimits> = {},
 ): ModelConfig {
-  if (modelJSON.format !== TFJS_FORMAT)
-    throw new Error(`${source}: format is ${JSON.stringify(modelJSON.format)}, expected '${TFJS_FORMAT}'`);
-  const meta = modelJSON.userDefinedMetadata as
-    { iqaBench?: { config?: unknown; layout?: unknown } } | undefined;
-  if (meta?.iqaBench?.layout !== 'tfjs')
-    throw new Error(`${source}: userDefinedMetadata.iqaBench.layout must be 'tfjs'`);
-  return parseModelConfig(meta.iqaBench.config, `${source} (userDefinedMetadata.iqaBench.config)`);
+  const r = z
+    .looseObject({ format: z.literal(TFJS_FORMAT), userDefinedMetadata: metadataSchema })
+    .safeParse(modelJSON, { reportInput: true });
+  if (!r.success) throw schemaError(source, r.error);
+  return checkModelConfig(r.data.userDefinedMetadata.iqaBench.config, source, limits, CONFIG_FIELD);
 }
 
-/** Decodes loaded artifacts (e.g. from `tf.io.http(url).load()`): the config and the named weights (caller disposes). */
+/**
+ * Decodes loaded artifacts (e.g. from `tf.io.http(url).load()`): the config and the named weights (caller disposes).
+ * Everything is validated (tfjsModelConfig; weight specs, names and data size) before a tensor is made.
+ */
 export function decodeTfjsArtifacts(
   artifacts: tf.io.ModelArtifacts,
   source = 'model.json',
+  opts: { limits?: Partial<ModelCostLimits> } = {},
 ): { config: ModelConfig; weights: tf.NamedTensorMap } {
-  const config = tfjsModelConfig(artifacts, source);
-  const specs = artifacts.weightSpecs;
+  const config = tfjsModelConfig(artifacts, source, opts.limits);
   const data = artifacts.weightData;
-  if (!specs || !data) throw new Error(`${source}: no weights (weightsManifest or weight data missing)`);
+  if (!artifacts.weightSpecs || !data)
+    throw fileError(source, null, 'no weights (weightsManifest or weight data missing)');
+  const r = artifactsSchema.safeParse(artifacts, { reportInput: true });
+  if (!r.success) throw schemaError(source, r.error);
+  const specs = r.data.weightSpecs;
+  checkUniqueNames(specs, source, (i) => `weightSpecs[${i}]`);
   const buffers = Array.isArray(data) ? data : [data];
   const total = buffers.reduce((s, b) => s + b.byteLength, 0);
-  const need = specs.reduce((s, spec) => s + bytesOf(spec, source), 0);
-  if (total !== need)
-    throw new Error(`${source}: the weight data has ${total} bytes, the manifest describes ${need}`);
-  const names = new Set<string>();
-  for (const s of specs) {
-    if (typeof s.name !== 'string' || ['__proto__', 'constructor', 'prototype'].includes(s.name))
-      throw new Error(`${source}: invalid weight name ${JSON.stringify(s.name)}`);
-    if (names.has(s.name)) throw new Error(`${source}: weight '${s.name}' is listed twice`);
-    names.add(s.name);
-  }
-  return { config, weights: tf.io.decodeWeights(data, specs) };
+  const need = specs.reduce((s, spec) => s + weightSpecBytes(spec), 0n);
+  if (BigInt(total) !== need)
+    throw fileError(source, null, `the weight data has ${total} bytes, the manifest describes ${need}`);
+  return { config, weights: withFileErrors(source, () => tf.io.decodeWeights(data, specs)) };
 }
 
 /** Assigns decoded weights (stored layouts) to a store; strict: every name, shape and dtype must match. */
@@ -113,20 +215,22 @@ export function assignTfjsWeights(
   }
   report.unexpected.push(...given.keys());
   if (!isCompleteLoad(report))
-    throw new Error(`${source}: the weights do not match the model:\n${formatLoadReport(report)}`);
+    throw fileError(source, null, `the weights do not match the model:\n${formatLoadReport(report)}`);
   for (const name of report.loaded) store.get(name).assign(weights[name]);
   return report;
 }
 
 /**
  * Builds the model of loaded artifacts (e.g. `await tf.io.http(url).load()` in a browser) and assigns its weights,
- * strictly: a missing, unexpected or mis-shaped weight throws, naming it. The decoded tensors are disposed.
+ * strictly: a missing, unexpected or mis-shaped weight throws, naming it. The decoded tensors are disposed. Nothing is
+ * built unless the artifacts pass decodeTfjsArtifacts' checks, the model's cost within `opts.limits` included.
  */
 export function modelFromTfjsArtifacts(
   artifacts: tf.io.ModelArtifacts,
   source = 'model.json',
+  opts: { limits?: Partial<ModelCostLimits> } = {},
 ): { model: IqaModel; config: ModelConfig; report: LoadReport } {
-  const { config, weights } = decodeTfjsArtifacts(artifacts, source);
+  const { config, weights } = decodeTfjsArtifacts(artifacts, source, opts);
   try {
     const model = createModel(config, { seed: 0, randomInit: false });
     try {

@@ -6,20 +6,52 @@
  */
 import { unzipSync } from 'fflate';
 import type { DType, TensorData } from './state-dict.js';
-import { dtypeBytes, emptyTensor, numel } from './state-dict.js';
+import { dtypeBytes, emptyTensor } from './state-dict.js';
+import { fileError } from './errors.js';
 import type { GlobalHandler, PyValue, UnpickleContext, UnpickleLimits } from './pickle.js';
 import { PyDict, PyGlobal, PyObject, PyTuple, pyTypeName, unpickle } from './pickle.js';
 
-/** Size bounds for reading untrusted checkpoint files. */
+/**
+ * Size bounds for reading untrusted checkpoint files.
+ *
+ * A pickled tensor is a view into a storage (offset, sizes, strides), and a view may repeat storage elements (stride 0,
+ * overlapping strides): a file of a few hundred bytes can describe a tensor of 2^52 elements. So besides the file
+ * size, what the views describe is bounded, from the sizes alone (exact integer arithmetic), before anything is
+ * copied out:
+ * - each view, when the pickle builds it: at most `maxTensorBytes`, and at most `maxExpansion` times the bytes of
+ *   its storage (but always up to VIEW_BUDGET_FLOOR, 1 MiB);
+ * - all the tensors a caller keeps (the state dict), before the first is copied: at most `maxExpansion` times the
+ *   bytes of all the file's storages (at least VIEW_BUDGET_FLOOR), storages whose sizes have been checked against
+ *   the data actually in the file.
+ * An ordinary state dict (every tensor its own contiguous storage, or a slice of a shared one) copies out no more
+ * bytes than its storages hold.
+ */
 export interface ReadLimits {
   /** Largest file accepted and largest total of extracted zip entries (default 2 GiB - 1). */
   maxBytes: number;
   /** Largest pickle (data.pkl) accepted (default 64 MiB). */
   maxPickleBytes: number;
+  /** Largest tensor a view may describe, in bytes once copied out (default 2 GiB - 1). */
+  maxTensorBytes: number;
+  /** How many times its storage's bytes a view, and the file's storage bytes all kept tensors, may describe (default 4). */
+  maxExpansion: number;
   pickle?: Partial<UnpickleLimits>;
 }
 
-export const DEFAULT_READ_LIMITS: ReadLimits = { maxBytes: 2 ** 31 - 1, maxPickleBytes: 64 * 2 ** 20 };
+export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
+  maxBytes: 2 ** 31 - 1,
+  maxPickleBytes: 64 * 2 ** 20,
+  maxTensorBytes: 2 ** 31 - 1,
+  maxExpansion: 4,
+});
+
+/** Views and kept tensors may always describe this many bytes, whatever their storages hold (1 MiB). */
+export const VIEW_BUDGET_FLOOR = 2 ** 20;
+
+/** The bytes the tensors of a file with `storageBytes` bytes of storage may describe together (see ReadLimits). */
+export function keptTensorBudget(storageBytes: number, limits: Pick<ReadLimits, 'maxExpansion'>): number {
+  return Math.max(VIEW_BUDGET_FLOOR, limits.maxExpansion * storageBytes);
+}
 
 const STORAGE_DTYPES: Record<string, DType> = {
   FloatStorage: 'float32',
@@ -59,6 +91,8 @@ export class TorchTensorRef extends PyObject {
     readonly shape: number[],
     readonly stride: number[],
     private readonly source: string,
+    /** Bytes of the contiguous copy materialize() makes (checked against ReadLimits when the view was built). */
+    readonly byteLength: number,
   ) {
     super();
   }
@@ -70,8 +104,7 @@ export class TorchTensorRef extends PyObject {
   /** A contiguous copy of the view (handles strides, offsets and storages shared with other tensors). */
   materialize(what = 'tensor'): TensorData {
     const bytes = this.storage.bytes;
-    if (!bytes)
-      throw new Error(`${this.source}: ${what}: storage '${this.storage.key}' has no data in the file`);
+    if (!bytes) throw fileError(this.source, what, `storage '${this.storage.key}' has no data in the file`);
     const size = dtypeBytes(this.storage.dtype);
     const out = emptyTensor(this.storage.dtype, this.shape);
     const n = out.data.length;
@@ -173,8 +206,17 @@ function intTuple(v: PyValue, what: string, ctx: UnpickleContext): number[] {
   return items.map((x, i) => int(x, `${what}[${i}]`, ctx));
 }
 
-/** `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])` with bounds checks. */
-function rebuildTensor(args: PyValue[], ctx: UnpickleContext, minArgs: number, fn: string): TorchTensorRef {
+/**
+ * `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])` with bounds
+ * checks: the view stays inside its storage and describes no more bytes than `limits` allow (see ReadLimits).
+ */
+function rebuildTensor(
+  args: PyValue[],
+  ctx: UnpickleContext,
+  minArgs: number,
+  fn: string,
+  limits: Pick<ReadLimits, 'maxTensorBytes' | 'maxExpansion'>,
+): TorchTensorRef {
   if (args.length < minArgs || args.length > 7) throw ctx.error(`${fn} called with ${args.length} arguments`);
   const [storage, offsetV, sizeV, strideV] = args;
   if (!(storage instanceof TorchStorage))
@@ -186,20 +228,40 @@ function rebuildTensor(args: PyValue[], ctx: UnpickleContext, minArgs: number, f
     throw ctx.error(`${fn}: size has ${shape.length} dims but stride has ${stride.length}`);
   if (offset < 0 || shape.some((d) => d < 0) || stride.some((s) => s < 0))
     throw ctx.error(`${fn}: negative offset, size or stride`);
-  const n = numel(shape, `${ctx.source}: ${fn}`);
+  const view = `view (offset ${offset}, size [${shape.join(',')}], stride [${stride.join(',')}])`;
+  // Exact arithmetic: a product of up to 64 sizes of up to 2^53 each.
+  const elements = shape.reduce((a, d) => a * BigInt(d), 1n);
+  const size = dtypeBytes(storage.dtype);
+  const bytes = elements * BigInt(size);
+  const storageBytes = storage.numel * size;
+  const budget = Math.min(
+    limits.maxTensorBytes,
+    keptTensorBudget(storageBytes, { maxExpansion: limits.maxExpansion }),
+  );
+  if (bytes > BigInt(budget)) {
+    const which =
+      budget === limits.maxTensorBytes
+        ? `maxTensorBytes = ${limits.maxTensorBytes}`
+        : `maxExpansion = ${limits.maxExpansion} times the ${storageBytes} bytes of storage '${storage.key}'`;
+    throw ctx.error(
+      `${fn}: ${view} of storage '${storage.key}' (${storage.numel} x ${storage.dtype}) describes ${elements} elements, ` +
+        `${bytes} bytes once copied, over the limit of ${budget} bytes (${which}); refusing to allocate it ` +
+        '(raise ReadLimits.maxExpansion / maxTensorBytes only for a trusted file)',
+    );
+  }
+  const n = Number(elements);
   if (n > 0) {
-    let last = offset;
-    for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * stride[d];
-    if (last >= storage.numel) {
+    let last = BigInt(offset);
+    for (let d = 0; d < shape.length; d++) last += BigInt(shape[d] - 1) * BigInt(stride[d]);
+    if (last >= BigInt(storage.numel)) {
       throw ctx.error(
-        `${fn}: view (offset ${offset}, size [${shape.join(',')}], stride [${stride.join(',')}]) reaches element ${last} ` +
-          `of storage '${storage.key}' which has ${storage.numel} elements`,
+        `${fn}: ${view} reaches element ${last} of storage '${storage.key}' which has ${storage.numel} elements`,
       );
     }
   }
   if (args.length >= 5 && typeof args[4] !== 'boolean')
     throw ctx.error(`${fn}: requires_grad must be a bool`);
-  return new TorchTensorRef(storage, offset, shape, stride, ctx.source);
+  return new TorchTensorRef(storage, offset, shape, stride, ctx.source, Number(bytes));
 }
 
 function unwrapParameter(args: PyValue[], ctx: UnpickleContext, fn: string): PyValue {
@@ -226,11 +288,9 @@ function orderedDict(args: PyValue[], ctx: UnpickleContext): PyDict {
 
 const REFERENCE_ONLY: GlobalHandler = {};
 
-/** The allow-list: every global a state-dict pickle may name, and what calling it does (pure data). */
-export const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, GlobalHandler>([
+/** The allow-list but for the tensor rebuild functions (torchGlobals adds them, bounded by the read's limits). */
+const DATA_GLOBALS: readonly [string, GlobalHandler][] = [
   ['collections.OrderedDict', { call: orderedDict, construct: () => new PyDict(true) }],
-  ['torch._utils._rebuild_tensor_v2', { call: (a, c) => rebuildTensor(a, c, 6, '_rebuild_tensor_v2') }],
-  ['torch._utils._rebuild_tensor', { call: (a, c) => rebuildTensor(a, c, 4, '_rebuild_tensor') }],
   ['torch._utils._rebuild_parameter', { call: (a, c) => unwrapParameter(a, c, '_rebuild_parameter') }],
   [
     'torch._utils._rebuild_parameter_with_state',
@@ -304,7 +364,24 @@ export const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string,
       },
     },
   ],
-]);
+];
+
+/**
+ * The allow-list: every global a state-dict pickle may name, and what calling it does (pure data). Tensor views are
+ * bounded by `limits` (see ReadLimits).
+ */
+export function torchGlobals(
+  limits: Pick<ReadLimits, 'maxTensorBytes' | 'maxExpansion'> = DEFAULT_READ_LIMITS,
+): ReadonlyMap<string, GlobalHandler> {
+  return new Map<string, GlobalHandler>([
+    ...DATA_GLOBALS,
+    [
+      'torch._utils._rebuild_tensor_v2',
+      { call: (a, c) => rebuildTensor(a, c, 6, '_rebuild_tensor_v2', limits) },
+    ],
+    ['torch._utils._rebuild_tensor', { call: (a, c) => rebuildTensor(a, c, 4, '_rebuild_tensor', limits) }],
+  ]);
+}
 
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -347,6 +424,8 @@ function storageFromPid(
 export interface TorchFile {
   format: 'torch-zip' | 'torch-legacy';
   root: PyValue;
+  /** Bytes the tensors a caller keeps may describe together (keptTensorBudget of the file's checked storages). */
+  keptBudget: number;
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -370,8 +449,10 @@ function checkEntryName(name: string, source: string): void {
     /^[A-Za-z]:/.test(name) ||
     name.split('/').includes('..')
   ) {
-    throw new Error(
-      `${source}: zip entry name '${name}' escapes the archive (absolute path or '..'); refusing to read`,
+    throw fileError(
+      source,
+      null,
+      `zip entry name '${name}' escapes the archive (absolute path or '..'); refusing to read`,
     );
   }
 }
@@ -391,8 +472,10 @@ export function readTorchZip(
           checkEntryName(f.name, source);
           if (!want(f.name)) return false;
           if (f.originalSize > limits.maxBytes || (total += f.originalSize) > limits.maxBytes) {
-            throw new Error(
-              `${source}: zip entry '${f.name}' declares ${f.originalSize} bytes, over the limit of ${limits.maxBytes}`,
+            throw fileError(
+              source,
+              null,
+              `zip entry '${f.name}' declares ${f.originalSize} bytes, over the limit of ${limits.maxBytes}`,
             );
           }
           declared.set(f.name, f.originalSize);
@@ -401,15 +484,19 @@ export function readTorchZip(
       });
       for (const [name, data] of Object.entries(files)) {
         if (data.length !== declared.get(name))
-          throw new Error(
-            `${source}: zip entry '${name}' is ${data.length} bytes, declared ${declared.get(name)}`,
+          throw fileError(
+            source,
+            null,
+            `zip entry '${name}' is ${data.length} bytes, declared ${declared.get(name)}`,
           );
       }
       return files;
     } catch (err) {
       if (err instanceof Error && err.message.startsWith(source)) throw err;
-      throw new Error(
-        `${source}: not a readable zip archive (truncated or corrupt?): ${err instanceof Error ? err.message : String(err)}`,
+      throw fileError(
+        source,
+        null,
+        `not a readable zip archive (truncated or corrupt?): ${err instanceof Error ? err.message : String(err)}`,
       );
     }
   };
@@ -417,41 +504,60 @@ export function readTorchZip(
   const meta = scan((name) => /^[^/]+\/(data\.pkl|byteorder)$/.test(name));
   const pklNames = Object.keys(meta).filter((n) => n.endsWith('/data.pkl'));
   if (pklNames.length !== 1) {
-    throw new Error(
-      `${source}: a torch zip checkpoint has exactly one '<prefix>/data.pkl', found ${pklNames.length}`,
+    throw fileError(
+      source,
+      null,
+      `a torch zip checkpoint has exactly one '<prefix>/data.pkl', found ${pklNames.length}`,
     );
   }
   const prefix = pklNames[0].slice(0, -'data.pkl'.length);
   const byteorder = meta[`${prefix}byteorder`];
   if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') {
-    throw new Error(`${source}: big-endian torch checkpoints are not supported`);
+    throw fileError(source, null, `big-endian torch checkpoints are not supported`);
   }
   const pkl = meta[`${prefix}data.pkl`];
   if (pkl.length > limits.maxPickleBytes)
-    throw new Error(`${source}: data.pkl is ${pkl.length} bytes, over the limit of ${limits.maxPickleBytes}`);
+    throw fileError(
+      source,
+      null,
+      `data.pkl is ${pkl.length} bytes, over the limit of ${limits.maxPickleBytes}`,
+    );
   const storages = new Map<string, TorchStorage>();
   const { value: root, end } = unpickle(pkl, {
     source,
-    globals: TORCH_GLOBALS,
+    globals: torchGlobals(limits),
     persistentLoad: (pid, ctx) => storageFromPid(pid, ctx, storages, false),
     limits: limits.pickle,
   });
-  if (end !== pkl.length) throw new Error(`${source}: ${pkl.length - end} bytes after the end of data.pkl`);
+  if (end !== pkl.length)
+    throw fileError(source, null, `${pkl.length - end} bytes after the end of data.pkl`);
   // Pass 2: the storages the pickle refers to.
   const wanted = new Set([...storages.keys()].map((k) => `${prefix}data/${k}`));
   const data = scan((name) => wanted.has(name));
   for (const s of storages.values()) {
     const raw = data[`${prefix}data/${s.key}`];
     if (!raw)
-      throw new Error(`${source}: storage '${s.key}' (${prefix}data/${s.key}) is missing from the archive`);
+      throw fileError(
+        source,
+        null,
+        `storage '${s.key}' (${prefix}data/${s.key}) is missing from the archive`,
+      );
     const need = s.numel * dtypeBytes(s.dtype);
     if (raw.length !== need)
-      throw new Error(
-        `${source}: storage '${s.key}' has ${raw.length} bytes, expected ${need} (${s.numel} x ${s.dtype})`,
+      throw fileError(
+        source,
+        null,
+        `storage '${s.key}' has ${raw.length} bytes, expected ${need} (${s.numel} x ${s.dtype})`,
       );
     s.bytes = raw;
   }
-  return { format: 'torch-zip', root };
+  return { format: 'torch-zip', root, keptBudget: keptTensorBudget(totalStorageBytes(storages), limits) };
+}
+
+function totalStorageBytes(storages: Map<string, TorchStorage>): number {
+  let total = 0;
+  for (const s of storages.values()) total += s.bytes?.byteLength ?? 0;
+  return total;
 }
 
 /** Reads a legacy (pre-zip, `_use_new_zipfile_serialization=False`) torch.save file. */
@@ -460,22 +566,23 @@ export function readTorchLegacy(
   source: string,
   limits: ReadLimits = DEFAULT_READ_LIMITS,
 ): TorchFile {
+  const globals = torchGlobals(limits);
   const header = (offset: number): { value: PyValue; end: number } =>
-    unpickle(bytes, { source, globals: TORCH_GLOBALS, offset, limits: limits.pickle });
+    unpickle(bytes, { source, globals, offset, limits: limits.pickle });
   const magic = header(0);
   if (magic.value !== LEGACY_MAGIC)
-    throw new Error(`${source}: not a torch checkpoint (no torch.save magic number)`);
+    throw fileError(source, null, `not a torch checkpoint (no torch.save magic number)`);
   const proto = header(magic.end);
   if (proto.value !== 1001)
-    throw new Error(`${source}: unsupported legacy torch protocol version ${String(proto.value)}`);
+    throw fileError(source, null, `unsupported legacy torch protocol version ${String(proto.value)}`);
   const sys = header(proto.end);
   if (!(sys.value instanceof PyDict) || sys.value.map.get('little_endian') !== true) {
-    throw new Error(`${source}: only little-endian legacy torch files are supported`);
+    throw fileError(source, null, `only little-endian legacy torch files are supported`);
   }
   const storages = new Map<string, TorchStorage>();
   const main = unpickle(bytes, {
     source,
-    globals: TORCH_GLOBALS,
+    globals,
     offset: sys.end,
     persistentLoad: (pid, ctx) => storageFromPid(pid, ctx, storages, true),
     limits: limits.pickle,
@@ -483,33 +590,42 @@ export function readTorchLegacy(
   const keysPickle = header(main.end);
   const keys = keysPickle.value;
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))
-    throw new Error(`${source}: legacy storage key list is not a list of strings`);
+    throw fileError(source, null, `legacy storage key list is not a list of strings`);
   let pos = keysPickle.end;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys as string[]) {
     const s = storages.get(key);
-    if (!s) throw new Error(`${source}: storage '${key}' is in the file but no tensor uses it`);
-    if (s.bytes) throw new Error(`${source}: storage '${key}' appears twice`);
-    if (pos + 8 > bytes.length) throw new Error(`${source}: truncated: storage '${key}' header is missing`);
+    if (!s) throw fileError(source, null, `storage '${key}' is in the file but no tensor uses it`);
+    if (s.bytes) throw fileError(source, null, `storage '${key}' appears twice`);
+    if (pos + 8 > bytes.length)
+      throw fileError(source, null, `truncated: storage '${key}' header is missing`);
     const count = dv.getBigInt64(pos, true);
     pos += 8;
     if (count !== BigInt(s.numel))
-      throw new Error(
-        `${source}: storage '${key}' has ${count} elements in the data, ${s.numel} in the pickle`,
+      throw fileError(
+        source,
+        null,
+        `storage '${key}' has ${count} elements in the data, ${s.numel} in the pickle`,
       );
     const need = s.numel * dtypeBytes(s.dtype);
     if (pos + need > bytes.length)
-      throw new Error(
-        `${source}: truncated: storage '${key}' needs ${need} bytes, ${bytes.length - pos} left`,
+      throw fileError(
+        source,
+        null,
+        `truncated: storage '${key}' needs ${need} bytes, ${bytes.length - pos} left`,
       );
     s.bytes = bytes.subarray(pos, pos + need);
     pos += need;
   }
   for (const s of storages.values()) {
     if (!s.bytes)
-      throw new Error(`${source}: storage '${s.key}' is used by a tensor but has no data in the file`);
+      throw fileError(source, null, `storage '${s.key}' is used by a tensor but has no data in the file`);
   }
   if (pos !== bytes.length)
-    throw new Error(`${source}: ${bytes.length - pos} unexpected bytes after the last storage`);
-  return { format: 'torch-legacy', root: main.value };
+    throw fileError(source, null, `${bytes.length - pos} unexpected bytes after the last storage`);
+  return {
+    format: 'torch-legacy',
+    root: main.value,
+    keptBudget: keptTensorBudget(totalStorageBytes(storages), limits),
+  };
 }
