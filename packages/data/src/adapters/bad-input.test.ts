@@ -268,6 +268,18 @@ describe('bad input: each problem names the file, the row and the expectation', 
     await expect(loadDataset('spaq', root)).rejects.toThrow(/cannot be read as an XLSX workbook/);
   });
 
+  it('a damaged SPAQ workbook rejects instead of leaving loadDataset pending', async () => {
+    const root = copy('spaq');
+    const file = path.join(root, 'Annotations', 'MOS and Image attribute scores.xlsx');
+    cpSync(path.join(fixtures, '..', 'xlsx', 'spaq-cut19-at-2210.xlsx'), file);
+    const e = await loadError(loadDataset('spaq', root));
+    expect(e.code).toBe('bad-metadata');
+    expect(e.file).toBe(file);
+    expect(e.message).toMatch(
+      /cannot be read as an XLSX workbook \(damaged zip container: the central directory/,
+    );
+  });
+
   it('metadata larger than the bound', async () => {
     await expect(
       loadDataset('kadid10k', path.join(fixtures, 'kadid10k'), { maxMetadataBytes: 50 }),
