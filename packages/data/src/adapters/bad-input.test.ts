@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { element, int32s, matFile, matrix } from '../__tests__/mat.js';
 import { pngWithHeader } from '../__tests__/png.js';
 import { DatasetError, formatProblem } from '../errors.js';
 import { loadDataset, verify } from './index.js';
@@ -246,10 +247,37 @@ describe('bad input: each problem names the file, the row and the expectation', 
     );
   });
 
+  it('a MAT-file whose char array holds int32 0x7fffffff is a DatasetError naming the file and variable', async () => {
+    const root = copy('live');
+    const file = path.join(root, 'refnames_all.mat');
+    const name = matrix('', 4, [1, 1], element(5, int32s([0x7fffffff])));
+    writeFileSync(file, matFile(matrix('refnames_all', 1, [1, 1], name)));
+    const e = await loadError(loadDataset('live', root));
+    expect(e.code).toBe('bad-metadata');
+    expect(e.file).toBe(file);
+    expect(e.field).toBe('refnames_all');
+    expect(e.message).toBe(
+      `${file}, "refnames_all": char array "refnames_all"{1} holds 2147483647 at position 1, which is not a character ` +
+        "(expected MATLAB's UTF-16 code units, integers 0-65535); expected a MATLAB 5 (v6/v7) MAT-file",
+    );
+  });
+
   it('a workbook that is not a workbook', async () => {
     const root = copy('spaq');
     writeFileSync(path.join(root, 'Annotations', 'MOS and Image attribute scores.xlsx'), 'image,mos\n');
     await expect(loadDataset('spaq', root)).rejects.toThrow(/cannot be read as an XLSX workbook/);
+  });
+
+  it('a damaged SPAQ workbook rejects instead of leaving loadDataset pending', async () => {
+    const root = copy('spaq');
+    const file = path.join(root, 'Annotations', 'MOS and Image attribute scores.xlsx');
+    cpSync(path.join(fixtures, '..', 'xlsx', 'spaq-cut19-at-2210.xlsx'), file);
+    const e = await loadError(loadDataset('spaq', root));
+    expect(e.code).toBe('bad-metadata');
+    expect(e.file).toBe(file);
+    expect(e.message).toMatch(
+      /cannot be read as an XLSX workbook \(damaged zip container: the central directory/,
+    );
   });
 
   it('metadata larger than the bound', async () => {

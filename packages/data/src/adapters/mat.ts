@@ -9,7 +9,13 @@ export async function readMatFile(ctx: AdapterContext, file: string): Promise<Ma
     return readMat(buf, { maxInflatedBytes: ctx.limits.maxBytes });
   } catch (e) {
     if (e instanceof MatFormatError) {
-      ctx.fatal({ code: 'bad-metadata', file, message: e.message, expected: 'a MATLAB 5 (v6/v7) MAT-file' });
+      ctx.fatal({
+        code: 'bad-metadata',
+        file,
+        field: e.variable,
+        message: e.message,
+        expected: 'a MATLAB 5 (v6/v7) MAT-file',
+      });
     }
     throw e;
   }

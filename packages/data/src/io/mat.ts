@@ -3,8 +3,10 @@
  * the few types those files use: numeric and logical arrays, char arrays and cell arrays, optionally inside
  * zlib-compressed elements (MATLAB's default since v7). Structs, objects, sparse and complex arrays are refused with
  * a clear error; MAT v7.3 (HDF5) files are recognised and refused. Every length is checked against the buffer, and
- * decompression is bounded.
+ * decompression is bounded. Char arrays read as MATLAB holds them (UTF-16 code units); data that is no text is
+ * refused, naming the variable.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { inflateSync } from 'node:zlib';
 
 /** A value read from a MAT-file. Arrays are column-major as MATLAB stores them; `dims` gives the shape. */
@@ -49,11 +51,16 @@ const CLASS_NAMES: Record<number, string> = {
   15: 'uint64',
 };
 
-/** Raised for a malformed or unsupported MAT-file; the reader adds the file name. */
+/**
+ * Raised for a malformed or unsupported MAT-file; the reader adds the file name. `variable` names the top-level
+ * variable being read when the problem was found (undefined before its name is known).
+ */
 export class MatFormatError extends Error {
-  constructor(message: string) {
-    super(message);
+  variable: string | undefined;
+  constructor(message: string, variable?: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'MatFormatError';
+    this.variable = variable;
   }
 }
 
@@ -69,9 +76,14 @@ interface Ctx {
   maxInflated: number;
   maxElements: number;
   depth: number;
+  /** The top-level variable being read (for errors). */
+  variable: string | undefined;
 }
 
-/** Reads every top-level variable of a MAT v5 file. */
+/**
+ * Reads every top-level variable of a MAT v5 file. Any malformed input throws {@link MatFormatError} (never a
+ * RangeError or TypeError from the parsing itself), with the variable named where it is known.
+ */
 export function readMat(buf: Uint8Array, options: MatReadOptions = {}): Map<string, MatValue> {
   if (buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x48 && buf[2] === 0x44 && buf[3] === 0x46) {
     throw new MatFormatError(
@@ -96,42 +108,63 @@ export function readMat(buf: Uint8Array, options: MatReadOptions = {}): Map<stri
     );
   const ctx: Ctx = {
     little,
-    maxInflated: options.maxInflatedBytes ?? 256 * 1024 * 1024,
+    // zlib refuses an output bound above the largest Buffer, so a larger option would fail every inflate.
+    maxInflated: Math.min(options.maxInflatedBytes ?? 256 * 1024 * 1024, bufferConstants.MAX_LENGTH),
     maxElements: options.maxElements ?? 50_000_000,
     depth: 0,
+    variable: undefined,
   };
   const out = new Map<string, MatValue>();
   let pos = 128;
   while (pos + 8 <= buf.length) {
-    const { type, size, dataStart, next } = readTag(buf, pos, ctx);
-    if (type === MI.COMPRESSED) {
-      let inflated: Buffer;
-      try {
-        inflated = inflateSync(buf.subarray(dataStart, dataStart + size), {
-          maxOutputLength: ctx.maxInflated,
-        });
-      } catch (e) {
-        throw new MatFormatError(
-          `cannot inflate a compressed element at byte ${pos} (${(e as Error).message})`,
-        );
+    ctx.variable = undefined;
+    ctx.depth = 0;
+    try {
+      pos = readTopLevel(buf, pos, ctx, out);
+    } catch (e) {
+      if (e instanceof MatFormatError) {
+        e.variable ??= ctx.variable;
+        throw e;
       }
-      const inner = readTag(inflated, 0, ctx);
-      if (inner.type !== MI.MATRIX)
-        throw new MatFormatError(`compressed element at byte ${pos} does not hold a matrix`);
-      const { name, value } = readMatrix(
-        inflated.subarray(inner.dataStart, inner.dataStart + inner.size),
-        ctx,
+      // Whatever else a malformed file provokes is still a malformed file: report it as one, naming where.
+      const err = e as Error;
+      throw new MatFormatError(
+        `malformed element at byte ${pos} (${err.name}: ${err.message})`,
+        ctx.variable,
+        { cause: e },
       );
-      out.set(name, value);
-    } else if (type === MI.MATRIX) {
-      const { name, value } = readMatrix(buf.subarray(dataStart, dataStart + size), ctx);
-      out.set(name, value);
-    } else {
-      throw new MatFormatError(`unexpected top-level element of type ${type} at byte ${pos}`);
     }
-    pos = next;
   }
   return out;
+}
+
+/** Reads the top-level element at `pos` into `out`; returns the position of the next one. */
+function readTopLevel(buf: Uint8Array, pos: number, ctx: Ctx, out: Map<string, MatValue>): number {
+  const { type, size, dataStart, next } = readTag(buf, pos, ctx);
+  let body: Uint8Array;
+  if (type === MI.COMPRESSED) {
+    let inflated: Buffer;
+    try {
+      inflated = inflateSync(buf.subarray(dataStart, dataStart + size), {
+        maxOutputLength: ctx.maxInflated,
+      });
+    } catch (e) {
+      throw new MatFormatError(
+        `cannot inflate a compressed element at byte ${pos} (${(e as Error).message})`,
+      );
+    }
+    const inner = readTag(inflated, 0, ctx);
+    if (inner.type !== MI.MATRIX)
+      throw new MatFormatError(`compressed element at byte ${pos} does not hold a matrix`);
+    body = inflated.subarray(inner.dataStart, inner.dataStart + inner.size);
+  } else if (type === MI.MATRIX) {
+    body = buf.subarray(dataStart, dataStart + size);
+  } else {
+    throw new MatFormatError(`unexpected top-level element of type ${type} at byte ${pos}`);
+  }
+  const { name, value } = readMatrix(body, ctx, null);
+  out.set(name, value);
+  return next;
 }
 
 function u32(buf: Uint8Array, pos: number, little: boolean): number {
@@ -234,7 +267,57 @@ function readNumbers(buf: Uint8Array, type: number, start: number, size: number,
   return out;
 }
 
-function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue } {
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of a char array's data element. A MATLAB char is one UTF-16 code unit, so numeric data (MATLAB writes
+ * uint16, other writers uint8 or wider types) must hold integers 0-65535, taken as code units: surrogate pairs form
+ * their code point, and an unpaired surrogate stays the code unit MATLAB holds (the JS string is exactly MATLAB's).
+ * miUTF16 data is code units as well, miUTF32 data must hold Unicode scalar values and miUTF8 data must be valid
+ * UTF-8. Anything else is not text: it is refused, naming the variable, rather than guessed at.
+ */
+function charText(
+  body: Uint8Array,
+  real: { type: number; dataStart: number; size: number },
+  data: Float64Array,
+  where: string,
+): string {
+  if (real.type === MI.UTF8) {
+    try {
+      return UTF8.decode(body.subarray(real.dataStart, real.dataStart + real.size));
+    } catch {
+      throw new MatFormatError(`char array ${where} is not valid UTF-8`);
+    }
+  }
+  const utf32 = real.type === MI.UTF32;
+  const parts: string[] = [];
+  const CHUNK = 4096;
+  for (let start = 0; start < data.length; start += CHUNK) {
+    const codes = Array.from(data.subarray(start, Math.min(start + CHUNK, data.length)));
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i];
+      const ok = utf32
+        ? Number.isInteger(c) && c >= 0 && c <= 0x10ffff && (c < 0xd800 || c > 0xdfff)
+        : Number.isInteger(c) && c >= 0 && c <= 0xffff;
+      if (!ok) {
+        throw new MatFormatError(
+          `char array ${where} holds ${c} at position ${start + i + 1}, which is not a character ` +
+            (utf32
+              ? '(expected Unicode code points)'
+              : "(expected MATLAB's UTF-16 code units, integers 0-65535)"),
+        );
+      }
+    }
+    parts.push(utf32 ? String.fromCodePoint(...codes) : String.fromCharCode(...codes));
+  }
+  return parts.join('');
+}
+
+/**
+ * Reads a matrix element. `parent` labels it inside a cell array (`"names"{3}`); null at the top level, where the
+ * variable's own name labels it.
+ */
+function readMatrix(body: Uint8Array, ctx: Ctx, parent: string | null): { name: string; value: MatValue } {
   if (ctx.depth > 32) throw new MatFormatError('cell arrays nested more than 32 deep');
   if (body.length === 0)
     return {
@@ -265,6 +348,8 @@ function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue
     'latin1',
   );
   pos = nameTag.next;
+  if (parent === null) ctx.variable = name;
+  const where = parent ?? `"${name}"`;
   const className = CLASS_NAMES[cls] ?? `class ${cls}`;
   if (cls === 1) {
     const cells: MatValue[] = [];
@@ -273,7 +358,9 @@ function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue
       if (t.type !== MI.MATRIX)
         throw new MatFormatError(`cell ${i + 1} of "${name}" is not a matrix element`);
       ctx.depth++;
-      cells.push(readMatrix(body.subarray(t.dataStart, t.dataStart + t.size), ctx).value);
+      cells.push(
+        readMatrix(body.subarray(t.dataStart, t.dataStart + t.size), ctx, `${where}{${i + 1}}`).value,
+      );
       ctx.depth--;
       pos = t.next;
     }
@@ -297,21 +384,22 @@ function readMatrix(body: Uint8Array, ctx: Ctx): { name: string; value: MatValue
   const real = readTag(body, pos, ctx);
   const data = readNumbers(body, real.type, real.dataStart, real.size, ctx);
   if (cls === 4) {
-    let text: string;
-    if (real.type === MI.UTF8) {
-      text = Buffer.from(body.subarray(real.dataStart, real.dataStart + real.size)).toString('utf8');
-    } else {
-      text = Array.from(data, (c) => String.fromCodePoint(c)).join('');
-    }
-    // Multi-row char arrays are column-major; the LIVE files hold single-row strings, which read directly.
-    if (dims[0] > 1 && real.type !== MI.UTF8) {
+    let text = charText(body, real, data, where);
+    // Multi-row char arrays are column-major. MATLAB counts UTF-16 code units in the dimensions; scipy counts code
+    // points; anything else cannot be laid out.
+    if (dims[0] > 1) {
+      const units = text.length === count ? text.split('') : Array.from(text);
+      if (units.length !== count) {
+        throw new MatFormatError(
+          `char array ${where} holds ${text.length} characters for dimensions [${dims.join('x')}]`,
+        );
+      }
       const rows = dims[0];
       const cols = count / rows;
-      const chars = Array.from(text);
       const lines: string[] = [];
       for (let r = 0; r < rows; r++) {
         let line = '';
-        for (let c = 0; c < cols; c++) line += chars[c * rows + r] ?? '';
+        for (let c = 0; c < cols; c++) line += units[c * rows + r];
         lines.push(line);
       }
       text = lines.join('\n');

@@ -2,12 +2,14 @@
  * Tabular metadata (CSV, XLSX, whitespace-separated text) read into one shape: a header and string cells with row
  * numbers, so every adapter reports problems the same way.
  */
-import { createReadStream, promises as fs } from 'node:fs';
-import path from 'node:path';
+import { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { fail, type Problem } from '../errors.js';
+import { zipSync } from 'fflate';
+import { DatasetError, fail, type Problem } from '../errors.js';
+import { withDeadline } from './deadline.js';
 import { readBounded } from './paths.js';
+import { listZip, unzipEntry, ZipFormatError } from './zip.js';
 
 /** One data row: its 1-based row number in the file (header = row 1) and its cells as text. */
 export interface TableRow {
@@ -121,29 +123,69 @@ function cellText(v: unknown): string {
   return '';
 }
 
+/** The workbook parts exceljs' streaming reader needs, in an order that lets it stream the sheet without temp files. */
+const WORKBOOK_PARTS = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/sharedStrings.xml'];
+const WORKSHEET = /^xl\/worksheets\/sheet\d+\.xml$/;
+
+function* chunks(data: Uint8Array, size: number): Generator<Buffer> {
+  for (let i = 0; i < data.length; i += size)
+    yield Buffer.from(data.buffer, data.byteOffset + i, Math.min(size, data.length - i));
+}
+
+/** Time allowed for streaming a checked workbook: 30 s plus 1 s per MiB of its XML (a last guard only). */
+export function xlsxDeadlineMs(xmlBytes: number): number {
+  return 30_000 + Math.ceil(xmlBytes / 1024);
+}
+
 /**
- * Reads the first worksheet of an XLSX workbook (streamed; stops after `maxRows` rows so a crafted file cannot make
- * it read without bound). The first non-empty row is the header.
+ * Reads the first worksheet of an XLSX workbook (its first `xl/worksheets/sheetN.xml` entry). The first non-empty
+ * row is the header.
+ *
+ * The file is read whole (at most `maxBytes`) and its zip container is checked first ({@link listZip}: central
+ * directory, local headers, sizes, CRC-32), because exceljs' streaming reader waits forever on some damaged
+ * containers instead of failing. Only the parts the reader needs are inflated (together at most `maxBytes`), and it
+ * is handed a fresh stored container of exactly those checked bytes, so it never sees what the check did not. It
+ * streams the sheet and stops after `maxRows` rows; a deadline ({@link xlsxDeadlineMs}, or `options.deadlineMs`)
+ * turns anything that still does not finish into an error.
  */
-export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX workbook'): Promise<Table> {
-  const st = await fs.stat(file).catch(() => null);
-  if (!st || !st.isFile()) {
+export async function readXlsx(
+  file: string,
+  limits: TableLimits,
+  what = 'XLSX workbook',
+  options: { deadlineMs?: number } = {},
+): Promise<Table> {
+  const buf = await readBounded(file, limits.maxBytes, what);
+  const unreadable = (why: string): never =>
     fail({
-      code: 'missing-metadata',
+      code: 'bad-metadata',
       file,
-      message: `${what} not found`,
-      expected: `the file ${path.basename(file)}`,
+      message: `cannot be read as an XLSX workbook (${why})`,
+      expected: 'an Excel .xlsx file',
     });
+  const parts: Record<string, Uint8Array> = {};
+  let xmlBytes = 0;
+  try {
+    const entries = listZip(buf);
+    const sheet = entries.find((e) => WORKSHEET.test(e.name));
+    const chosen = [...WORKBOOK_PARTS.map((n) => entries.find((e) => e.name === n)), sheet].filter(
+      (e) => e !== undefined,
+    );
+    xmlBytes = chosen.reduce((a, e) => a + e.size, 0);
+    if (xmlBytes > limits.maxBytes) {
+      fail({
+        code: 'too-large',
+        file,
+        message: `${what} holds ${xmlBytes} bytes of XML once inflated`,
+        expected: `at most ${limits.maxBytes} bytes (option maxMetadataBytes)`,
+      });
+    }
+    for (const e of chosen) parts[e.name] = unzipEntry(buf, e);
+  } catch (e) {
+    if (e instanceof ZipFormatError) unreadable(`damaged zip container: ${e.message}`);
+    throw e;
   }
-  if (st.size > limits.maxBytes) {
-    fail({
-      code: 'too-large',
-      file,
-      message: `${what} is ${st.size} bytes`,
-      expected: `at most ${limits.maxBytes} bytes`,
-    });
-  }
-  const stream = createReadStream(file);
+  // Fed in 64 KiB chunks as a file stream would be: one multi-megabyte chunk makes exceljs' parser several times slower.
+  const stream = Readable.from(chunks(zipSync(parts, { level: 0 }), 64 * 1024));
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, {
     worksheets: 'emit',
     sharedStrings: 'cache',
@@ -151,9 +193,9 @@ export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX w
     styles: 'ignore',
     entries: 'ignore',
   });
-  let header: string[] | null = null;
   const rows: TableRow[] = [];
-  try {
+  const readRows = async (): Promise<string[] | null> => {
+    let header: string[] | null = null;
     for await (const sheet of reader) {
       for await (const row of sheet) {
         const values = row.values as unknown[];
@@ -179,14 +221,25 @@ export async function readXlsx(file: string, limits: TableLimits, what = 'XLSX w
       }
       break; // first worksheet only
     }
+    return header;
+  };
+  const deadlineMs = options.deadlineMs ?? xlsxDeadlineMs(xmlBytes);
+  let header: string[] | null = null;
+  try {
+    header = await withDeadline(
+      readRows(),
+      deadlineMs,
+      () =>
+        new DatasetError({
+          code: 'bad-metadata',
+          file,
+          message: `reading the workbook did not finish within ${deadlineMs / 1000} s`,
+          expected: 'an Excel .xlsx file that can be read (a damaged workbook?)',
+        }),
+    );
   } catch (e) {
-    if ((e as { name?: string }).name === 'DatasetError') throw e;
-    fail({
-      code: 'bad-metadata',
-      file,
-      message: `cannot be read as an XLSX workbook (${(e as Error).message})`,
-      expected: 'an Excel .xlsx file',
-    });
+    if (e instanceof DatasetError) throw e;
+    unreadable((e as Error).message);
   } finally {
     stream.destroy();
   }
