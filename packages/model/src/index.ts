@@ -53,7 +53,7 @@ export {
   type BatchNormOptions,
   type BatchNormParams,
 } from './ops/batchnorm.js';
-export { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './ops/pool.js';
+export { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './ops/pooling.js';
 
 // Weights and checkpoints: safetensors (native), PyTorch torch.save zip / legacy (safe allow-list unpickler),
 // architecture inference, ImageNet backbones, TensorFlow.js format
@@ -101,4 +101,4 @@ export {
   type PoolScore,
   type ScoreImagesOptions,
   type ScoringPoolOptions,
-} from './pool/pool.js';
+} from './workers/scoring-pool.js';

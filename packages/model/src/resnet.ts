@@ -16,13 +16,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, ForwardContext, StageFeatures } from './backbone.js';
-import { runBlock } from './blocks.js';
+import { runBlock } from './block-memory.js';
 import { DerivedCache, recordingGradients } from './derived.js';
 import type { ResNetBackboneConfig } from './config.js';
 import { Initializer } from './init.js';
 import { type BatchNormParams, batchNorm, registerBatchNorm } from './ops/batchnorm.js';
 import { conv2d, convOutSize } from './ops/conv.js';
-import { maxPool2d } from './ops/pool.js';
+import { maxPool2d } from './ops/pooling.js';
 import type { ParamStore } from './params.js';
 
 /** BatchNorm eps (torch default). */

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, ForwardContext, StageFeatures } from './backbone.js';
-import { runBlock } from './blocks.js';
+import { runBlock } from './block-memory.js';
 import type { SwinBackboneConfig } from './config.js';
 import { Initializer } from './init.js';
 import { DerivedCache, recordingGradients } from './derived.js';

@@ -6,7 +6,7 @@ import { selectBackend } from '../backend.js';
 import { loadCheckpoint } from '../checkpoint.js';
 import { createModel, type IqaModel } from '../model.js';
 import { scoreImage, type NormalizedImage } from '../score.js';
-import { ScoringPool } from './pool.js';
+import { ScoringPool } from './scoring-pool.js';
 
 function image(width: number, height: number, seed: number): NormalizedImage {
   return { width, height, data: lcgValues(width * height * 3, seed) };
