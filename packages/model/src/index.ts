@@ -12,14 +12,8 @@ export * from './browser.js';
 export type { Backbone, BlockMemory, ForwardContext, SeedSource, StageFeatures } from './backbone.js';
 export { ParamStore, type ParamEntry, type TorchLayout } from './params.js';
 export { HyperHead, TARGET_NET_SCOPE, type HeadOutput, type TargetParams } from './head.js';
-export {
-  createSwinBackbone,
-  dropPathSchedule,
-  SwinBackbone,
-  swinStageGeometry,
-  type SwinBackboneOptions,
-  type SwinStageGeometry,
-} from './swin.js';
+export { createSwinBackbone, SwinBackbone, type SwinBackboneOptions } from './swin/backbone.js';
+export { dropPathSchedule, swinStageGeometry, type SwinStageGeometry } from './swin/geometry.js';
 export type { AttentionImpl } from './ops/attention.js';
 
 // Building blocks with fast-path gradients (for custom heads and training code)

@@ -10,7 +10,8 @@ import type { AttentionImpl } from './ops/attention.js';
 import { ParamStore } from './params.js';
 import { isPresetName, presetConfig, type PresetName } from './presets.js';
 import { createResNetBackbone, validateResNetConfig } from './resnet.js';
-import { createSwinBackbone, validateSwinConfig } from './swin.js';
+import { createSwinBackbone } from './swin/backbone.js';
+import { validateSwinConfig } from './swin/geometry.js';
 
 export interface CreateModelOptions {
   /** Initialisation seed (required: every random draw flows from an explicit seed). */
