@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { selectBackend } from '../packages/model/dist/backend.js';
 import { ParamStore } from '../packages/model/dist/params.js';
-import { createResNetBackbone } from '../packages/model/dist/resnet.js';
+import { createResNetBackbone } from '../packages/model/dist/resnet/backbone.js';
 import { loadStateDict } from '../packages/model/dist/weights/load.js';
 import { readWeights } from '../packages/model/dist/weights/read.js';
 import { readSafetensors } from '../packages/model/dist/weights/safetensors.js';

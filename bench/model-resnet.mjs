@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../packages/model/dist/backend.js';
 import { ParamStore } from '../packages/model/dist/params.js';
-import { createResNetBackbone } from '../packages/model/dist/resnet.js';
+import { createResNetBackbone } from '../packages/model/dist/resnet/backbone.js';
 
 const batches = (process.argv[2] ?? '1,8').split(',').map(Number);
 const trainBatch = Number(process.argv[3] ?? 2);

@@ -23,13 +23,13 @@ export { dropout, dropPath, gelu, layerNorm } from './ops/nn.js';
 // ResNet-50 backbone (HyperIQA), backend selection, conv/BN/pool ops with fast wasm gradients
 export {
   createResNetBackbone,
-  RESNET_EXPANSION,
   ResNetBackbone,
   resnetParamCount,
   resnetStageSizes,
   validateResNetConfig,
   type ResNetBackboneOptions,
-} from './resnet.js';
+} from './resnet/backbone.js';
+export { RESNET_EXPANSION } from './resnet/bottleneck.js';
 export {
   BackendUnavailableError,
   selectBackend,

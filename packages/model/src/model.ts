@@ -9,7 +9,7 @@ import { HyperHead, type TargetParams } from './head.js';
 import type { AttentionImpl } from './ops/attention.js';
 import { ParamStore } from './params.js';
 import { isPresetName, presetConfig, type PresetName } from './presets.js';
-import { createResNetBackbone, validateResNetConfig } from './resnet.js';
+import { createResNetBackbone, validateResNetConfig } from './resnet/backbone.js';
 import { createSwinBackbone } from './swin/backbone.js';
 import { validateSwinConfig } from './swin/geometry.js';
 

@@ -1,14 +1,13 @@
 /**
- * ImageNet backbone weights as the starting point for training: timm Swin Transformer and torchvision ResNet-50
- * state dicts (.pth or .safetensors) renamed to the HyperNet's keys (`swin.backbone.*`, `res.*`).
- *
- * - timm Swin: the key map lives beside the backbone (swin/timm-keys.ts).
- * - torchvision ResNet: `conv1.weight`, `bn1.*`, `layer{1-4}.{k}.*` -> `res.*`; `fc.*` is dropped.
+ * ImageNet backbone weights as the starting point for training: a timm Swin Transformer or torchvision ResNet-50 state
+ * dict (.pth or .safetensors) recognised, renamed to the HyperNet's keys (`swin.backbone.*`, `res.*`) by the key map
+ * that lives beside each backbone (swin/timm-keys.ts, resnet/torchvision-keys.ts), and loaded into a model's backbone.
  */
 import type { ParamStore } from '../params.js';
 import type { LoadReport } from './load.js';
 import { loadEntries } from './load.js';
 import type { StateDict } from './state-dict.js';
+import { isTorchvisionResNetStateDict, torchvisionResNetToBackbone } from '../resnet/torchvision-keys.js';
 import { isTimmSwinStateDict, timmSwinToBackbone } from '../swin/timm-keys.js';
 
 export type PretrainedKind = 'timm-swin' | 'torchvision-resnet';
@@ -24,28 +23,18 @@ export interface MappedBackbone {
 /** Which kind of backbone state dict this is, or null when it is not one (e.g. a full HyperNet). */
 export function detectPretrained(sd: StateDict): PretrainedKind | null {
   if (isTimmSwinStateDict(sd)) return 'timm-swin';
-  if (sd.has('conv1.weight') && sd.has('layer1.0.conv1.weight')) return 'torchvision-resnet';
+  if (isTorchvisionResNetStateDict(sd)) return 'torchvision-resnet';
   return null;
 }
 
 /** Renames a timm Swin or torchvision ResNet state dict to HyperNet keys (throws when it is neither). */
 export function mapPretrained(sd: StateDict, source = 'weights'): MappedBackbone {
   const kind = detectPretrained(sd);
-  let out: StateDict = new Map();
-  let dropped: string[] = [];
-  if (kind === 'timm-swin') {
-    ({ stateDict: out, dropped } = timmSwinToBackbone(sd, 'swin.backbone'));
-  } else if (kind === 'torchvision-resnet') {
-    for (const [k, v] of sd) {
-      if (k.startsWith('fc.')) dropped.push(k);
-      else out.set(`res.${k}`, v);
-    }
-  } else {
-    throw new Error(
-      `${source}: not a timm Swin or torchvision ResNet state dict (no patch_embed.proj.weight / conv1.weight + layer1.* keys)`,
-    );
-  }
-  return { kind, stateDict: out, dropped };
+  if (kind === 'timm-swin') return { kind, ...timmSwinToBackbone(sd, 'swin.backbone') };
+  if (kind === 'torchvision-resnet') return { kind, ...torchvisionResNetToBackbone(sd, 'res') };
+  throw new Error(
+    `${source}: not a timm Swin or torchvision ResNet state dict (no patch_embed.proj.weight / conv1.weight + layer1.* keys)`,
+  );
 }
 
 /** The ParamStore entries that belong to the ImageNet backbone (not the LDA heads nor the HyperNet). */
