@@ -1,13 +1,5 @@
 /** @iqa-bench/complexity: parameters, MACs/FLOPs from the executed tfjs kernels, latency and throughput. */
-export {
-  kernelCost,
-  countedKernelNames,
-  matMulDims,
-  registerKernelCost,
-  MODEL_COMPUTE_KERNELS,
-  MODEL_DATA_KERNELS,
-  OP_CATEGORIES,
-} from './kernels.js';
+export { kernelCost, countedKernelNames, matMulDims, registerKernelCost, OP_CATEGORIES } from './kernels.js';
 export type { OpCategory, KernelCall, KernelCost, KernelCostRule, TensorMeta } from './kernels.js';
 export { traceKernels, isUserScope, dataKeyOf } from './trace.js';
 export type { KernelTrace, TracedKernel, TracedTensor } from './trace.js';
