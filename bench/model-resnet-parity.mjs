@@ -6,12 +6,9 @@
 // statistics after the train-mode forward (the micro version of the same checks is src/resnet.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { selectBackend } from '../packages/model/dist/backend.js';
-import { ParamStore } from '../packages/model/dist/params.js';
-import { createResNetBackbone } from '../packages/model/dist/resnet.js';
-import { loadStateDict } from '../packages/model/dist/weights/load.js';
-import { readWeights } from '../packages/model/dist/weights/read.js';
-import { readSafetensors } from '../packages/model/dist/weights/safetensors.js';
+import { ParamStore, selectBackend } from '@iqa-bench/model';
+import { createResNetBackbone } from '@iqa-bench/model/resnet';
+import { loadStateDict, readSafetensors, readWeights } from '@iqa-bench/model/weights';
 
 const dir = process.argv[2] ?? '/tmp/resnet50-ref';
 const name = process.argv[3] ?? 'resnet50';

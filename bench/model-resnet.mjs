@@ -3,9 +3,8 @@
 // measured in the same run.
 // Usage: npx turbo run build --filter=@iqa-bench/model && nice -n 10 node bench/model-resnet.mjs [batches=1,8] [trainBatch=2]
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../packages/model/dist/backend.js';
-import { ParamStore } from '../packages/model/dist/params.js';
-import { createResNetBackbone } from '../packages/model/dist/resnet.js';
+import { ParamStore, selectBackend } from '@iqa-bench/model';
+import { createResNetBackbone } from '@iqa-bench/model/resnet';
 
 const batches = (process.argv[2] ?? '1,8').split(',').map(Number);
 const trainBatch = Number(process.argv[3] ?? 2);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeImage, toFloat32 } from '../packages/data/dist/index.js';
-import { ScoringPool } from '../packages/model/dist/pool/pool.js';
+import { ScoringPool } from '@iqa-bench/model';
 
 const preset = process.argv[2] ?? 'smart-iqa-tiny';
 const count = Number(process.argv[3] ?? 12);

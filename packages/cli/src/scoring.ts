@@ -239,7 +239,7 @@ export async function scoreMany(
     try {
       const scores = await pool.scoreImages(images(), { transfer: true, onResult: () => progress.tick() });
       scores.forEach((s, k) => {
-        outcomes[sent[k]] = { score: { score: s.score, patchScores: s.patchScores, origins: s.origins } };
+        outcomes[sent[k]] = { score: { score: s.score, cropScores: s.cropScores, origins: s.origins } };
       });
     } finally {
       await pool.close();

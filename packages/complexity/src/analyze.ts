@@ -8,7 +8,7 @@ import { describeEnvironment } from './environment.js';
 import type { EnvironmentOptions } from './environment.js';
 import { disposeOutput, measureLatency, measureThroughput, tidyForward } from './latency.js';
 import type { ForwardOutput, ThroughputOptions, TimingOptions } from './latency.js';
-import { TARGET_NET_SCOPE } from '@iqa-bench/model';
+import { TARGET_NET_SCOPE } from '@iqa-bench/model/head';
 import type { ModelConfig } from '@iqa-bench/model';
 import { countOps, scopePath, summarizeKernels } from './ops.js';
 import type { OpCount } from './ops.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kernelCost, registerKernelCost } from './kernels.js';
+import { MODEL_COPY_KERNELS, MODEL_FUSED_KERNELS } from '@iqa-bench/model/ops';
+import { countedKernelNames, kernelCost, registerKernelCost } from './kernels.js';
 import { countOps } from './ops.js';
 import type { KernelOpRecord } from './ops.js';
 
@@ -240,6 +241,23 @@ describe('custom kernels', () => {
       /already has a counting rule/,
     );
     tf.unregisterKernel(name, 'cpu');
+  });
+
+  it('has a rule for every custom kernel the model registers (names from the model)', () => {
+    const model = [...MODEL_COPY_KERNELS, ...MODEL_FUSED_KERNELS];
+    expect(model).toEqual([
+      'IqaWindowPartition',
+      'IqaWindowReverse',
+      'IqaSliceRows',
+      'IqaGeluGate',
+      'IqaNormalize',
+      'IqaWindowAttention',
+    ]);
+    expect(model.filter((k) => !countedKernelNames().includes(k))).toEqual([]);
+    const copy = (kernel: string) =>
+      kernelCost({ kernel, inputs: { x: { shape: [4, 8], dtype: 'float32' } }, attrs: {}, outputs: [] });
+    for (const k of MODEL_COPY_KERNELS)
+      expect(copy(k)).toEqual({ category: 'data', macs: 0, flops: 0, counted: true });
   });
 
   it("the model's fused kernels count the work of the tfjs ops they replace", () => {

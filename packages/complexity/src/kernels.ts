@@ -11,6 +11,12 @@
  * Costs depend only on the kernel name, its input/output shapes and its attrs, so they do not depend on the backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import {
+  GELU_GATE_KERNEL,
+  MODEL_COPY_KERNELS,
+  NORMALIZE_KERNEL,
+  WINDOW_ATTENTION_KERNEL,
+} from '@iqa-bench/model/ops';
 
 export const OP_CATEGORIES = [
   'matmul',
@@ -447,29 +453,25 @@ RULES.set(tf.MaxPool3D, (call) => pool3dCost(call, (w) => w - 1));
 for (const k of DATA_MOVEMENT) RULES.set(k, zero('data'));
 
 /**
- * Custom kernels that `@iqa-bench/model` registers on wasm and cpu: pure block copies (Swin window partition / reverse
- * with the shift roll, row slices). On other backends the model runs the same copies as tfjs data-movement ops.
+ * The custom kernels `@iqa-bench/model` registers (their names come from the model, `@iqa-bench/model/ops`):
+ * - The copy kernels (`MODEL_COPY_KERNELS`: Swin window partition / reverse with the shift roll, row slices) count 0,
+ *   as the tfjs data-movement ops the model runs on other backends.
+ * - The fused wasm kernels (inference) count as the tfjs ops they replace on other backends, so that a model's totals
+ *   do not depend on the backend:
+ *   - `IqaGeluGate` u + u·erf(u): erf, multiply, add: 3 per element.
+ *   - `IqaNormalize` (x - mean)/√(var + eps) over rows of n: mean (n), subtract (n), square (n), mean (n),
+ *     multiply (n), and per row add eps and rsqrt: 5n + 2 per row.
+ *   - `IqaWindowAttention` softmax(q·kᵀ + bias)·v over G = windows·heads groups of n tokens and head dim d: the two
+ *     products (2·G·n²·d MACs), the bias add (G·n²) and the softmax (G·n rows of n).
  */
-export const MODEL_DATA_KERNELS = ['IqaWindowPartition', 'IqaWindowReverse', 'IqaSliceRows'] as const;
-for (const k of MODEL_DATA_KERNELS) RULES.set(k, zero('data'));
-
-/**
- * The fused wasm kernels of `@iqa-bench/model` (inference), counted as the tfjs ops they replace on other backends,
- * so that a model's totals do not depend on the backend:
- * - `IqaGeluGate` u + u·erf(u): erf, multiply, add: 3 per element.
- * - `IqaNormalize` (x - mean)/√(var + eps) over rows of n: mean (n), subtract (n), square (n), mean (n), multiply (n),
- *   and per row add eps and rsqrt: 5n + 2 per row.
- * - `IqaWindowAttention` softmax(q·kᵀ + bias)·v over G = windows·heads groups of n tokens and head dim d: the two
- *   products (2·G·n²·d MACs), the bias add (G·n²) and the softmax (G·n rows of n).
- */
-export const MODEL_COMPUTE_KERNELS = ['IqaGeluGate', 'IqaNormalize', 'IqaWindowAttention'] as const;
-RULES.set('IqaGeluGate', perOutputElement('activation', 3));
-RULES.set('IqaNormalize', (call) => {
+for (const k of MODEL_COPY_KERNELS) RULES.set(k, zero('data'));
+RULES.set(GELU_GATE_KERNEL, perOutputElement('activation', 3));
+RULES.set(NORMALIZE_KERNEL, (call) => {
   const shape = input(call, 'x').shape;
   const n = shape[shape.length - 1];
   return { category: 'normalization', macs: 0, flops: (size(shape) / n) * (5 * n + 2), counted: true };
 });
-RULES.set('IqaWindowAttention', (call) => {
+RULES.set(WINDOW_ATTENTION_KERNEL, (call) => {
   const [rows, c] = input(call, 'q').shape;
   const [, heads, n] = input(call, 'bias').shape;
   const groups = (rows / n) * heads;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeModel } from './analyze.js';
-import { MODEL_COMPUTE_KERNELS } from './kernels.js';
+import { MODEL_FUSED_KERNELS } from '@iqa-bench/model/ops';
 import { countOps, type OpCount } from './ops.js';
 import type { ReferenceModel } from './references.js';
 import type { ModelComplexity } from './schema.js';
@@ -149,7 +149,7 @@ describe('model counts do not depend on the backend', () => {
     expect(totals(counts[0])).toEqual(totals(counts[1]));
     expect(counts[0].activationMacs).toBeGreaterThan(0);
     const kernels = counts.map((c) => new Set(c.byKernel.map((k) => k.kernel)));
-    for (const k of MODEL_COMPUTE_KERNELS)
+    for (const k of MODEL_FUSED_KERNELS)
       expect([k, kernels[0].has(k), kernels[1].has(k)]).toEqual([k, true, false]);
   }, 30_000);
 });

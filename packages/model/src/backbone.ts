@@ -10,7 +10,7 @@ export interface ForwardContext {
   /** Required when training is true. */
   seeds?: SeedSource;
   /**
-   * How residual blocks hold activations (see src/blocks.ts): 'none' (default), 'tidy' (inference, per-block
+   * How residual blocks hold activations (see src/block-memory.ts): 'none' (default), 'tidy' (inference, per-block
    * tf.tidy) or 'checkpoint' (training, per-block activation checkpointing).
    */
   blockMemory?: BlockMemory;

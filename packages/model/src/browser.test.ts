@@ -35,7 +35,7 @@ describe('@iqa-bench/model/browser', () => {
     const { modules, external } = importGraph('browser.ts');
     expect(external).toEqual(['@tensorflow/tfjs', 'seedrandom', 'zod']);
     expect(modules).toContain('weights/tfjs-format.ts');
-    expect(modules).toContain('swin.ts');
+    expect(modules).toContain('swin/backbone.ts');
     expect(modules).not.toContain('checkpoint.ts');
     expect(modules).not.toContain('backend.ts');
   });

@@ -12,7 +12,7 @@ export type {
   ResNetBackboneConfig,
   SwinBackboneConfig,
 } from './config.js';
-export { isPresetName, presetConfig, PRESET_NAMES, type PresetName } from './presets.js';
+export { isPresetName, presetConfig, PRESET_NAMES, type ModelPresetName } from './presets.js';
 export {
   createModel,
   IqaModel,

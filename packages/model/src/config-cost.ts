@@ -14,8 +14,9 @@
  *   times this estimate.
  */
 import type { ModelConfig, ResNetBackboneConfig, SwinBackboneConfig } from './config.js';
-import { RESNET_EXPANSION, resnetParamCount, resnetStageSizes } from './resnet.js';
-import { swinStageGeometry } from './swin.js';
+import { RESNET_EXPANSION } from './resnet/bottleneck.js';
+import { resnetParamCount, resnetStageSizes } from './resnet/backbone.js';
+import { swinStageGeometry } from './swin/geometry.js';
 
 export interface ModelCost {
   /** Elements of the model's ParamStore (trainable parameters and buffers). */

@@ -1,41 +1,61 @@
 /**
  * @iqa-bench/model: HyperIQA and SMART-IQA (HyperIQA with a Swin Transformer) in TensorFlow.js, numerically identical
- * to the PyTorch original (seed-spec section 1).
+ * to the PyTorch original.
+ *
+ * The main entry builds, runs, scores, loads and saves whole models. The parts have entries of their own (package.json
+ * `exports`, README "Entries"): `./swin`, `./resnet`, `./head`, `./ops`, `./weights`, and `./browser` (what runs in a
+ * browser).
  */
-export const PACKAGE_NAME = '@iqa-bench/model';
 
-// Everything that also runs in a browser (src/browser.ts, the `./browser` entry): configuration and presets, the
-// model, scoring crops, the TensorFlow.js-format reader
-export * from './browser.js';
-
-// The model's parts
+// Configuration, presets and the model (also in ./browser)
+export type {
+  BackboneConfig,
+  FusionMode,
+  HyperHeadConfig,
+  ModelConfig,
+  ResNetBackboneConfig,
+  SwinBackboneConfig,
+} from './config.js';
+export { isPresetName, presetConfig, PRESET_NAMES, type ModelPresetName } from './presets.js';
+export {
+  createModel,
+  IqaModel,
+  validateModelConfig,
+  type CreateModelOptions,
+  type ForwardOptions,
+  type ModelOutput,
+} from './model.js';
+export {
+  DEFAULT_MODEL_COST_LIMITS,
+  estimateModelCost,
+  type ModelCost,
+  type ModelCostLimits,
+} from './config-cost.js';
 export type { Backbone, BlockMemory, ForwardContext, SeedSource, StageFeatures } from './backbone.js';
-export { ParamStore, type ParamEntry, type TorchLayout } from './params.js';
-export { HyperHead, TARGET_NET_SCOPE, type HeadOutput, type TargetParams } from './head.js';
-export {
-  createSwinBackbone,
-  dropPathSchedule,
-  SwinBackbone,
-  swinStageGeometry,
-  type SwinBackboneOptions,
-  type SwinStageGeometry,
-} from './swin.js';
+export type { TargetParams } from './head.js';
 export type { AttentionImpl } from './ops/attention.js';
+export { ParamStore, type ParamEntry, type TorchLayout } from './params.js';
 
-// Building blocks with fast-path gradients (for custom heads and training code)
-export { linear, matMul2d, type LinearOptions } from './ops/linear.js';
-export { dropout, dropPath, gelu, layerNorm } from './ops/nn.js';
-
-// ResNet-50 backbone (HyperIQA), backend selection, conv/BN/pool ops with fast wasm gradients
+// Scoring images: crops of one image, many images on several cores
 export {
-  createResNetBackbone,
-  RESNET_EXPANSION,
-  ResNetBackbone,
-  resnetParamCount,
-  resnetStageSizes,
-  validateResNetConfig,
-  type ResNetBackboneOptions,
-} from './resnet.js';
+  cropOrigins,
+  extractCrops,
+  scoreImage,
+  type CropMode,
+  type ImageScore,
+  type NormalizedImage,
+  type ScoreImageOptions,
+} from './score.js';
+export {
+  ScoringPool,
+  type PoolImage,
+  type PoolModelSource,
+  type PoolScore,
+  type ScoreImagesOptions,
+  type ScoringPoolOptions,
+} from './workers/scoring-pool.js';
+
+// Backend selection
 export {
   BackendUnavailableError,
   selectBackend,
@@ -46,17 +66,8 @@ export {
   type BackendSelection,
   type SelectBackendOptions,
 } from './backend.js';
-export { conv2d, convOutSize, type Conv2dOptions } from './ops/conv.js';
-export {
-  batchNorm,
-  registerBatchNorm,
-  type BatchNormOptions,
-  type BatchNormParams,
-} from './ops/batchnorm.js';
-export { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './ops/pool.js';
 
-// Weights and checkpoints: safetensors (native), PyTorch torch.save zip / legacy (safe allow-list unpickler),
-// architecture inference, ImageNet backbones, TensorFlow.js format
+// Checkpoints as whole models (the file formats themselves: ./weights)
 export {
   loadBackboneWeights,
   loadCheckpoint,
@@ -66,41 +77,5 @@ export {
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
 } from './checkpoint.js';
-export {
-  parseWeights,
-  readWeights,
-  STATE_DICT_WRAPPERS,
-  type WeightsFile,
-  type WeightsFormat,
-} from './weights/read.js';
-export {
-  parseSafetensors,
-  readSafetensors,
-  serializeSafetensors,
-  writeSafetensors,
-  type SafetensorsContents,
-} from './weights/safetensors.js';
-export type { DType, StateDict, TensorData } from './weights/state-dict.js';
-export { exportStateDict, loadStateDict, type LoadOptions } from './weights/load.js';
-export { inferConfig, type InferOptions, type ShapeMap } from './weights/infer.js';
-export {
-  loadPretrainedBackbone,
-  mapPretrained,
-  type MappedBackbone,
-  type PretrainedKind,
-} from './weights/pretrained.js';
-export { configFromMetadata, configMetadata } from './weights/config-json.js';
-export { encodeTfjsModel } from './weights/tfjs-format.js';
-export { readTfjsFolder, type ReadTfjsFolderOptions, type TfjsFolder } from './weights/tfjs-folder.js';
-export type { ReadLimits } from './weights/torch-pickle.js';
-export { DEFAULT_READ_LIMITS, VIEW_BUDGET_FLOOR } from './weights/torch-pickle.js';
-
-// Scoring many images on several cores (worker_threads, one backend each)
-export {
-  ScoringPool,
-  type PoolImage,
-  type PoolModelSource,
-  type PoolScore,
-  type ScoreImagesOptions,
-  type ScoringPoolOptions,
-} from './pool/pool.js';
+export { formatLoadReport, type LoadReport } from './weights/load.js';
+export { ModelFileError } from './weights/errors.js';

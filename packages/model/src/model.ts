@@ -8,9 +8,10 @@ import type { ModelConfig } from './config.js';
 import { HyperHead, type TargetParams } from './head.js';
 import type { AttentionImpl } from './ops/attention.js';
 import { ParamStore } from './params.js';
-import { isPresetName, presetConfig, type PresetName } from './presets.js';
-import { createResNetBackbone, validateResNetConfig } from './resnet.js';
-import { createSwinBackbone, validateSwinConfig } from './swin.js';
+import { isPresetName, presetConfig, type ModelPresetName } from './presets.js';
+import { createResNetBackbone, validateResNetConfig } from './resnet/backbone.js';
+import { createSwinBackbone } from './swin/backbone.js';
+import { validateSwinConfig } from './swin/geometry.js';
 
 export interface CreateModelOptions {
   /** Initialisation seed (required: every random draw flows from an explicit seed). */
@@ -196,8 +197,14 @@ export class IqaModel {
   }
 }
 
-/** Builds a model from a preset name or a configuration, initialised from `opts.seed` (seed-spec §1.9). */
-export function createModel(configOrPreset: ModelConfig | PresetName, opts: CreateModelOptions): IqaModel {
+/**
+ * Builds a model from a preset name or a configuration, initialised from `opts.seed` (the original's initialisation:
+ * see init.ts and each part's constructor).
+ */
+export function createModel(
+  configOrPreset: ModelConfig | ModelPresetName,
+  opts: CreateModelOptions,
+): IqaModel {
   let config: ModelConfig;
   if (typeof configOrPreset === 'string') {
     if (!isPresetName(configOrPreset))

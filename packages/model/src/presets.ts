@@ -1,6 +1,7 @@
 /**
- * Named model configurations: the original's defaults (seed-spec §1.1-1.5, §5.8) and a micro configuration that runs
- * every code path of SMART-IQA in milliseconds (tests, CI).
+ * Named model configurations: the original's (SMART-IQA Tiny / Small / Base on timm's Swin-T/S/B with the
+ * paper's drop-path and dropout rates; HyperIQA on ResNet-50; the head HyperNet(16, 112, 224, 112, 56,
+ * 28, 14, 7)) and a micro configuration that runs every code path of SMART-IQA in milliseconds (tests, CI).
  */
 import type { HyperHeadConfig, ModelConfig, SwinBackboneConfig } from './config.js';
 
@@ -11,7 +12,8 @@ export const PRESET_NAMES = [
   'hyperiqa-resnet50',
   'smart-iqa-micro',
 ] as const;
-export type PresetName = (typeof PRESET_NAMES)[number];
+/** A model preset's name (not to be confused with @iqa-bench/data's resize presets). */
+export type ModelPresetName = (typeof PRESET_NAMES)[number];
 
 /** The original head: HyperNet(16, 112, 224, 112, 56, 28, 14, 7). */
 const ORIGINAL_HEAD: HyperHeadConfig = {
@@ -49,7 +51,7 @@ function smart(backbone: SwinBackboneConfig, dropPathRate: number, dropoutRate: 
 }
 
 /** A fresh copy of a preset's configuration. */
-export function presetConfig(name: PresetName): ModelConfig {
+export function presetConfig(name: ModelPresetName): ModelConfig {
   switch (name) {
     case 'smart-iqa-tiny':
       return smart(swin(96, [2, 2, 6, 2], [3, 6, 12, 24]), 0.2, 0.3);
@@ -94,6 +96,6 @@ export function presetConfig(name: PresetName): ModelConfig {
   }
 }
 
-export function isPresetName(s: string): s is PresetName {
+export function isPresetName(s: string): s is ModelPresetName {
   return (PRESET_NAMES as readonly string[]).includes(s);
 }

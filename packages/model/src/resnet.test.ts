@@ -5,7 +5,7 @@ import { selectBackend } from './backend.js';
 import type { ForwardContext } from './backbone.js';
 import type { ResNetBackboneConfig } from './config.js';
 import { ParamStore } from './params.js';
-import { createResNetBackbone, resnetParamCount, resnetStageSizes } from './resnet.js';
+import { createResNetBackbone, resnetParamCount, resnetStageSizes } from './resnet/backbone.js';
 import { loadStateDict } from './weights/load.js';
 import { readSafetensors } from './weights/safetensors.js';
 import { readWeights } from './weights/read.js';

@@ -54,12 +54,12 @@ describe('scoreImage', () => {
     const before = tf.memory().numTensors;
     const r = await scoreImage(m, img, { crops: 5, mode: 'random', seed: 9, batchSize: 2 });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r.patchScores.length).toBe(5);
-    expect(r.score).toBeCloseTo(r.patchScores.reduce((a, b) => a + b, 0) / 5, 6);
+    expect(r.cropScores.length).toBe(5);
+    expect(r.score).toBeCloseTo(r.cropScores.reduce((a, b) => a + b, 0) / 5, 6);
     for (let i = 0; i < 5; i++) {
       const x = tf.tensor4d(extractCrops(img, [r.origins[i]], 224), [1, 224, 224, 3]);
       const s = m.predict(x);
-      expect(s.dataSync()[0]).toBeCloseTo(r.patchScores[i], 5);
+      expect(s.dataSync()[0]).toBeCloseTo(r.cropScores[i], 5);
       tf.dispose([x, s]);
     }
     // crop pixels are the image's

@@ -1,6 +1,6 @@
 /**
  * Scoring a whole image: K crops (center, seeded random, or a regular grid), run in batches through the model in eval
- * mode, scores averaged (the original's test protocol: mean of the patch scores).
+ * mode, scores averaged (the original's test protocol: the mean of the crop scores).
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -33,9 +33,9 @@ export interface ScoreImageOptions {
 }
 
 export interface ImageScore {
-  /** Mean of the patch scores. */
+  /** Mean of the crop scores. */
   score: number;
-  patchScores: number[];
+  cropScores: number[];
   /** Top-left corner [y, x] of every crop. */
   origins: [number, number][];
 }
@@ -128,15 +128,15 @@ export async function scoreImage(
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  const patchScores: number[] = [];
+  const cropScores: number[] = [];
   for (let i = 0; i < origins.length; i += batchSize) {
     const part = origins.slice(i, i + batchSize);
     const x = tf.tensor4d(extractCrops(image, part, size), [part.length, size, size, 3]);
     const s = model.predict(x);
     x.dispose();
-    patchScores.push(...(await s.data()));
+    cropScores.push(...(await s.data()));
     s.dispose();
   }
-  const score = patchScores.reduce((a, b) => a + b, 0) / patchScores.length;
-  return { score, patchScores, origins };
+  const score = cropScores.reduce((a, b) => a + b, 0) / cropScores.length;
+  return { score, cropScores, origins };
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSynthetic, writeSplitManifest } from '@iqa-bench/data';
-import { readSafetensors } from '@iqa-bench/model';
+import { readSafetensors } from '@iqa-bench/model/weights';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTrainConfig, type TrainConfig } from './config.js';
 import { createProgress } from './run/progress.js';

@@ -116,7 +116,7 @@ export function predictCommand(ctx: Ctx): Command {
       }
       const rows: Prediction[] = outcomes.map((o, i) => {
         const file = files[i];
-        if (o.score) return { path: file, score: o.score.score, patchScores: o.score.patchScores };
+        if (o.score) return { path: file, score: o.score.score, patchScores: o.score.cropScores };
         const msg = describeError(o.error);
         // Name the image as the user typed it.
         const error = msg.includes(jobs[i].path)

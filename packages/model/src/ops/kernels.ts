@@ -13,11 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './custom.js';
+import { SLICE_ROWS_KERNEL, WINDOW_PARTITION_KERNEL, WINDOW_REVERSE_KERNEL } from './kernel-names.js';
 import { permute, roll2d } from './layout.js';
-
-export const WINDOW_PARTITION = 'IqaWindowPartition';
-export const WINDOW_REVERSE = 'IqaWindowReverse';
-export const SLICE_ROWS = 'IqaSliceRows';
 
 type TypedFloat = Float32Array;
 
@@ -158,9 +155,9 @@ export function registerIqaKernels(): void {
     const add = (kernelName: string, kernelFunc: tf.KernelFunc): void => {
       if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
     };
-    add(WINDOW_PARTITION, windowKernel(false, access));
-    add(WINDOW_REVERSE, windowKernel(true, access));
-    add(SLICE_ROWS, sliceRowsKernel(access));
+    add(WINDOW_PARTITION_KERNEL, windowKernel(false, access));
+    add(WINDOW_REVERSE_KERNEL, windowKernel(true, access));
+    add(SLICE_ROWS_KERNEL, sliceRowsKernel(access));
   }
 }
 
@@ -214,12 +211,12 @@ export function windowPartition(x: tf.Tensor4D, ws: number, shift: number): tf.T
   const [, h, w] = x.shape;
   if (h % ws !== 0 || w % ws !== 0)
     throw new Error(`windowPartition: map ${h}x${w} is not a multiple of window ${ws}`);
-  if (!hasKernel(WINDOW_PARTITION) || x.dtype !== 'float32') return partitionFallback(x, ws, shift);
+  if (!hasKernel(WINDOW_PARTITION_KERNEL) || x.dtype !== 'float32') return partitionFallback(x, ws, shift);
   const [b, , , c] = x.shape;
   const op = customOp(([xi]) => ({
     value: tf
       .engine()
-      .runKernel(WINDOW_PARTITION, { x: xi }, windowAttrs(b, h, w, c, ws, shift)) as tf.Tensor,
+      .runKernel(WINDOW_PARTITION_KERNEL, { x: xi }, windowAttrs(b, h, w, c, ws, shift)) as tf.Tensor,
     gradFunc: (dy) => [windowReverse(dy as tf.Tensor2D, b, h, w, ws, shift)],
   }));
   return op(x) as tf.Tensor2D;
@@ -234,10 +231,13 @@ export function windowReverse(
   ws: number,
   shift: number,
 ): tf.Tensor4D {
-  if (!hasKernel(WINDOW_REVERSE) || y.dtype !== 'float32') return reverseFallback(y, b, h, w, ws, shift);
+  if (!hasKernel(WINDOW_REVERSE_KERNEL) || y.dtype !== 'float32')
+    return reverseFallback(y, b, h, w, ws, shift);
   const c = y.shape[1];
   const op = customOp(([yi]) => ({
-    value: tf.engine().runKernel(WINDOW_REVERSE, { x: yi }, windowAttrs(b, h, w, c, ws, shift)) as tf.Tensor,
+    value: tf
+      .engine()
+      .runKernel(WINDOW_REVERSE_KERNEL, { x: yi }, windowAttrs(b, h, w, c, ws, shift)) as tf.Tensor,
     gradFunc: (dy) => [windowPartition(dy as tf.Tensor4D, ws, shift)],
   }));
   return op(y) as tf.Tensor4D;
@@ -248,8 +248,8 @@ export function sliceRows<T extends tf.Tensor>(x: T, begin: number, size: number
   if (begin < 0 || size < 1 || begin + size > x.shape[0]) {
     throw new Error(`sliceRows: rows [${begin}, ${begin + size}) outside [0, ${x.shape[0]})`);
   }
-  if (!hasKernel(SLICE_ROWS) || x.dtype !== 'float32') {
+  if (!hasKernel(SLICE_ROWS_KERNEL) || x.dtype !== 'float32') {
     return tf.slice(x, [begin, ...x.shape.slice(1).map(() => 0)], [size, ...x.shape.slice(1)]) as T;
   }
-  return tf.engine().runKernel(SLICE_ROWS, { x }, { begin, size }) as T;
+  return tf.engine().runKernel(SLICE_ROWS_KERNEL, { x }, { begin, size }) as T;
 }

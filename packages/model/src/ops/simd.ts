@@ -19,12 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { recordingGradients } from '../derived.js';
+import { GELU_GATE_KERNEL, NORMALIZE_KERNEL, WINDOW_ATTENTION_KERNEL } from './kernel-names.js';
 import type { WasmBackendLike } from './kernels.js';
 import { KERNELS_WASM_BASE64 } from './simd/kernels-wasm.js';
-
-export const GELU_GATE = 'IqaGeluGate';
-export const NORMALIZE = 'IqaNormalize';
-export const WINDOW_ATTENTION = 'IqaWindowAttention';
 
 interface SimdExports {
   gelu(src: number, dst: number, n: number): void;
@@ -152,9 +149,9 @@ export function registerSimdKernels(): void {
   if (registered) return;
   registered = true;
   for (const [kernelName, kernelFunc] of [
-    [GELU_GATE, geluKernel],
-    [NORMALIZE, normalizeKernel],
-    [WINDOW_ATTENTION, attentionKernel],
+    [GELU_GATE_KERNEL, geluKernel],
+    [NORMALIZE_KERNEL, normalizeKernel],
+    [WINDOW_ATTENTION_KERNEL, attentionKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
@@ -166,13 +163,15 @@ function fusable(x: tf.Tensor, minSize: number): boolean {
 
 /** u + u·erf(u) by the fused kernel, or null where it does not run (see the file comment). */
 export function simdGeluGate<T extends tf.Tensor>(u: T): T | null {
-  return fusable(u, 8) ? (tf.engine().runKernel(GELU_GATE, { x: u }) as T) : null;
+  return fusable(u, 8) ? (tf.engine().runKernel(GELU_GATE_KERNEL, { x: u }) as T) : null;
 }
 
 /** (x - mean) / √(var + eps) over the last axis by the fused kernel, or null where it does not run. */
 export function simdNormalize<T extends tf.Tensor>(x: T, eps: number): T | null {
   const cols = x.shape[x.shape.length - 1] ?? 0;
-  return cols % 4 === 0 && fusable(x, 4) ? (tf.engine().runKernel(NORMALIZE, { x }, { eps }) as T) : null;
+  return cols % 4 === 0 && fusable(x, 4)
+    ? (tf.engine().runKernel(NORMALIZE_KERNEL, { x }, { eps }) as T)
+    : null;
 }
 
 /** True when simdWindowAttention runs for this geometry now (inference on wasm, head dim a multiple of 16, n ≥ 4). */
@@ -209,5 +208,5 @@ export function simdWindowAttention(
   }
   return tf
     .engine()
-    .runKernel(WINDOW_ATTENTION, { q, k, v, bias }, { windows, period, heads }) as tf.Tensor2D;
+    .runKernel(WINDOW_ATTENTION_KERNEL, { q, k, v, bias }, { windows, period, heads }) as tf.Tensor2D;
 }

@@ -1,7 +1,7 @@
 /** Messages between a ScoringPool (main thread) and its workers (worker_threads). Plain structured-clone data. */
 import type { BackendPreference, BackendSelection } from '../backend.js';
 import type { ModelConfig } from '../config.js';
-import type { PresetName } from '../presets.js';
+import type { ModelPresetName } from '../presets.js';
 import type { ImageScore, NormalizedImage, ScoreImageOptions } from '../score.js';
 import type { StateDict } from '../weights/state-dict.js';
 
@@ -12,7 +12,7 @@ export type PoolModelSource =
   /** A configuration and its weights (PyTorch names and layouts), e.g. from exportStateDict; copied to each worker. */
   | { config: ModelConfig; weights: StateDict }
   /** A freshly initialised model (benchmarks, tests). */
-  | { config: ModelConfig | PresetName; seed: number };
+  | { config: ModelConfig | ModelPresetName; seed: number };
 
 export type ToWorker =
   | { type: 'init'; source: PoolModelSource; backend: BackendPreference }

@@ -6,7 +6,7 @@ import { selectBackend } from '../backend.js';
 import { loadCheckpoint } from '../checkpoint.js';
 import { createModel, type IqaModel } from '../model.js';
 import { scoreImage, type NormalizedImage } from '../score.js';
-import { ScoringPool } from './pool.js';
+import { ScoringPool } from './scoring-pool.js';
 
 function image(width: number, height: number, seed: number): NormalizedImage {
   return { width, height, data: lcgValues(width * height * 3, seed) };
@@ -29,7 +29,7 @@ beforeAll(async () => {
   await selectBackend('wasm');
   model = createModel('smart-iqa-micro', { seed: 5 });
   reference = [];
-  for (const im of images) reference.push((await scoreImage(model, im, options)).patchScores);
+  for (const im of images) reference.push((await scoreImage(model, im, options)).cropScores);
 });
 
 afterAll(() => model.dispose());
@@ -46,14 +46,14 @@ describe('ScoringPool (worker_threads, one wasm backend each)', { timeout: 60_00
       ]);
       const seen: number[] = [];
       const got = await pool.scoreImages(images, { options, onResult: (i) => seen.push(i) });
-      expect(got.map((g) => g.patchScores)).toEqual(reference);
+      expect(got.map((g) => g.cropScores)).toEqual(reference);
       expect(got.map((g) => g.score)).toEqual(reference.map((p) => (p[0] + p[1]) / 2));
       expect([...seen].sort()).toEqual([0, 1, 2, 3, 4]);
       // The workers stay leak-free across calls and per-image options override the call's.
       const again = await pool.scoreImages([{ image: images[0], options: { crops: 1, mode: 'center' } }], {
         options,
       });
-      expect(again[0].patchScores).toEqual((await scoreImage(model, images[0])).patchScores);
+      expect(again[0].cropScores).toEqual((await scoreImage(model, images[0])).cropScores);
     } finally {
       await pool.close();
     }
@@ -65,14 +65,14 @@ describe('ScoringPool (worker_threads, one wasm backend each)', { timeout: 60_00
     const saved = w.clone();
     w.assign(tf.tidy(() => tf.mul(w, 1.5)));
     const expected: number[][] = [];
-    for (const im of images.slice(0, 3)) expected.push((await scoreImage(model, im, options)).patchScores);
+    for (const im of images.slice(0, 3)) expected.push((await scoreImage(model, im, options)).cropScores);
     const pool = await ScoringPool.fromModel(model, { workers: 1 });
     try {
       async function* gen(): AsyncGenerator<NormalizedImage> {
         for (const im of images.slice(0, 3)) yield im;
       }
       const got = await pool.scoreImages(gen(), { options });
-      expect(got.map((g) => g.patchScores)).toEqual(expected);
+      expect(got.map((g) => g.cropScores)).toEqual(expected);
       expect(got.every((g) => g.worker === 0)).toBe(true);
     } finally {
       await pool.close();
@@ -85,13 +85,13 @@ describe('ScoringPool (worker_threads, one wasm backend each)', { timeout: 60_00
     const file = fileURLToPath(new URL('../../fixtures/parity/micro/hyperiqa-micro.pkl', import.meta.url));
     const { model: local } = await loadCheckpoint(file);
     const expected: number[][] = [];
-    for (const im of images.slice(0, 2)) expected.push((await scoreImage(local, im, options)).patchScores);
+    for (const im of images.slice(0, 2)) expected.push((await scoreImage(local, im, options)).cropScores);
     local.dispose();
     const pool = await ScoringPool.create({ model: { checkpoint: file }, workers: 2 });
     try {
       expect(pool.config.arch).toBe('hyperiqa');
       const got = await pool.scoreImages(images.slice(0, 2), { options });
-      expect(got.map((g) => g.patchScores)).toEqual(expected);
+      expect(got.map((g) => g.cropScores)).toEqual(expected);
     } finally {
       await pool.close();
     }

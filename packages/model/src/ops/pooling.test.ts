@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
-import { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './pool.js';
+import { adaptiveAvgPool2d, avgPool2d, globalAvgPool, maxPool2d } from './pooling.js';
 import { maxAbsError } from '../parity.js';
 
 function values(n: number, seed: number, scale = 1, shift = 0): Float32Array {

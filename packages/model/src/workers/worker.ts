@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FromWorker, PoolModelSource, ToWorker } from './protocol.js';
 
 const port = parentPort;
-if (!port) throw new Error('pool/worker.js must run in a worker thread (it is started by ScoringPool)');
+if (!port) throw new Error('workers/worker.js must run in a worker thread (it is started by ScoringPool)');
 
 function send(msg: FromWorker): void {
   port!.postMessage(msg);
