@@ -103,8 +103,11 @@ export async function killScenario(url: string, queue: string, root: string, cou
   expect(b.stderr()).toContain(`job ${victim} (${TEST_KIND}) completed`);
 
   // Enqueueing the finished batch again adds nothing and runs nothing.
+  const logsBefore = ids.map((id) => jobLog(root, id));
   const again = await enqueueRuns(url, queue, jobs);
   expect(again.map((o) => `${o.action}:${o.state}`)).toEqual(ids.map(() => 'exists:completed'));
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(ids.map((id) => jobLog(root, id))).toEqual(logsBefore);
   const status = await queueStatus(url, queue);
   expect(status.counts).toEqual({ waiting: 0, active: 0, completed: count, failed: 0, delayed: 0 });
   expect(status.jobs.map((j) => j.id)).toEqual([...ids].sort());
