@@ -23,10 +23,14 @@ export interface Child {
 
 /** Runs one of this folder's TypeScript scripts with tsx in a new process group. */
 export function spawnScript(script: string, args: readonly string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(here, script), ...args], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), resolve(here, script), ...args],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return track(proc);
 }
 
