@@ -34,7 +34,7 @@ describe('BullMQ on an embedded PostgreSQL, worker processes', () => {
     const url = server!.url;
     const root = join(tmp, 'root');
     await mkdir(root);
-    const { b } = await killScenario(url, 'kill', root, 6);
+    const { b } = await killScenario(url, 'kill', root, 5);
 
     // A worker stopped by SIGTERM releases its job at once; another worker resumes it from the checkpoint.
     process.kill(b.pid, 'SIGTERM');
