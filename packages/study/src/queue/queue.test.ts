@@ -4,15 +4,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJob, STUDY_VERSION } from './jobs.js';
+import { createJob, JobKindRegistry, STUDY_VERSION } from './jobs.js';
 import { enqueueRuns, queueStatus, waitForRuns } from './queue.js';
 import type { QueueServer } from './server.js';
 import { startQueueServer } from './server.js';
 import { QueueConnectionError } from './url.js';
-import { startWorker } from './worker.js';
+import { startJobWorker, startWorker } from './worker.js';
 import { killAll, until } from './__tests__/processes.js';
 import { jobLog, killScenario, startWorkerProcess, testJob } from './__tests__/scenario.js';
-import { TEST_KIND } from './__tests__/test-kind.js';
+import { registerTestKind, TEST_KIND } from './__tests__/test-kind.js';
 
 describe('BullMQ on an embedded PostgreSQL, worker processes', () => {
   let tmp: string;
@@ -30,7 +30,7 @@ describe('BullMQ on an embedded PostgreSQL, worker processes', () => {
     await rm(tmp, { recursive: true, force: true });
   }, 30_000);
 
-  it('a worker SIGKILLed mid-job: its job goes to the other worker, which resumes it; every job finishes once', async () => {
+  it('worker processes: a SIGKILLed one loses its job to another, SIGTERM releases a job, a lost lock aborts the handler; every job finishes once', async () => {
     const url = server!.url;
     const root = join(tmp, 'root');
     await mkdir(root);
@@ -59,6 +59,40 @@ describe('BullMQ on an embedded PostgreSQL, worker processes', () => {
     expect(log).toContain(`stop step=${lastOfC?.split(' ')[1]} ${c.pid}`);
     expect(log).toContain(`start attempt=2 from=${lastOfC?.split(' ')[1]} ${d.pid}`);
     expect(readFileSync(join(root, 'runs', 'long', 'out.txt'), 'utf8')).toBe('long\n'.repeat(12));
+
+    // A worker whose event loop is blocked past the lock duration loses its job to another worker (here one in this
+    // process) and, once it runs again, fails to renew the lock and aborts its handler: the job still runs to its end
+    // once.
+    const blocked = testJob('blocked', { text: 'blocked', steps: 6, stepMs: 250, blockMs: 5000 });
+    await enqueueRuns(url, 'kill', [blocked]);
+    await until('worker D blocked in the job', 20_000, () =>
+      jobLog(root, 'blocked').includes(`start attempt=1 from=0 ${d.pid}`) ? true : undefined,
+    );
+    const registry = new JobKindRegistry();
+    registerTestKind(registry);
+    const thief = await startJobWorker(url, 'kill', {
+      root,
+      registry,
+      lockDurationMs: 2000,
+      stalledIntervalMs: 500,
+      maxStalledCount: 1,
+    });
+    try {
+      const [b2] = await waitForRuns(url, 'kill', ['blocked'], { timeoutMs: 30_000, pollMs: 100 });
+      expect(b2).toMatchObject({ state: 'completed', attemptsStarted: 2 });
+      await until('worker D to stop its handler', 10_000, () =>
+        /job blocked \(test-write\) stopped after [\d.]+ s: its lock was lost/.test(d.stderr())
+          ? true
+          : undefined,
+      );
+      const blog = jobLog(root, 'blocked');
+      expect(blog.filter((l) => l.startsWith('done '))).toEqual([`done ${process.pid}`]);
+      expect(blog).toContain(`start attempt=2 from=0 ${process.pid}`);
+      expect(blog.some((l) => l.startsWith('stop step=') && l.endsWith(` ${d.pid}`))).toBe(true);
+      expect(d.stderr()).toContain('worker error: could not renew lock for job blocked');
+    } finally {
+      await thief.close();
+    }
     process.kill(d.pid, 'SIGTERM');
     expect((await d.exited).code).toBe(0);
   }, 120_000);

@@ -4,7 +4,8 @@
  *
  * Lock timings: a worker holds a job's lock for `lockDurationMs` and renews it every half of that while the handler
  * runs (so a training of hours keeps its job, as long as the handler does not block the event loop for longer than
- * `lockDurationMs`: run heavy synchronous work in a child process or worker thread). Every `stalledIntervalMs` each
+ * `lockDurationMs`: run heavy synchronous work in a child process or worker thread; a worker that finds its lock lost
+ * aborts the handler's signal, as the job may already run elsewhere). Every `stalledIntervalMs` each
  * worker looks for active jobs whose lock expired — their worker was killed or its machine lost — and puts them back in
  * the queue for another worker, up to `maxStalledCount` times; one more stall fails the job for good.
  */
@@ -117,6 +118,9 @@ export async function startWorker(
   const parsed = await probeQueueUrl(url, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const who = `${hostname()}:${process.pid}`;
   let stopping = false;
+  // Jobs whose lock could not be renewed (the event loop was blocked too long, the server unreachable): the queue may
+  // already have given them to another worker, so their handler is aborted rather than left to run twice.
+  const lostLocks = new Set<string>();
 
   // Three parameters: BullMQ passes the abort signal only to a processor that declares it.
   const processor = async (job: Job<unknown, unknown, string>, token?: string, signal?: AbortSignal) => {
@@ -132,6 +136,12 @@ export async function startWorker(
       if (err instanceof JobRefusedError) {
         log(`${label} refused: ${oneLine(err)}`);
         throw new UnrecoverableError(`refused by worker ${who}: ${oneLine(err)}`);
+      }
+      if (lostLocks.delete(id)) {
+        log(
+          `${label} stopped after ${seconds(Date.now() - started)}: its lock was lost, the job is taken up again`,
+        );
+        throw new WaitingError();
       }
       if (stopping && aborted.aborted) {
         try {
@@ -156,12 +166,22 @@ export async function startWorker(
   });
   let lastError = '';
   worker.on('error', (err) => {
+    const lost = /^could not renew lock for job (.+)$/.exec(err.message);
+    if (lost !== null) {
+      lostLocks.add(lost[1]);
+      worker.cancelJob(lost[1], 'the job lock was lost');
+    }
     const line = oneLine(err);
     if (line !== lastError) log(`worker error: ${line}`);
     lastError = line;
   });
   void worker.run().catch((err: unknown) => log(`worker stopped on an error: ${oneLine(err)}`));
-  await worker.waitUntilReady();
+  try {
+    await worker.waitUntilReady();
+  } catch (err) {
+    await worker.close(true).catch(() => undefined);
+    throw err;
+  }
 
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;

@@ -16,6 +16,8 @@ export const testPayload = z.strictObject({
   text: z.string().max(1000),
   steps: z.number().int().min(1).max(100),
   stepMs: z.number().int().min(0).max(5000),
+  /** Blocks the event loop this long before the first step of attempt 1 (no lock renewal meanwhile). */
+  blockMs: z.number().int().min(0).max(10_000).optional(),
 });
 export type TestPayload = z.infer<typeof testPayload>;
 
@@ -39,6 +41,10 @@ export function registerTestKind(registry: JobKindRegistry): void {
         from = 0;
       }
       await log(`start attempt=${ctx.attempt} from=${from}`);
+      if (ctx.attempt === 1 && p.blockMs !== undefined) {
+        const until = Date.now() + p.blockMs;
+        while (Date.now() < until); // synchronous on purpose: nothing else runs, the job lock is not renewed
+      }
       for (let step = from; step < p.steps; step++) {
         await new Promise((resolve) => setTimeout(resolve, p.stepMs));
         if (ctx.signal.aborted) {
