@@ -431,7 +431,12 @@ export async function startQueueServer(options: QueueServerOptions): Promise<Que
   if (options.port !== undefined && options.port !== 0) port = options.port;
   else if (options.port === undefined && previous !== undefined && (await portFree(host, previous.port)))
     port = previous.port;
-  else port = await freePort(host);
+  else {
+    port = await freePort(host);
+    if (options.port === undefined && previous !== undefined) {
+      log(`port ${previous.port} of the previous start is taken; using ${port} (the URL changes)`);
+    }
+  }
 
   const logFd = openSync(logFile, 'w', 0o644);
   let child: ChildProcess;
