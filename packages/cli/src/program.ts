@@ -16,6 +16,8 @@ import { trainCommand } from './commands/train.js';
 import { complexityCommand } from './commands/complexity.js';
 import { convertCommand } from './commands/convert.js';
 import { crossDatasetCommand, evalCommand } from './commands/cross-dataset.js';
+import { queueCommand } from './commands/queue.js';
+import { workerCommand } from './commands/worker.js';
 
 export { VERSION };
 
@@ -32,6 +34,8 @@ const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
   synthCommand,
   demoCommand,
   reportCommand,
+  queueCommand,
+  workerCommand,
 ];
 
 function configure(cmd: Command, io: CliIo): void {

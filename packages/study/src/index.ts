@@ -4,3 +4,4 @@
  * reported with the statistics a reviewer asks for.
  */
 export const PACKAGE_NAME = '@iqa-bench/study';
+export * from './queue/index.js';
