@@ -5,9 +5,10 @@
 //   defaults: smart-iqa-tiny, batches 1,8, runs 5 (batch 1) / 3 (larger)
 // GFLOP/s = 2 × MACs / time, with the MACs the measured forward executes, counted by @iqa-bench/complexity over its
 // kernel trace (convs, linear layers, the attention matrix products, the TargetNet); the rate with the original's
-// ptflops figure (4.47 / 8.65 / 15.28 GMAC per 224 image for tiny / small / base, seed-spec 5.7, which misses the
-// attention products) is printed next to it. The matmul reference is a 1024³ and a 2048³ plain 2-D product
-// (weights packed once, as the model's linear layers are), median of several runs, before and after the model runs.
+// ptflops figure (4.47 / 8.65 / 15.28 GMAC per 224 image for tiny / small / base, from its
+// `complexity/complexity_results_*.md`; ptflops misses the attention products) is printed next to it. The matmul
+// reference is a 1024³ and a 2048³ plain 2-D product (weights packed once, as the model's linear layers are), median
+// of several runs, before and after the model runs.
 // Times are CPU time of this process (process.cpuUsage; wasm runs on one thread) and wall time: on a shared machine
 // the wall clock also counts the time other processes hold the core, CPU time does not.
 import * as tf from '@tensorflow/tfjs';

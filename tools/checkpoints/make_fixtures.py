@@ -238,8 +238,8 @@ def resnet_torchvision_state_dict(layers, width, classes=10, counters=True):
 
 
 def hypernet_state_dict(cfg, seed=5):
-    """A HyperNet state dict in the original's key order (seed-spec 1.12) for a ModelConfig-shaped dict `cfg`, with
-    random values. LDA conv widths are ldaOut * 2^i (16/32/64 for the original's ldaOut = 16)."""
+    """A HyperNet state dict in the original's key order (`swin.backbone.*` or `res.*`, LDA heads, attention, conv1,
+    then fc1w_conv … fc5b_fc) for a ModelConfig-shaped dict `cfg`, with random values. LDA conv widths are ldaOut * 2^i (16/32/64 for the original's ldaOut = 16)."""
     g = torch.Generator().manual_seed(seed)
     r = lambda *shape: torch.randint(-32, 32, shape, generator=g).float() / 64
     sd = collections.OrderedDict()

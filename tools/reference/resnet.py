@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""PyTorch reference of the HyperIQA ResNet backbone (seed-spec §1.8-1.9) and the fixtures of its tfjs port.
+"""PyTorch reference of the HyperIQA ResNet-50 backbone (the original's `smart_iqa/models/hyperiqa.py`, with its
+conv / BN initialisation) and the fixtures of its tfjs port.
 
 Run with Debian's PyTorch 1.13 (torchvision is not needed):
     /usr/bin/python3 tools/reference/resnet.py            # writes packages/model/fixtures/resnet/ (committed, ~1 MB)
     /usr/bin/python3 tools/reference/resnet.py --full OUT  # ResNet-50 at 224, batch 2, into OUT (not committed)
 
-The model is written from the spec, not copied from torchvision: conv1 7x7/2 (no bias) -> BN -> ReLU -> MaxPool 3/2 pad 1
--> layer1..4 of Bottleneck blocks (1x1 -> 3x3 with the stride -> 1x1 x4, BN after each, downsample = 1x1 conv + BN when
-the stride or width changes), no avgpool / fc. It lives under the attribute `res`, so keys read `res.conv1.weight`, ...
+The model is written from a description of the architecture, not copied from torchvision: conv1 7x7/2 (no bias) -> BN
+-> ReLU -> MaxPool 3/2 pad 1 -> layer1..4 of Bottleneck blocks (1x1 -> 3x3 with the stride -> 1x1 x4, BN after each,
+downsample = 1x1 conv + BN when the stride or width changes), no avgpool / fc. It lives under the attribute `res`, so keys read `res.conv1.weight`, ...
 as in a HyperIQA state dict. Init: every conv N(0, sqrt(2 / (k*k*out))), BN weight 1, bias 0.
 
 Outputs (micro model: baseWidth 8, layers [2,1,1,1], input 2x3x48x48, so odd map sides 3 occur in layer3):

@@ -1,9 +1,10 @@
 """An independent PyTorch reference of SMART-IQA (HyperIQA with a Swin backbone) and of the HyperIQA head.
 
-Written from ../shared/spec/seed-spec.md section 1 (timm 1.0 Swin arithmetic, the original HyperNet / TargetNet), not
-from timm or the original code, so that @iqa-bench/model's TensorFlow.js port can be checked against numbers it did not
-produce itself. Module and attribute names reproduce the original state-dict keys (seed-spec 1.12), so
-`model.state_dict()` has exactly the original layout and order.
+Written from a description of timm 1.0's Swin arithmetic and of the original HyperNet / TargetNet
+(`smart_iqa/models/smart_iqa.py`), not from timm or the original code, so that @iqa-bench/model's TensorFlow.js port can
+be checked against numbers it did not produce itself. Module and attribute names reproduce the original state-dict keys
+(`swin.backbone.patch_embed.proj.weight` … `fc5b_fc.bias`), so `model.state_dict()` has exactly the original layout
+and order.
 
 Runs with Debian's PyTorch 1.13 (`/usr/bin/python3`); no timm needed.
 
@@ -457,7 +458,7 @@ def count_params(model):
 
 
 if __name__ == "__main__":
-    # Parameter counts of the full-size models against seed-spec 1.10.
+    # Parameter counts of the full-size models against the original's (sum(p.numel()) of its HyperNet).
     expected = {"tiny": 29_521_479, "small": 50_839_383, "base": 89_111_941}
     for size, want in expected.items():
         m = build_smart_iqa(original_config(size))

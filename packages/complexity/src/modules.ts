@@ -5,7 +5,8 @@
  * module is its state-dict name without the last component. `flattenTree` turns per-leaf totals into one row per
  * prefix (every ancestor carries the sum of its descendants), which is what the report stores.
  *
- * The group of a path follows the HyperIQA / SMART-IQA layout (seed-spec 1.10 and 1.12): backbone stem/stages, LDA
+ * The group of a path follows the original HyperIQA / SMART-IQA state-dict names (`swin.backbone.*` or `res.*`,
+ * `swin.lda*` / `res.lda*`, `multiscale_attention.*`, `conv1.*`, `fc1w_conv` … `fc5b_fc`): backbone stem/stages, LDA
  * heads, fusion (multiscale attention), the HyperNet 1x1 stack, the weight/bias generators and the TargetNet.
  */
 

@@ -1,6 +1,6 @@
 /**
  * The real models at 224x224 against independent references: the analytic per-group parameter and MAC counts of
- * tools/analytic_complexity.py (from the layer shapes of the seed spec), the original's parameter totals and the
+ * tools/analytic_complexity.py (from the original's layer shapes), the original's parameter totals and the
  * published classifier / ptflops / thop figures. Built on wasm with random weights (complexity does not depend on them).
  */
 import { readFileSync } from 'node:fs';

@@ -19,7 +19,7 @@ describe('referenceFor', () => {
     expect(referenceFor(concat)).toBeNull();
   });
 
-  it('holds the original parameter totals (seed-spec 1.10) and heads derived from their shapes', () => {
+  it('holds the original parameter totals and heads derived from their shapes', () => {
     expect(REFERENCE_MODELS.map((n) => MODEL_REFERENCES[n].params)).toEqual([
       29_521_479, 50_839_383, 89_111_941, 27_375_369,
     ]);

@@ -1,7 +1,7 @@
 /**
  * Published complexity figures at 224x224 that measurements are checked against, and the comparison itself.
  *
- * Sources (see ../shared/spec/seed-spec.md 1.10 and 5.7, datasets.md section 3):
+ * Sources:
  * - The original's own measurement (`complexity/complexity_results_*.md`, `TABLE_COMPLEXITY.tex`): parameters by
  *   `sum(p.numel() for p in model.parameters())` (buffers excluded) and ptflops `get_model_complexity_info` MACs of
  *   the HyperNet forward only (no TargetNet).

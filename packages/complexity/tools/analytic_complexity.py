@@ -1,6 +1,7 @@
 """Analytic parameter and MAC counts of SMART-IQA (Swin-T/S/B, multiscale + attention) and HyperIQA (ResNet-50) at
-224x224, batch 1, derived from the layer shapes of seed-spec section 1 -- an independent reference for the kernel
-counter of @iqa-bench/complexity (which counts what tfjs executes).
+224x224, batch 1, derived from the original's layer shapes (`smart_iqa/models/smart_iqa.py`,
+`smart_iqa/models/hyperiqa.py`, timm 1.0's Swin) -- an independent reference for the kernel counter of
+@iqa-bench/complexity (which counts what tfjs executes).
 
 MACs per module group, split like OpCount:
   weight      products with a parameter operand (conv / linear layers; what ptflops and thop count)

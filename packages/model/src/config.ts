@@ -1,7 +1,8 @@
 /**
  * Architecture configuration shared by every part of @iqa-bench/model (builders, weight import,
  * architecture inference from checkpoints, presets) and stored in safetensors metadata.
- * Field meanings follow ../shared/spec/seed-spec.md section 1.
+ * Field meanings follow the original's `HyperNet(lda_out_channels, hyper_in_channels, target_in_size, target_fc1_size,
+ * …, feature_size)` (`smart_iqa/models/smart_iqa.py`) and timm's Swin arguments.
  */
 
 /** Swin Transformer backbone (timm `features_only`: patch_embed + 4 stages, no final norm). */

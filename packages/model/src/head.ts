@@ -1,5 +1,6 @@
 /**
- * The HyperIQA head (seed-spec §1.3-1.6) on top of any backbone's four NHWC stage maps:
+ * The HyperIQA head of the original (`HyperNet` / `TargetNet` in `smart_iqa/models/smart_iqa.py`) on top of any
+ * backbone's four NHWC stage maps:
  * LDA heads → target_in_vec; fusion (single / concat / attention) → conv1 1x1 stack → Dropout → H;
  * generators (3x3 convs and linears on H) → per-image TargetNet weights; TargetNet computed batched.
  *

@@ -1,7 +1,11 @@
 /**
- * Seeded parameter initialisation (seed-spec §1.9). Every tensor gets its own tfjs seed derived from the model seed and
- * the parameter's PyTorch name, so values do not depend on registration order or backend (tfjs generates seeded random
- * values in JavaScript).
+ * Seeded parameter initialisation. The builders apply the original's schemes: Swin linear weights and bias tables
+ * N(0, 0.02) (timm's init, before pretrained weights replace it), LayerNorm 1 / 0; LDA and generator weights
+ * kaiming_normal_ (fan_in); attention MLP N(0, 0.01) with zero biases; the patch-embedding conv, the conv1 stack and
+ * the other biases PyTorch's default U(±1/√fan_in); ResNet convs N(0, √(2/(k·k·out))), BatchNorm 1 / 0.
+ *
+ * Every tensor gets its own tfjs seed derived from the model seed and the parameter's PyTorch name, so values do not
+ * depend on registration order or backend (tfjs generates seeded random values in JavaScript).
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 describe('presets', () => {
-  it('smart-iqa-tiny has the original state-dict layout (seed-spec 1.12) and 29,521,479 parameters', () => {
+  it('smart-iqa-tiny has the original state-dict key order and 29,521,479 parameters', () => {
     const m = createModel('smart-iqa-tiny', { seed: 1, randomInit: false });
     try {
       const names = m.params.names();
@@ -109,7 +109,7 @@ describe('presets', () => {
     }
   });
 
-  it('small and base match the original parameter counts (seed-spec 1.10)', () => {
+  it('small and base match the original parameter counts (50,839,383 and 89,111,941)', () => {
     for (const [name, total, tensors] of [
       ['smart-iqa-small', 50_839_383, 366],
       ['smart-iqa-base', 89_111_941, 366],
@@ -160,7 +160,7 @@ describe('presets', () => {
 });
 
 describe('initialisation', () => {
-  it('is a pure function of the seed and follows seed-spec 1.9', () => {
+  it('is a pure function of the seed and follows the original per-layer init schemes', () => {
     const a = createModel('smart-iqa-micro', { seed: 7 });
     const b = createModel('smart-iqa-micro', { seed: 7 });
     const c = createModel('smart-iqa-micro', { seed: 8 });

@@ -80,7 +80,7 @@ describe('ResNet backbone (torchvision v1.5 Bottleneck layout)', () => {
     store.dispose();
   });
 
-  it('ResNet-50 has 23,508,032 parameters (seed-spec §1.10) and 318 state-dict entries', () => {
+  it('ResNet-50 has the original 23,508,032 backbone parameters and 318 state-dict entries', () => {
     const r50: ResNetBackboneConfig = { kind: 'resnet', layers: [3, 4, 6, 3], baseWidth: 64, imgSize: 224 };
     expect(resnetParamCount(r50).trainable).toBe(23_508_032);
     expect(resnetStageSizes(224)).toEqual([56, 28, 14, 7]);

@@ -1,6 +1,7 @@
 /**
- * Architecture inference from a HyperNet state dict's keys and shapes (seed-spec §1.11-1.12), for any embed dim,
- * depths, heads, window and head sizes, not only the presets:
+ * Architecture inference from a HyperNet state dict's keys and shapes (the original saves only
+ * `model_hyper.state_dict()`: no config, no wrapper key), for any embed dim, depths, heads, window and head sizes, not
+ * only the presets:
  * - backbone: `swin.backbone.*` (Swin) or `res.*` (ResNet); Swin embed dim and patch from `patch_embed.proj.weight`,
  *   depths from the block indices in `layers_i`, heads from each stage's `relative_position_bias_table` [(2w-1)^2, heads],
  *   window from stage 0's table, MLP ratio from `mlp.fc1`; ResNet blocks from `res.layer{i}.{k}`, width from layer1.
