@@ -17,6 +17,7 @@ export type { Problem, ProblemCode } from './errors.js';
 export { loadDataset, verify } from './adapters/index.js';
 export type { VerifyOptions, VerifyReport } from './adapters/index.js';
 export {
+  MIN_PART_IMAGES,
   partImages,
   randomSplit,
   randomSplits,
