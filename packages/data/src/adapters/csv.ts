@@ -4,7 +4,29 @@
  * observed min/max).
  */
 import { readCsv } from '../io/table.js';
-import { checkRows, type AdapterContext, joinInsideOrFatal, type Adapter, type RawRow } from './common.js';
+import {
+  checkRows,
+  type AdapterContext,
+  joinInsideOrFatal,
+  type Adapter,
+  type AdapterInfo,
+  type RawRow,
+} from './common.js';
+
+export const csvInfo: AdapterInfo = {
+  title: 'any CSV',
+  aliases: [],
+  scale: { name: '(the label column)', direction: 'higher-better', published: null },
+  referenceBased: false,
+  layouts: [
+    {
+      name: 'csv',
+      reads:
+        'a CSV with a header: file, imageColumn, label (the score), optional refColumn, imageDir, direction',
+      markers: [],
+    },
+  ],
+};
 
 export const csv: Adapter = async (ctx: AdapterContext) => {
   const o = ctx.options;
