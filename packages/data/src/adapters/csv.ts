@@ -16,13 +16,12 @@ import {
 export const csvInfo: AdapterInfo = {
   title: 'any CSV',
   aliases: [],
-  scale: { name: '(the label column)', direction: 'higher-better', published: null },
+  scale: { name: '(the score column)', direction: 'higher-better', published: null },
   referenceBased: false,
   layouts: [
     {
       name: 'csv',
-      reads:
-        'a CSV with a header: file, imageColumn, label (the score), optional refColumn, imageDir, direction',
+      reads: 'any CSV with a header: an image-name column, a score column, optionally a reference column',
       markers: [],
     },
   ],

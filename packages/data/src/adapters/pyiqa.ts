@@ -34,7 +34,7 @@ export function pyiqaLayout(p: PyiqaInfo): LayoutInfo {
   const meta = pyiqaMetaFile(p);
   return {
     name: 'pyiqa',
-    reads: `pyiqa's meta_info/${meta} with ${p.folder}/${p.images[0] === '' ? '' : `${p.images[0]}/`} (or ${meta} in the folder), split columns, split pickles`,
+    reads: `meta_info/${meta} with ${p.folder}/${p.images[0] === '' ? '' : `${p.images[0]}/`} (or the meta file in the folder); split columns, split pickles`,
     markers: [[meta], [`meta_info/${meta}`, `${p.folder}/`]],
   };
 }
