@@ -16,7 +16,10 @@ export { DatasetError, formatProblem } from './errors.js';
 export type { Problem, ProblemCode } from './errors.js';
 export { loadDataset, verify } from './adapters/index.js';
 export type { VerifyOptions, VerifyReport } from './adapters/index.js';
+export { datasetKeys, detectDatasetKey, resolveDatasetKey, suggestDatasetKey } from './keys.js';
+export type { DatasetKeyInfo, DatasetLayoutInfo, DetectedDataset } from './keys.js';
 export {
+  MIN_PART_IMAGES,
   partImages,
   randomSplit,
   randomSplits,

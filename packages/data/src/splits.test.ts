@@ -9,9 +9,11 @@ import {
   randomSplits,
   readSplitManifest,
   shippedSplit,
+  splitManifest,
   withValidation,
   writeSplitManifest,
 } from './splits.js';
+import { DatasetError } from './errors.js';
 import type { IqaDataset, IqaImage } from './types.js';
 
 /** A reference-based dataset of `refs` × `per` images, in memory. */
@@ -91,6 +93,79 @@ describe('random splits', () => {
     const s = randomSplit(fake(10, 2, false), { seed: 3 });
     expect(s.method).toBe('random');
     expect(s.parts.test).toHaveLength(4);
+  });
+});
+
+describe('parts too small to measure, ratios far from the request', () => {
+  const error = (f: () => unknown): DatasetError => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DatasetError);
+      return e as DatasetError;
+    }
+    throw new Error('no error');
+  };
+
+  it('refuses an empty test part, saying what each part got and why (30 images of 2 references)', () => {
+    const e = error(() => randomSplit(fake(2, 15), { seed: 1 }));
+    expect(e.code).toBe('too-small');
+    expect(e.field).toBe('test');
+    expect(e.message).toBe(
+      '/x, "test": part "test" of the kadid10k split got 0 images in 0 reference groups, too few to measure ' +
+        '(train: 30 images in 2 reference groups, test: 0 images in 0 reference groups); expected at least 2 images ' +
+        'in every part (a correlation needs 2); reference groups are not split, and 2 groups cannot give every part ' +
+        'that at train 80 % / test 20 %: use more data or other ratios',
+    );
+  });
+
+  it('refuses a part of one image when splitting by image; minPartImages raises the bar; a 0 ratio is allowed', () => {
+    const e = error(() => randomSplit(fake(4, 1, false), { seed: 1 }));
+    expect(e.message).toBe(
+      '/x, "test": part "test" of the kadid10k split got 1 image, too few to measure (train: 3 images, test: 1 image); ' +
+        'expected at least 2 images in every part (a correlation needs 2); 4 images cannot give every part that at ' +
+        'train 80 % / test 20 %: use more data or other ratios',
+    );
+    expect(randomSplit(fake(10, 1, false), { seed: 7 }).parts.test).toHaveLength(2);
+    expect(error(() => randomSplit(fake(10, 1, false), { seed: 7, minPartImages: 3 })).field).toBe('test');
+    const all = randomSplit(fake(2, 15), { seed: 1, ratios: { train: 1, test: 0 } });
+    expect([all.parts.train.length, all.parts.test.length, all.warnings]).toEqual([30, 0, undefined]);
+  });
+
+  it('refuses carving val when it leaves train (or val) too small', () => {
+    const d = fake(2, 15);
+    const half = randomSplit(d, { seed: 1, ratios: { train: 0.5, test: 0.5 } });
+    const e = error(() => withValidation(half, d, { fraction: 0.1 }));
+    expect(e.field).toBe('train');
+    expect(e.message).toContain(
+      'part "train" of the kadid10k split got 0 images in 0 reference groups, too few to measure ' +
+        '(train: 0 images in 0 reference groups, val: 15 images in 1 reference group)',
+    );
+    expect(e.message).toContain(
+      '1 group cannot give every part that at train 90 % / val 10 % of the training part',
+    );
+  });
+
+  it('warns when whole reference groups put a part far from its ratio', () => {
+    const s = randomSplit(fake(3, 5), { seed: 1 });
+    expect(s.warnings).toEqual([
+      'the kadid10k split is train 66.7 % / test 33.3 % of the images (10 / 5 of 15) where train 80 % / test 20 % ' +
+        'was asked: reference groups are not split, and there are 3',
+    ]);
+    // --val 0.1 on 30 training images of 2 references put 15 into val
+    const d = fake(2, 15);
+    const v = withValidation(randomSplit(d, { seed: 1, ratios: { train: 1, test: 0 } }), d, {
+      fraction: 0.1,
+    });
+    expect([v.parts.train.length, v.parts.val.length]).toEqual([15, 15]);
+    expect(v.warnings).toEqual([
+      'the kadid10k split is train 50 % / val 50 % of the training images (15 / 15 of 30) where train 90 % / val 10 % ' +
+        'of the training part was asked: reference groups are not split, and there are 2',
+    ]);
+    // within tolerance (16.7 % for 20 %: less than 5 points): no warning, and none in the manifest
+    const close = randomSplit(fake(12, 3), { seed: 'abc' });
+    expect(close.warnings).toBeUndefined();
+    expect(splitManifest(s)).not.toHaveProperty('warnings');
   });
 });
 

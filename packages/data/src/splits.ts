@@ -32,6 +32,11 @@ export interface Split {
    */
   selection: Selection;
   parts: Record<string, string[]>;
+  /**
+   * Parts whose share of the images is far from the ratio asked for, because whole reference groups (or whole images)
+   * go to one part; absent when every part is close. Not part of the manifest.
+   */
+  warnings?: string[];
 }
 
 export interface RandomSplitOptions {
@@ -42,7 +47,12 @@ export interface RandomSplitOptions {
   round?: number;
   /** Split by reference content (default: true for reference-based datasets). */
   byReference?: boolean;
+  /** Fewest images a part with a non-zero ratio may get (default {@link MIN_PART_IMAGES}). */
+  minPartImages?: number;
 }
+
+/** The fewest images a drawn part may get by default: a correlation needs two. */
+export const MIN_PART_IMAGES = 2;
 
 function checkRatios(ratios: Record<string, number>): [string, number][] {
   const entries = Object.entries(ratios);
@@ -109,7 +119,73 @@ function assign(
   return parts;
 }
 
-/** A seeded random split of the whole dataset (reference-disjoint for reference-based datasets). */
+const pct = (x: number): string => `${(100 * x).toFixed(1).replace(/\.0$/, '')} %`;
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/**
+ * Refuses a part that got fewer than `min` images, saying what every part got and why; returns a warning when a part's
+ * share of the images is further from the share asked for than min(5 points, a quarter of it). `of` names what the
+ * shares are of (`''`: the dataset; `' of the training part'` when carving `val`).
+ */
+function checkParts(
+  dataset: IqaDataset,
+  byRef: boolean,
+  parts: Record<string, string[]>,
+  asked: [string, number][],
+  min: number,
+  of: string,
+): string[] {
+  const unit = unitOf(dataset, byRef);
+  const byId = new Map(dataset.images.map((im) => [im.id, im]));
+  const sizes = asked.map(([name, share]) => {
+    const ids = parts[name] ?? [];
+    const groups = new Set<string>();
+    for (const id of ids) {
+      const im = byId.get(id);
+      if (im !== undefined) groups.add(unit(im));
+    }
+    return { name, share, images: ids.length, groups: groups.size };
+  });
+  const base = sizes.reduce((n, s) => n + s.images, 0);
+  const groups = sizes.reduce((n, s) => n + s.groups, 0);
+  const got = (s: { images: number; groups: number }): string =>
+    byRef ? `${count(s.images, 'image')} in ${count(s.groups, 'reference group')}` : count(s.images, 'image');
+  const askedText = `${sizes.map((s) => `${s.name} ${pct(s.share)}`).join(' / ')}${of}`;
+  for (const s of sizes) {
+    if (s.share > 0 && s.images < min) {
+      throw new DatasetError({
+        code: 'too-small',
+        file: dataset.root,
+        field: s.name,
+        message:
+          `part "${s.name}" of the ${dataset.key} split got ${got(s)}, too few to measure ` +
+          `(${sizes.map((z) => `${z.name}: ${got(z)}`).join(', ')})`,
+        expected:
+          `at least ${count(min, 'image')} in every part (a correlation needs 2); ` +
+          (byRef ? `reference groups are not split, and ${count(groups, 'group')}` : count(base, 'image')) +
+          ` cannot give every part that at ${askedText}: use more data or other ratios`,
+      });
+    }
+  }
+  const far = sizes.some(
+    (s) => Math.abs((base > 0 ? s.images / base : 0) - s.share) > Math.min(0.05, s.share / 4),
+  );
+  if (!far) return [];
+  return [
+    `the ${dataset.key} split is ${sizes.map((s) => `${s.name} ${pct(base > 0 ? s.images / base : 0)}`).join(' / ')} ` +
+      `of the${of === '' ? '' : ' training'} images (${sizes.map((s) => s.images).join(' / ')} of ${base}) where ` +
+      `${askedText} was asked: ` +
+      (byRef
+        ? `reference groups are not split, and there ${groups === 1 ? 'is 1' : `are ${groups}`}`
+        : `there ${base === 1 ? 'is 1 image' : `are ${base} images`}`),
+  ];
+}
+
+/**
+ * A seeded random split of the whole dataset (reference-disjoint for reference-based datasets). A part with a
+ * non-zero ratio that gets fewer than `minPartImages` images is a {@link DatasetError} naming what each part got; a
+ * part whose share is far from its ratio (few reference groups) is listed in `warnings`.
+ */
 export function randomSplit(dataset: IqaDataset, options: RandomSplitOptions): Split {
   const ratios = options.ratios ?? { train: 0.8, test: 0.2 };
   const entries = checkRatios(ratios);
@@ -119,6 +195,8 @@ export function randomSplit(dataset: IqaDataset, options: RandomSplitOptions): S
   const units = [...new Set(dataset.images.map(unit))].sort(compareIds);
   const rng = seededRandom('iqa-bench', 'split', options.seed, round);
   const unitParts = cut(shuffleInPlace([...units], rng), entries);
+  const parts = assign(dataset, byRef, unitParts);
+  const warnings = checkParts(dataset, byRef, parts, entries, options.minPartImages ?? MIN_PART_IMAGES, '');
   return {
     dataset: dataset.key,
     method: byRef ? 'random-by-reference' : 'random',
@@ -126,7 +204,8 @@ export function randomSplit(dataset: IqaDataset, options: RandomSplitOptions): S
     round,
     ratios: Object.fromEntries(entries),
     selection: 'validation',
-    parts: assign(dataset, byRef, unitParts),
+    parts,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
@@ -167,12 +246,16 @@ export interface ValidationOptions {
   seed?: string | number;
   /** Carve by reference (default: the dataset's `referenceBased`). */
   byReference?: boolean;
+  /** Fewest images `train` and `val` may keep (default {@link MIN_PART_IMAGES}). */
+  minPartImages?: number;
 }
 
 /**
  * Adds a `val` part for model selection. With `selection: 'validation'` (the default, the honest protocol) a seeded
  * share of the training units moves to `val` (kept reference-disjoint); with `selection: 'test'` `val` is a copy of
  * `test`, which reproduces the original's selection on the test set. A split that already has `val` is returned as is.
+ * Carving that leaves `train` or `val` with fewer than `minPartImages` images is a {@link DatasetError}; a `val` share
+ * far from `fraction` (few reference groups in training) is added to `warnings`.
  */
 export function withValidation(split: Split, dataset: IqaDataset, options: ValidationOptions = {}): Split {
   if ('val' in split.parts) return split;
@@ -202,13 +285,24 @@ export function withValidation(split: Split, dataset: IqaDataset, options: Valid
   const valIds: string[] = [];
   const trainIds: string[] = [];
   for (const im of trainImages) (valUnits.has(unit(im)) ? valIds : trainIds).push(im.id);
+  const parts = { train: trainIds.sort(compareIds), val: valIds.sort(compareIds) };
+  const asked: [string, number][] = [
+    ['train', 1 - fraction],
+    ['val', fraction],
+  ];
+  const min = options.minPartImages ?? MIN_PART_IMAGES;
+  const warnings = [
+    ...(split.warnings ?? []),
+    ...checkParts(dataset, byRef, parts, asked, min, ' of the training part'),
+  ];
   return {
     ...split,
+    ...(warnings.length > 0 ? { warnings } : {}),
     selection,
     ratios: split.ratios
       ? { ...split.ratios, valFractionOfTrain: fraction }
       : { valFractionOfTrain: fraction },
-    parts: { ...split.parts, train: trainIds.sort(compareIds), val: valIds.sort(compareIds) },
+    parts: { ...split.parts, ...parts },
   };
 }
 

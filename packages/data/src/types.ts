@@ -65,13 +65,16 @@ export interface IqaDataset {
   key: DatasetKey;
   /** Real path of the dataset folder. */
   root: string;
-  /** Which on-disk layout was read: e.g. `official`, `seed-json` (the original's JSON files), `test-json`. */
+  /** Which on-disk layout was read: e.g. `official`, `seed-json` (the original's JSON files), `test-json`, `pyiqa`. */
   layout: string;
   scale: ScoreScale;
   images: IqaImage[];
   /** True for datasets whose images are distortions of shared references (random splits are reference-disjoint). */
   referenceBased: boolean;
-  /** Splits that come with the data (`official` for KonIQ's `set` column, `seed-json` for the original's JSONs). */
+  /**
+   * Splits that come with the data (`official` for KonIQ's `set` column, `seed-json` for the original's JSONs; in the
+   * pyiqa layout every `*split*` column of the meta file and every index of a split pickle).
+   */
   splits: Record<string, ShippedSplit>;
   /** Images left out with `onInvalid: 'skip'` (empty otherwise). */
   skipped: SkippedImage[];
@@ -83,8 +86,17 @@ export interface IqaDataset {
 export interface LoadOptions {
   /** `error` (default): the first problem throws a DatasetError. `skip`: rows with a problem are left out and listed in `skipped`. */
   onInvalid?: 'error' | 'skip';
-  /** Force a layout instead of detecting it: `official` or `json` (the original's `*_test.json` / koniq_train.json). */
-  layout?: 'official' | 'json';
+  /**
+   * Force a layout instead of detecting it: `official`, `json` (the original's `*_test.json` / koniq_train.json) or
+   * `pyiqa` (pyiqa's `meta_info_<Name>Dataset.csv`; detected when the folder has it and none of the key's own layouts).
+   */
+  layout?: 'official' | 'json' | 'pyiqa';
+  /**
+   * pyiqa layout: a split pickle (`{index: {'train': [...], 'val': [...], 'test': [...]}}`, rows of the meta file)
+   * relative to the root, read with the safe unpickler of the optional peer `@iqa-bench/model`; each index becomes a
+   * shipped split named `<file name>#<index>`.
+   */
+  splitFile?: string;
   /**
    * Label column. koniq10k: `MOS_zscore` (default, the 0–100 scale the original trains on) or `MOS` (1–5).
    * agiqa3k: `mos_quality` (default) or `mos_align`. csv: required (the score column).
@@ -100,7 +112,10 @@ export interface LoadOptions {
   refColumn?: string;
   /** csv: score direction (default higher-better). */
   direction?: ScoreDirection;
-  /** Override the score range used for normalisation (csv and JSON layouts default to the observed min/max). */
+  /**
+   * Override the score range used for normalisation (csv and JSON layouts default to the observed min/max; the
+   * official and pyiqa layouts use the dataset's published range).
+   */
   scoreRange?: [number, number];
   /** Upper bound for a metadata file's size in bytes (default 256 MiB). */
   maxMetadataBytes?: number;

@@ -1,5 +1,12 @@
-import type { DatasetKey, IqaDataset, Split, VerifyReport } from '@iqa-bench/data';
-import { randomSplit, shippedSplit, splitManifest, verify, withValidation } from '@iqa-bench/data';
+import type { DatasetKeyInfo, IqaDataset, Split, VerifyReport } from '@iqa-bench/data';
+import {
+  datasetKeys,
+  randomSplit,
+  shippedSplit,
+  splitManifest,
+  verify,
+  withValidation,
+} from '@iqa-bench/data';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -9,7 +16,7 @@ import { commonOptions, examples, nonNegativeInt, positiveInt } from '../options
 import type { Table } from '../table.js';
 import { num, renderText } from '../table.js';
 import type { DatasetFlags } from './dataset-options.js';
-import { datasetOptions, datasetSpecs, loadOptions, loadSpec, showPath } from './dataset-options.js';
+import { datasetOptions, datasetSpecs, loadOptions, loadSpec, showPath, specKey } from './dataset-options.js';
 
 type Flags = CommonFlags & DatasetFlags;
 
@@ -43,7 +50,7 @@ function verifyCommand(ctx: Ctx): Command {
       const reports: (VerifyReport & { name: string })[] = [];
       for (const spec of datasetSpecs(flags)) {
         const progress = out.progress(`verify ${spec.name}`, 1);
-        const r = await verify(spec.key as DatasetKey, out.path(spec.path), {
+        const r = await verify(await specKey(out, spec), out.path(spec.path), {
           ...loadOptions(flags),
           decode: flags.decode,
           ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
@@ -302,6 +309,7 @@ function splitCommand(ctx: Ctx): Command {
     'iqa-bench datasets split --dataset kadid10k=/data/kadid10k --seed 1 --out kadid-split.json',
     'iqa-bench datasets split --dataset livec=/data/livec --ratios train=0.7,val=0.1,test=0.2 --round 3 --out r3.json',
     'iqa-bench datasets split --dataset koniq10k=/data/koniq --shipped official --out koniq-official.json',
+    'iqa-bench datasets split --dataset kadid10k=/data/pyiqa --split-file meta_info/kadid10k_seed123.pkl --shipped kadid10k_seed123.pkl#1 --out s1.json',
   ]);
   return cmd.action(
     ctx.action(async (out, flags: SplitFlags) => {
@@ -322,6 +330,7 @@ function splitCommand(ctx: Ctx): Command {
           seed: flags.seed,
         });
       }
+      for (const w of split.warnings ?? []) out.warn(w);
       const manifest = splitManifest(split);
       await writeFileAtomic(out.path(flags.out as string), `${JSON.stringify(manifest, null, 1)}\n`);
       out.log(`wrote ${flags.out}`);
@@ -339,12 +348,63 @@ function splitCommand(ctx: Ctx): Command {
   );
 }
 
+// ------------------------------------------------------------------------------------------------------------ keys
+
+function scaleText(k: DatasetKeyInfo): string {
+  if (k.scale.range === null) return 'the --label column (--direction)';
+  return `${k.scale.name} [${k.scale.range.join(', ')}], ${k.scale.direction}`;
+}
+
+function keysCommand(ctx: Ctx): Command {
+  const cmd = sub('keys', 'dataset keys with their expected layouts and score scales').description(
+    'List the dataset keys --dataset takes, with the spellings also accepted, the score (column, published range, ' +
+      'direction) and the layouts read, one line per layout with the files that identify it (a folder given without ' +
+      'a key is recognised by them).',
+  );
+  commonOptions(cmd, false).option('--json', 'print the keys as JSON on stdout');
+  examples(cmd, ['iqa-bench datasets keys', 'iqa-bench datasets keys --json']);
+  return cmd.action(
+    ctx.action(async (out) => {
+      const keys = datasetKeys();
+      const rows: string[][] = [];
+      for (const k of keys) {
+        // the dataset column: the title, then the other spellings accepted on the next line
+        const names = [k.title, ...(k.aliases.length > 0 ? [`(also ${k.aliases.join(', ')})`] : [])];
+        const lines = Math.max(k.layouts.length, names.length);
+        for (let i = 0; i < lines; i++) {
+          const l = k.layouts[i];
+          rows.push([
+            i === 0 ? k.key : '',
+            names[i] ?? '',
+            i === 0 ? scaleText(k) : '',
+            l?.name ?? '',
+            l?.reads ?? '',
+          ]);
+        }
+      }
+      out.result(keys, () =>
+        renderText({
+          columns: [
+            { header: 'key' },
+            { header: 'dataset' },
+            { header: 'score' },
+            { header: 'layout' },
+            { header: 'reads' },
+          ],
+          rows,
+        }),
+      );
+    }),
+  );
+}
+
 export function datasetsCommand(ctx: Ctx): Command {
   const cmd = new Command('datasets')
-    .summary('verify, describe, list and split dataset folders')
+    .summary('verify, describe, list and split dataset folders; list the keys')
     .description(
-      'Dataset folders as published (no renaming or converting). Keys: koniq10k, spaq, kadid10k, agiqa3k, livec, live, csiq, tid2013, csv.',
+      'Dataset folders as published (no renaming or converting). Keys: koniq10k, spaq, kadid10k, agiqa3k, livec, live, csiq, tid2013, csv (iqa-bench datasets keys lists their layouts).',
     )
+    .addCommand(keysCommand(ctx))
     .addCommand(verifyCommand(ctx))
     .addCommand(infoCommand(ctx))
     .addCommand(listCommand(ctx))

@@ -5,8 +5,38 @@
  */
 import { exists } from '../io/paths.js';
 import { readCsv } from '../io/table.js';
-import { checkRows, joinInsideOrFatal, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import {
+  checkRows,
+  joinInsideOrFatal,
+  type AdapterContext,
+  type Adapter,
+  type AdapterInfo,
+  type RawRow,
+} from './common.js';
 import { readTestJson } from './testJson.js';
+
+export const agiqa3kInfo: AdapterInfo = {
+  title: 'AGIQA-3K',
+  aliases: [],
+  scale: { name: 'mos_quality', direction: 'higher-better', published: [0, 5] },
+  referenceBased: false,
+  layouts: [
+    {
+      name: 'official',
+      reads:
+        'data.csv (name, prompt, ..., mos_quality, std_quality, mos_align, std_align), images in AGIQA-3K/ or images/',
+      markers: [
+        ['data.csv', 'AGIQA-3K/'],
+        ['data.csv', 'images/'],
+      ],
+    },
+    {
+      name: 'test-json',
+      reads: "the original's agiqa_test.json, images beside it",
+      markers: [['agiqa_test.json']],
+    },
+  ],
+};
 
 export const agiqa3k: Adapter = async (ctx: AdapterContext) => {
   const csv = ctx.at('data.csv');
@@ -39,7 +69,7 @@ export const agiqa3k: Adapter = async (ctx: AdapterContext) => {
   });
   return {
     layout: 'official',
-    scale: { name: label, direction: 'higher-better', published: [0, 5] },
+    scale: { ...agiqa3kInfo.scale, name: label },
     images: await checkRows(ctx, rows),
     referenceBased: false,
     splits: {},

@@ -213,7 +213,7 @@ export function rangeFor(
   override: [number, number] | undefined,
 ): Pick<ScoreScale, 'range' | 'rangeSource'> {
   if (override) return { range: [override[0], override[1]], rangeSource: 'option' };
-  if (published) return { range: published, rangeSource: 'published' };
+  if (published) return { range: [published[0], published[1]], rangeSource: 'published' };
   let lo = Infinity;
   let hi = -Infinity;
   for (const im of images) {
@@ -320,6 +320,48 @@ export interface AdapterResult {
 }
 
 export type Adapter = (ctx: AdapterContext) => Promise<AdapterResult>;
+
+/** One on-disk layout an adapter reads, with the files that identify it. */
+export interface LayoutInfo {
+  /** The `layout` a dataset read this way reports (`official`, `seed-json`, `test-json`, `pyiqa`). */
+  name: string;
+  /** What it reads, in one line. */
+  reads: string;
+  /**
+   * Marker sets, paths relative to the root: the layout is present when every path of one set exists (a trailing `/`
+   * names a folder, anything else a file).
+   */
+  markers: readonly (readonly string[])[];
+}
+
+/** Where pyiqa (IQA-PyTorch) keeps a dataset: `meta_info_<name>Dataset.csv` and the image folder under its data root. */
+export interface PyiqaInfo {
+  /** The middle of the meta file's name: `KADID10k` for `meta_info_KADID10kDataset.csv`. */
+  name: string;
+  /** The dataset's folder under pyiqa's data root (`kadid10k`). */
+  folder: string;
+  /** Image folders inside it, in the order they are tried (`''` = the folder itself). */
+  images: readonly string[];
+  /** Full-reference meta file (`ref_name, dist_name, score, ...`) rather than no-reference (`name, score, ...`). */
+  fullReference: boolean;
+  /** Leading rows pyiqa's dataset class drops before indexing (LIVE Challenge: its 7 training images). */
+  skipRows?: number;
+}
+
+/** What an adapter knows about its dataset besides reading it: names, score scale and published layouts. */
+export interface AdapterInfo {
+  /** The dataset's name as its authors write it (`KADID-10k`). */
+  title: string;
+  /** Other spellings accepted for the key (compared without case, spaces, `-`, `_` and `.`). */
+  aliases: readonly string[];
+  /** The score of the default layout and label; `published: null` when it depends on the options (csv). */
+  scale: AdapterResult['scale'];
+  referenceBased: boolean;
+  /** The layouts the adapter reads, in the order it prefers them. */
+  layouts: readonly LayoutInfo[];
+  /** pyiqa's layout of the dataset, when pyiqa has one. */
+  pyiqa?: PyiqaInfo;
+}
 
 /** Assembles the dataset from an adapter result. */
 export function assemble(ctx: AdapterContext, res: AdapterResult): Omit<IqaDataset, 'skipped'> {

@@ -5,7 +5,22 @@
  */
 import { promises as fs } from 'node:fs';
 import { readWhitespaceTable } from '../io/table.js';
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, type AdapterContext, type Adapter, type AdapterInfo, type RawRow } from './common.js';
+
+export const csiqInfo: AdapterInfo = {
+  title: 'CSIQ',
+  aliases: [],
+  scale: { name: 'dmos', direction: 'lower-better', published: [0, 1] },
+  referenceBased: true,
+  layouts: [
+    {
+      name: 'official',
+      reads: 'csiq_label.txt (<name> <dmos>) with dst_imgs_all/ and src_imgs/',
+      markers: [['csiq_label.txt']],
+    },
+  ],
+  pyiqa: { name: 'CSIQ', folder: 'CSIQ', images: ['dst_imgs', 'dst_imgs_all'], fullReference: true },
+};
 
 export const csiq: Adapter = async (ctx: AdapterContext) => {
   const file = ctx.at('csiq_label.txt');
@@ -53,7 +68,7 @@ export const csiq: Adapter = async (ctx: AdapterContext) => {
   }
   return {
     layout: 'official',
-    scale: { name: 'dmos', direction: 'lower-better', published: [0, 1] },
+    scale: csiqInfo.scale,
     images: await checkRows(ctx, rows),
     referenceBased: true,
     splits: {},

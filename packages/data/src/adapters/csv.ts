@@ -4,7 +4,28 @@
  * observed min/max).
  */
 import { readCsv } from '../io/table.js';
-import { checkRows, type AdapterContext, joinInsideOrFatal, type Adapter, type RawRow } from './common.js';
+import {
+  checkRows,
+  type AdapterContext,
+  joinInsideOrFatal,
+  type Adapter,
+  type AdapterInfo,
+  type RawRow,
+} from './common.js';
+
+export const csvInfo: AdapterInfo = {
+  title: 'any CSV',
+  aliases: [],
+  scale: { name: '(the score column)', direction: 'higher-better', published: null },
+  referenceBased: false,
+  layouts: [
+    {
+      name: 'csv',
+      reads: 'any CSV with a header: an image-name column, a score column, optionally a reference column',
+      markers: [],
+    },
+  ],
+};
 
 export const csv: Adapter = async (ctx: AdapterContext) => {
   const o = ctx.options;

@@ -4,28 +4,10 @@ import { DatasetError, formatProblem, type Problem } from '../errors.js';
 import { realRoot } from '../io/paths.js';
 import { decodeImage, type DecodeOptions } from '../image/decode.js';
 import { DATASET_KEYS, type DatasetKey, type IqaDataset, type LoadOptions } from '../types.js';
-import { agiqa3k } from './agiqa3k.js';
-import { AdapterContext, assemble, compareIds, FatalProblem, type Adapter } from './common.js';
-import { csiq } from './csiq.js';
-import { csv } from './csv.js';
-import { kadid10k } from './kadid10k.js';
-import { koniq10k } from './koniq10k.js';
-import { live } from './live.js';
-import { livec } from './livec.js';
-import { spaq } from './spaq.js';
-import { tid2013 } from './tid2013.js';
-
-const ADAPTERS: Record<DatasetKey, Adapter> = {
-  koniq10k,
-  spaq,
-  kadid10k,
-  agiqa3k,
-  livec,
-  live,
-  csiq,
-  tid2013,
-  csv,
-};
+import { AdapterContext, assemble, compareIds, FatalProblem, type AdapterResult } from './common.js';
+import { pyiqaLayout, readPyiqa } from './pyiqa.js';
+import { ADAPTERS, findMarkers } from './registry.js';
+import { expectedKeys } from '../keys.js';
 
 function checkKey(key: string): asserts key is DatasetKey {
   if (!(DATASET_KEYS as readonly string[]).includes(key)) {
@@ -33,7 +15,7 @@ function checkKey(key: string): asserts key is DatasetKey {
       code: 'bad-option',
       file: '(dataset kind)',
       message: `unknown dataset kind ${JSON.stringify(key)}`,
-      expected: `one of ${DATASET_KEYS.join(', ')}`,
+      expected: expectedKeys(key),
     });
   }
 }
@@ -45,12 +27,38 @@ async function run(
 ): Promise<{ ctx: AdapterContext; data?: Omit<IqaDataset, 'skipped'>; fatal?: Problem }> {
   const ctx = new AdapterContext(key, await realRoot(root), options);
   try {
-    const res = await ADAPTERS[key](ctx);
+    const res = await read(ctx);
     return { ctx, data: assemble(ctx, res) };
   } catch (e) {
     if (e instanceof FatalProblem) return { ctx, fatal: e.problem };
     throw e;
   }
+}
+
+/**
+ * Runs the key's adapter, or reads pyiqa's layout when it is asked for (`layout: 'pyiqa'`) or when the folder has
+ * pyiqa's files and none of the adapter's own layouts.
+ */
+async function read(ctx: AdapterContext): Promise<AdapterResult> {
+  const { load, info } = ADAPTERS[ctx.key];
+  const layout = ctx.options.layout;
+  let pyiqa = layout === 'pyiqa';
+  if (layout === undefined && info.pyiqa) {
+    let own = false;
+    for (const l of info.layouts) if (!own && (await findMarkers(ctx.root, l)) !== null) own = true;
+    pyiqa = !own && (await findMarkers(ctx.root, pyiqaLayout(info.pyiqa))) !== null;
+  }
+  if (pyiqa) return readPyiqa(ctx, info);
+  if (ctx.options.splitFile !== undefined) {
+    ctx.fatal({
+      code: 'bad-option',
+      file: ctx.root,
+      field: 'splitFile',
+      message: `a split pickle indexes the rows of pyiqa's meta file, and ${ctx.key} is read in its own layout here`,
+      expected: "the pyiqa layout (meta_info_*.csv; layout: 'pyiqa') for a split file",
+    });
+  }
+  return load(ctx);
 }
 
 /**

@@ -5,8 +5,28 @@
  */
 import { exists } from '../io/paths.js';
 import { readCsv } from '../io/table.js';
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, type AdapterContext, type Adapter, type AdapterInfo, type RawRow } from './common.js';
 import { readTestJson } from './testJson.js';
+
+export const kadid10kInfo: AdapterInfo = {
+  title: 'KADID-10k',
+  aliases: [],
+  scale: { name: 'dmos', direction: 'higher-better', published: [1, 5] },
+  referenceBased: true,
+  layouts: [
+    {
+      name: 'official',
+      reads: 'dmos.csv (dist_img, ref_img, dmos, var) with images/',
+      markers: [['dmos.csv', 'images/']],
+    },
+    {
+      name: 'test-json',
+      reads: "the original's kadid_test.json, images beside it",
+      markers: [['kadid_test.json']],
+    },
+  ],
+  pyiqa: { name: 'KADID10k', folder: 'kadid10k', images: ['images'], fullReference: true },
+};
 
 export const kadid10k: Adapter = async (ctx: AdapterContext) => {
   const csv = ctx.at('dmos.csv');
@@ -37,7 +57,7 @@ export const kadid10k: Adapter = async (ctx: AdapterContext) => {
   });
   return {
     layout: 'official',
-    scale: { name: 'dmos', direction: 'higher-better', published: [1, 5] },
+    scale: kadid10kInfo.scale,
     images: await checkRows(ctx, rows),
     referenceBased: true,
     splits: {},

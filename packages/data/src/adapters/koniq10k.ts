@@ -18,6 +18,7 @@ import {
   readJsonList,
   type Adapter,
   type AdapterContext,
+  type AdapterInfo,
   type AdapterResult,
   type RawRow,
 } from './common.js';
@@ -26,6 +27,36 @@ import { readTestJson } from './testJson.js';
 const SCORES = 'koniq10k_scores_and_distributions.csv';
 const SETS = 'koniq10k_distributions_sets.csv';
 const SET_PARTS: Record<string, string> = { training: 'train', validation: 'val', test: 'test' };
+
+export const koniq10kInfo: AdapterInfo = {
+  title: 'KonIQ-10k',
+  aliases: [],
+  scale: { name: 'MOS_zscore', direction: 'higher-better', published: [1, 100] },
+  referenceBased: false,
+  layouts: [
+    {
+      name: 'seed-json',
+      reads: "the original's koniq_train.json + koniq_test.json with train/ and test/",
+      markers: [['koniq_train.json']],
+    },
+    {
+      name: 'official',
+      reads: `${SCORES} and/or ${SETS}, images in 1024x768/ or 512x384/`,
+      markers: [[SCORES], [SETS]],
+    },
+    {
+      name: 'test-json',
+      reads: "the original's koniq_test.json, images beside it",
+      markers: [['koniq_test.json']],
+    },
+  ],
+  pyiqa: { name: 'KonIQ10k', folder: 'koniq10k', images: ['512x384', '1024x768'], fullReference: false },
+};
+
+/** The published range of a KonIQ-10k label: `MOS` is the 1–5 rating, `MOS_zscore` (and the sets file's MOS) 0–100. */
+function koniqRange(label: string): [number, number] | null {
+  return label === 'MOS' ? [1, 5] : koniq10kInfo.scale.published;
+}
 
 export const koniq10k: Adapter = async (ctx: AdapterContext) => {
   const has = {
@@ -162,7 +193,7 @@ async function official(
   const images = await checkRows(ctx, rows);
   return {
     layout: 'official',
-    scale: { name: label, direction: 'higher-better', published: label === 'MOS' ? [1, 5] : [1, 100] },
+    scale: { ...koniq10kInfo.scale, name: label, published: koniqRange(label) },
     images,
     referenceBased: false,
     splits: sets ? { official: parts } : {},
@@ -218,7 +249,7 @@ async function seedJson(ctx: AdapterContext, label: string, hasScores: boolean):
   return {
     layout: 'seed-json',
     scale: labels
-      ? { name: label, direction: 'higher-better', published: label === 'MOS' ? [1, 5] : [1, 100] }
+      ? { ...koniq10kInfo.scale, name: label, published: koniqRange(label) }
       : { name: 'score', direction: 'higher-better', published: null },
     images,
     referenceBased: false,

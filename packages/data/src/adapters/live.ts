@@ -7,11 +7,26 @@
  * (the contiguous `img1..imgN`) and must add up to the .mat length, so a missing last image is caught.
  */
 import { promises as fs } from 'node:fs';
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, type AdapterContext, type Adapter, type AdapterInfo, type RawRow } from './common.js';
 import { numbersOf, readMatFile, stringsOf } from './mat.js';
 
 export const LIVE_FOLDERS = ['jp2k', 'jpeg', 'wn', 'gblur', 'fastfading'] as const;
 export const LIVE_COUNTS = [227, 233, 174, 174, 174] as const;
+
+export const liveInfo: AdapterInfo = {
+  title: 'LIVE IQA (release 2)',
+  aliases: ['LIVE IQA', 'LIVE-R2', 'LIVE release 2'],
+  scale: { name: 'dmos_new', direction: 'lower-better', published: [1, 100] },
+  referenceBased: true,
+  layouts: [
+    {
+      name: 'official',
+      reads: 'dmos_realigned.mat, refnames_all.mat, refimgs/, jp2k/ jpeg/ wn/ gblur/ fastfading/',
+      markers: [['dmos_realigned.mat', 'refnames_all.mat']],
+    },
+  ],
+  pyiqa: { name: 'LIVEIQA', folder: 'LIVEIQA_release2', images: [''], fullReference: true },
+};
 
 export const live: Adapter = async (ctx: AdapterContext) => {
   const dmosFile = ctx.at('dmos_realigned.mat');
@@ -108,7 +123,7 @@ export const live: Adapter = async (ctx: AdapterContext) => {
   });
   return {
     layout: 'official',
-    scale: { name: 'dmos_new', direction: 'lower-better', published: [1, 100] },
+    scale: liveInfo.scale,
     images: await checkRows(ctx, rows),
     referenceBased: true,
     splits: {},

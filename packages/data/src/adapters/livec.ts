@@ -3,10 +3,31 @@
  * `Data/AllMOS_release.mat` (`AllMOS_release`), MATLAB v5 (compressed or not), images in `Images/`. The first 7
  * entries (the training images) are dropped as the field does, leaving 1,162 of 1,169.
  */
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, type AdapterContext, type Adapter, type AdapterInfo, type RawRow } from './common.js';
 import { numbersOf, readMatFile, stringsOf } from './mat.js';
 
 export const LIVEC_TRAINING_IMAGES = 7;
+
+export const livecInfo: AdapterInfo = {
+  title: 'LIVE Challenge',
+  aliases: ['LIVE In the Wild', 'LIVE-itW', 'CLIVE'],
+  scale: { name: 'AllMOS_release', direction: 'higher-better', published: [0, 100] },
+  referenceBased: false,
+  layouts: [
+    {
+      name: 'official',
+      reads: 'Data/AllImages_release.mat, Data/AllMOS_release.mat, Images/ (the 7 training images dropped)',
+      markers: [['Data/AllImages_release.mat', 'Data/AllMOS_release.mat']],
+    },
+  ],
+  pyiqa: {
+    name: 'LIVEChallenge',
+    folder: 'LIVEC',
+    images: ['', 'Images'],
+    fullReference: false,
+    skipRows: LIVEC_TRAINING_IMAGES,
+  },
+};
 
 export const livec: Adapter = async (ctx: AdapterContext) => {
   const imagesFile = ctx.at('Data', 'AllImages_release.mat');
@@ -46,7 +67,7 @@ export const livec: Adapter = async (ctx: AdapterContext) => {
   }
   return {
     layout: 'official',
-    scale: { name: 'AllMOS_release', direction: 'higher-better', published: [0, 100] },
+    scale: livecInfo.scale,
     images: await checkRows(ctx, rows),
     referenceBased: false,
     splits: {},

@@ -4,10 +4,30 @@
  */
 import { exists } from '../io/paths.js';
 import { readXlsx } from '../io/table.js';
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, type AdapterContext, type Adapter, type AdapterInfo, type RawRow } from './common.js';
 import { readTestJson } from './testJson.js';
 
 export const SPAQ_XLSX = 'MOS and Image attribute scores.xlsx';
+
+export const spaqInfo: AdapterInfo = {
+  title: 'SPAQ',
+  aliases: [],
+  scale: { name: 'MOS', direction: 'higher-better', published: [0, 100] },
+  referenceBased: false,
+  layouts: [
+    {
+      name: 'official',
+      reads: `"${SPAQ_XLSX}" (root or Annotations/) with TestImage/`,
+      markers: [[SPAQ_XLSX], [`Annotations/${SPAQ_XLSX}`]],
+    },
+    {
+      name: 'test-json',
+      reads: "the original's spaq_test.json, images beside it",
+      markers: [['spaq_test.json']],
+    },
+  ],
+  pyiqa: { name: 'SPAQ', folder: 'SPAQ', images: ['TestImage'], fullReference: false },
+};
 
 export const spaq: Adapter = async (ctx: AdapterContext) => {
   const candidates = [ctx.at(SPAQ_XLSX), ctx.at('Annotations', SPAQ_XLSX)];
@@ -36,7 +56,7 @@ export const spaq: Adapter = async (ctx: AdapterContext) => {
   });
   return {
     layout: 'official',
-    scale: { name: 'MOS', direction: 'higher-better', published: [0, 100] },
+    scale: spaqInfo.scale,
     images: await checkRows(ctx, rows),
     referenceBased: false,
     splits: {},

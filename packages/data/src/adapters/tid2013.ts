@@ -6,7 +6,22 @@
  */
 import { promises as fs } from 'node:fs';
 import { readWhitespaceTable } from '../io/table.js';
-import { checkRows, type AdapterContext, type Adapter, type RawRow } from './common.js';
+import { checkRows, type AdapterContext, type Adapter, type AdapterInfo, type RawRow } from './common.js';
+
+export const tid2013Info: AdapterInfo = {
+  title: 'TID2013',
+  aliases: [],
+  scale: { name: 'MOS', direction: 'higher-better', published: [0, 9] },
+  referenceBased: true,
+  layouts: [
+    {
+      name: 'official',
+      reads: 'mos_with_names.txt (<MOS> <name>), distorted_images/, reference_images/',
+      markers: [['mos_with_names.txt']],
+    },
+  ],
+  pyiqa: { name: 'TID2013', folder: 'tid2013', images: ['distorted_images'], fullReference: true },
+};
 
 export const tid2013: Adapter = async (ctx: AdapterContext) => {
   const file = ctx.at('mos_with_names.txt');
@@ -54,7 +69,7 @@ export const tid2013: Adapter = async (ctx: AdapterContext) => {
   }
   return {
     layout: 'official',
-    scale: { name: 'MOS', direction: 'higher-better', published: [0, 9] },
+    scale: tid2013Info.scale,
     images: await checkRows(ctx, rows, { caseInsensitive: true }),
     referenceBased: true,
     splits: {},
