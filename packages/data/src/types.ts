@@ -93,7 +93,7 @@ export interface LoadOptions {
   layout?: 'official' | 'json' | 'pyiqa';
   /**
    * pyiqa layout: a split pickle (`{index: {'train': [...], 'val': [...], 'test': [...]}}`, rows of the meta file)
-   * relative to the root, read with the safe unpickler of the optional peer `@iqa-bench/model`; each index becomes a
+   * relative to the root, read with the safe unpickler of `@iqa-bench/core/pickle`; each index becomes a
    * shipped split named `<file name>#<index>`.
    */
   splitFile?: string;

@@ -6,11 +6,11 @@
  * (full-reference sets: KADID-10k, LIVE, CSIQ, TID2013). Every column whose name contains `split` (`official_split`,
  * `ratio802_seed123_split_01`) is a shipped split: each row names its part (`train`, `val`, `test`). pyiqa's older
  * split pickles (`{index: {'train': [...], 'val': [...], 'test': [...]}}`, row indices from 0, `index` from 1; an
- * empty list means the split has no such part) are read with the safe unpickler of `@iqa-bench/model/pickle`, which
+ * empty list means the split has no such part) are read with the safe unpickler of `@iqa-bench/core/pickle`, which
  * runs nothing from the file. Scores keep the dataset's published scale, not the observed min/max.
  */
 import path from 'node:path';
-import type * as Pickle from '@iqa-bench/model/pickle';
+import { PyDict, pyTypeName, unpickle, type PyValue } from '@iqa-bench/core/pickle';
 import { exists, readBounded } from '../io/paths.js';
 import { readCsv } from '../io/table.js';
 import {
@@ -138,24 +138,6 @@ export async function readPyiqa(ctx: AdapterContext, info: AdapterInfo): Promise
 const PICKLE_EXPECTED =
   "a pyiqa split file: a pickled dict {index: {'train': [row, ...], 'val': [...], 'test': [...]}} of ints, strings and lists";
 
-type PickleModule = typeof Pickle;
-
-/** The safe unpickler, from the optional peer dependency `@iqa-bench/model`. */
-async function unpickler(ctx: AdapterContext, file: string): Promise<PickleModule> {
-  try {
-    return await import('@iqa-bench/model/pickle');
-  } catch (e) {
-    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    ctx.fatal({
-      code: 'bad-option',
-      file,
-      field: 'splitFile',
-      message: 'reading a split pickle needs the safe unpickler of @iqa-bench/model, which is not installed',
-      expected: "npm install @iqa-bench/model (or the meta file's split columns, which need nothing more)",
-    });
-  }
-}
-
 /** Reads a pyiqa split pickle into shipped splits (`<file>#<index>` → part → ids); row indices map through `ids`. */
 async function readSplitPickle(
   ctx: AdapterContext,
@@ -163,10 +145,9 @@ async function readSplitPickle(
   ids: readonly string[],
 ): Promise<Record<string, Record<string, string[]>>> {
   const bytes = await ctx.read(file, () => readBounded(file, ctx.limits.maxBytes, 'split file'));
-  const { unpickle, PyDict, pyTypeName } = await unpickler(ctx, file);
   const bad = (field: string, message: string): never =>
     ctx.fatal({ code: 'bad-metadata', file, field, message, expected: PICKLE_EXPECTED });
-  let value: Pickle.PyValue;
+  let value: PyValue;
   try {
     // No globals are allowed: a split file is plain data, so any class or callable in it is refused.
     value = unpickle(bytes, { source: file, globals: new Map() }).value;

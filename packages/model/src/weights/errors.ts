@@ -4,6 +4,7 @@
  * `file`, `field` and `limit` carry the same for programs. Errors from elsewhere (Node's fs, JSON.parse, tfjs,
  * allocation failures) are wrapped at the readers' entry points, with the original as `cause`.
  */
+import { PickleError } from '@iqa-bench/core/pickle';
 import type * as z from 'zod';
 
 export interface ModelFileErrorOptions {
@@ -48,6 +49,10 @@ export function fileError(
 /** Any thrown value as a ModelFileError naming `file`: itself when it already is one, else wrapped (cause kept). */
 export function asModelFileError(err: unknown, file: string, field: string | null = null): ModelFileError {
   if (err instanceof ModelFileError) return err;
+  // The unpickler's errors already name the file and the field (the opcode position).
+  if (err instanceof PickleError) {
+    return new ModelFileError(err.message, { file: err.file, field: err.field ?? undefined, cause: err });
+  }
   const text = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
   // Node's fs errors: say what happened in words, keep the code.

@@ -6,8 +6,8 @@
  */
 import { fileError, withFileErrors, withFileErrorsAsync } from './errors.js';
 import { readFileBounded } from './files.js';
-import type { PyValue } from './pickle.js';
-import { PyDict, pyTypeName } from './pickle.js';
+import type { PyValue } from '@iqa-bench/core/pickle';
+import { PyDict, pyTypeName } from '@iqa-bench/core/pickle';
 import { looksLikeSafetensors, parseSafetensors } from './safetensors.js';
 import type { StateDict } from './state-dict.js';
 import type { ReadLimits } from './torch-pickle.js';

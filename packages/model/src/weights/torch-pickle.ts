@@ -8,8 +8,8 @@ import { unzipSync } from 'fflate';
 import type { DType, TensorData } from './state-dict.js';
 import { dtypeBytes, emptyTensor } from './state-dict.js';
 import { fileError } from './errors.js';
-import type { GlobalHandler, PyValue, UnpickleContext, UnpickleLimits } from './pickle.js';
-import { PyDict, PyGlobal, PyObject, PyTuple, pyTypeName, unpickle } from './pickle.js';
+import type { GlobalHandler, PyValue, UnpickleContext, UnpickleLimits } from '@iqa-bench/core/pickle';
+import { PyDict, PyGlobal, PyObject, PyTuple, pyTypeName, unpickle } from '@iqa-bench/core/pickle';
 
 /**
  * Size bounds for reading untrusted checkpoint files.

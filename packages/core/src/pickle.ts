@@ -1,5 +1,5 @@
 /**
- * A safe, allow-list Python unpickler (protocols 0-5, the opcodes that data and PyTorch state dicts use).
+ * `@iqa-bench/core/pickle`: a safe, allow-list Python unpickler (protocols 0-5, the opcodes that data and PyTorch state dicts use).
  *
  * Python's pickle can call any importable callable (`os.system`, `builtins.eval`, ...) through GLOBAL/STACK_GLOBAL +
  * REDUCE. Here nothing is ever "imported": a global resolves only if the caller's allow-list names it, and calling it
@@ -7,8 +7,26 @@
  * Containers are Maps / arrays / small classes (no plain objects keyed by file content, so no prototype pollution), and
  * the memo, stack, mark depth and integer sizes are bounded.
  */
-import type { ModelFileError } from './errors.js';
-import { fileError } from './errors.js';
+
+/**
+ * A pickle could not be read: the message starts with the file (or source name), then the field (the opcode position,
+ * or what was being built), then what is wrong. Readers built on the unpickler wrap it into their own error types.
+ */
+export class PickleError extends Error {
+  override readonly name = 'PickleError';
+  readonly file: string;
+  readonly field: string | null;
+
+  constructor(file: string, field: string | null, detail: string) {
+    super(`${file}: ${field ? `${field}: ` : ''}${detail}`);
+    this.file = file;
+    this.field = field;
+  }
+}
+
+function fileError(file: string, field: string | null, detail: string): PickleError {
+  return new PickleError(file, field, detail);
+}
 
 /** A Python tuple (kept distinct from a list). */
 export class PyTuple {
@@ -59,8 +77,8 @@ export type PyValue =
 export interface UnpickleContext {
   /** The file name (for error messages). */
   readonly source: string;
-  /** A ModelFileError whose message starts with the file name and the opcode position. */
-  error(message: string): ModelFileError;
+  /** A PickleError whose message starts with the file name and the opcode position. */
+  error(message: string): PickleError;
 }
 
 export interface GlobalHandler {
