@@ -21,6 +21,8 @@ export interface CampaignOptions extends PoolOptions {
   minutes?: number;
   /** Called after every input. */
   onResult?: (r: CaseResult) => void;
+  /** Called when the fuzzer itself fails on an input (the campaign goes on). */
+  onHarnessError?: (message: string) => void;
 }
 
 export type Counts = Map<string, Record<OutcomeClass, number>>;
@@ -29,6 +31,8 @@ export interface CampaignReport {
   counts: Counts;
   /** Every input with a bad outcome. */
   bad: CaseResult[];
+  /** Failures of the fuzzer itself (a mutator that threw, a child that died while building an input). */
+  harnessErrors: string[];
   inputs: number;
   seconds: number;
 }
@@ -47,6 +51,7 @@ export async function runCampaign(options: CampaignOptions = {}): Promise<Campai
   const spent = new Map(formats.map((f) => [f, 0]));
   const next = new Map(formats.map((f) => [f, 0]));
   const bad: CaseResult[] = [];
+  const harnessErrors: string[] = [];
   const t0 = Date.now();
   const deadline = options.minutes === undefined ? Infinity : t0 + options.minutes * 60_000;
   const perFormat = options.minutes === undefined ? (options.perFormat ?? 20) : Infinity;
@@ -71,7 +76,17 @@ export async function runCampaign(options: CampaignOptions = {}): Promise<Campai
       next.set(format, index + 1);
       const job: Job = { type: 'case', format, seed, index };
       const started = Date.now();
-      const r = await pool.run(job);
+      let r: CaseResult;
+      try {
+        r = await pool.run(job);
+      } catch (err) {
+        // A bug of the fuzzer, not of a reader: keep going (a long run is not lost), report it at the end.
+        harnessErrors.push(
+          `${format} #${index}: ${err instanceof Error ? err.message.slice(0, 2000) : String(err)}`,
+        );
+        options.onHarnessError?.(harnessErrors[harnessErrors.length - 1]);
+        continue;
+      }
       // Count at least 1 ms so that a format whose inputs are instant still yields its turn.
       spent.set(format, (spent.get(format) ?? 0) + Math.max(1, Date.now() - started));
       const row = counts.get(format);
@@ -87,7 +102,7 @@ export async function runCampaign(options: CampaignOptions = {}): Promise<Campai
   } finally {
     await pool.close();
   }
-  return { counts, bad, inputs, seconds: (Date.now() - t0) / 1000 };
+  return { counts, bad, harnessErrors, inputs, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** A committed reproducer. */

@@ -55,6 +55,10 @@ describe('short seeded run of every format', () => {
     console.log(`${formatTable(report.counts)}\n${report.inputs} inputs in ${report.seconds.toFixed(1)} s`);
   }, 300_000);
 
+  it('ran without failures of the fuzzer itself', () => {
+    expect(report.harnessErrors).toEqual([]);
+  });
+
   for (const format of FORMAT_NAMES) {
     const known = SHORT_RUN_FAILS[format];
     const test = known ? it.fails : it;

@@ -237,6 +237,11 @@ for (const [name, config, edit, what, kind] of tfjsCases) {
       'metadata iqa_bench_config nested 100,000 arrays deep: describing it in the error overflows the stack (RangeError)',
     ],
     [
+      'config-target-fc-32768',
+      JSON.stringify({ ...resnet, head: { ...resnet.head, targetFc: [32768, 7, 7, 7] } }),
+      "metadata config head.targetFc[0] = 32768: passes the field checks, then createModel's cross-field check throws a plain Error that does not name the file",
+    ],
+    [
       'config-target-fc-7e9',
       JSON.stringify({ ...resnet, head: { ...resnet.head, targetFc: [7_000_000_000, 7, 7, 7] } }),
       'metadata config head.targetFc[0] = 7e9: the model is built from the unchecked config before the weights are compared (RangeError: Invalid typed array length); the TF.js config bombs, through safetensors',

@@ -157,7 +157,7 @@ export function mutateSpec(spec: TorchSpec, rng: Rng): { spec: TorchSpec; note: 
     }
     case 1: {
       const d = rng.int(Math.max(1, t.stride.length));
-      const v = rng.pick([0, -1, 1, 2, 2 ** 31, 2 ** 53 - 1, t.stride[d] * 2]);
+      const v = rng.pick([0, -1, 1, 2, 2 ** 31, 2 ** 53 - 1, (t.stride[d] ?? 1) * 2]);
       t.stride[d] = v;
       return { spec: s, note: `${t.name}: stride[${d}] = ${v}` };
     }

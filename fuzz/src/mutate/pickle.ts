@@ -91,6 +91,9 @@ class Writer {
       case 'bool':
         return this.op(node.v ? 0x88 : 0x89);
       case 'int': {
+        // A mutated spec can hold NaN or a fraction where an integer belongs: pickle it as the float it is.
+        if (typeof node.v === 'number' && !Number.isSafeInteger(node.v))
+          return this.write({ t: 'float', v: node.v });
         const v = BigInt(node.v);
         if (v >= 0n && v < 256n) return this.op(0x4b, Number(v));
         if (v >= 0n && v < 65536n) return this.op(0x4d, Number(v) & 0xff, Number(v) >> 8);

@@ -11,10 +11,13 @@ export function readZip(bytes: Uint8Array): [string, Uint8Array][] {
   return Object.entries(unzipSync(bytes));
 }
 
+/** Entry times are fixed so that the same entries always make the same bytes. */
+const MTIME = new Date('1980-01-01T00:00:00');
+
 /** An archive of `entries` (level 0 = stored, as torch.save writes them). */
 export function writeZip(entries: readonly (readonly [string, Uint8Array])[], level: 0 | 6 = 0): Uint8Array {
   const z: Zippable = {};
-  for (const [name, data] of entries) z[name] = [data, { level }];
+  for (const [name, data] of entries) z[name] = [data, { level, mtime: MTIME }];
   return zipSync(z);
 }
 
