@@ -199,6 +199,17 @@ const tfjsCases: [
     'known',
   ],
   [
+    'resnet-layers-100000',
+    resnet,
+    (j) =>
+      ((
+        ((j.userDefinedMetadata as Json).iqaBench as { config: { backbone: Json } }).config.backbone
+          .layers as number[]
+      )[3] = 100000),
+    'config backbone.layers[3] = 100000 (the fuzzer found 4095, which takes about 5 s): a ResNet with that many blocks is built before the weights are checked',
+    'known',
+  ],
+  [
     'paths-number',
     resnet,
     (j) => ((j.weightsManifest as Json[])[0].paths = 1.5),
@@ -325,7 +336,7 @@ for (const [name, config, edit, what, kind] of tfjsCases) {
       summary: 'spaq official: 4 images, 0 skipped',
       open: NEW,
       description:
-        "the SPAQ fixture workbook as openpyxl and Excel order it (worksheet before xl/_rels/workbook.xml.rels): exceljs's stream reader copies the worksheet to a temporary file in TMPDIR and leaves it there",
+        "the SPAQ fixture workbook as openpyxl and Excel order it (worksheet before xl/_rels/workbook.xml.rels): exceljs's stream reader copies the worksheet to a temporary file in TMPDIR on every load, kept until the process exits (three loads, three files)",
     },
     {},
     'packages/data/fixtures/datasets/spaq',
