@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // "Tests: N passed, N failed" line that CI reads.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'test'],
+    projects: ['packages/*', 'test', 'fuzz'],
     reporters: ['default', './tools/summary-reporter.ts'],
   },
 });
