@@ -7,13 +7,8 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  createModel,
-  encodeTfjsModel,
-  exportStateDict,
-  serializeSafetensors,
-  type ModelConfig,
-} from '@iqa-bench/model';
+import { createModel, type ModelConfig } from '@iqa-bench/model';
+import { encodeTfjsModel, exportStateDict, serializeSafetensors } from '@iqa-bench/model/weights';
 import { stringify } from 'yaml';
 import { BMP_VARIANTS } from '../src/formats/images.js';
 import { bmp } from '../src/mutate/images.js';

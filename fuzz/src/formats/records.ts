@@ -91,15 +91,22 @@ export const splitManifestFormat: FormatSpec = {
     const kadid = await d.loadDataset('kadid10k', repoPath(DATA, 'kadid10k'));
     const manifests: [string, Data.SplitManifest, boolean][] = [
       ['koniq-official', d.splitManifest(d.shippedSplit(kon, 'official')), true],
-      ['koniq-random', d.splitManifest(d.randomSplit(kon, { seed: 7, round: 0 })), true],
+      ['koniq-random', d.splitManifest(d.randomSplit(kon, { seed: 7, round: 0, minPartImages: 1 })), true],
       [
         'koniq-val',
         d.splitManifest(
-          d.withValidation(d.randomSplit(kon, { seed: 3, round: 1 }), kon, { selection: 'test' }),
+          d.withValidation(d.randomSplit(kon, { seed: 3, round: 1, minPartImages: 1 }), kon, {
+            selection: 'test',
+            minPartImages: 1,
+          }),
         ),
         true,
       ],
-      ['kadid-by-reference', d.splitManifest(d.randomSplit(kadid, { seed: 1, round: 2 })), false],
+      [
+        'kadid-by-reference',
+        d.splitManifest(d.randomSplit(kadid, { seed: 1, round: 2, ratios: { train: 0.5, test: 0.5 } })),
+        false,
+      ],
     ];
     return manifests.map(([name, m, against]) => ({
       name,

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Model from '@iqa-bench/model';
+import type * as Weights from '@iqa-bench/model/weights';
 import { mutateBytes, mutateBytesN } from '../mutate/bytes.js';
 import { interestingValue, jsonText, mutateValue } from '../mutate/json.js';
 import {
@@ -48,7 +49,7 @@ function fixtureConfigs(): [string, Model.ModelConfig][] {
 interface TinyModel {
   name: string;
   config: Model.ModelConfig;
-  sd: Model.StateDict;
+  sd: Weights.StateDict;
   tfjs: { modelJSON: unknown; weightData: ArrayBuffer };
 }
 
@@ -62,6 +63,7 @@ function tinyModels(): Promise<TinyModel[]> {
 
 async function buildTinyModels(): Promise<TinyModel[]> {
   const m = await import('@iqa-bench/model');
+  const w = await import('@iqa-bench/model/weights');
   const out = [];
   for (const [name, config] of fixtureConfigs()) {
     const built = m.createModel(config, { seed: 1, randomInit: true });
@@ -69,8 +71,8 @@ async function buildTinyModels(): Promise<TinyModel[]> {
       out.push({
         name,
         config,
-        sd: m.exportStateDict(built.params),
-        tfjs: await m.encodeTfjsModel(built.params, config),
+        sd: w.exportStateDict(built.params),
+        tfjs: await w.encodeTfjsModel(built.params, config),
       });
     } finally {
       built.dispose();
@@ -79,12 +81,12 @@ async function buildTinyModels(): Promise<TinyModel[]> {
   return out;
 }
 
-function bytesOf(t: Model.TensorData): Uint8Array {
+function bytesOf(t: Weights.TensorData): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
 }
 
 /** A state dict as a torch spec: one storage per tensor, or (`shared`) every tensor a view into one storage. */
-function specOf(sd: Model.StateDict, variant: number): TorchSpec {
+function specOf(sd: Weights.StateDict, variant: number): TorchSpec {
   const storages: StorageSpec[] = [];
   const tensors: TensorSpec[] = [];
   if (variant === 1) {
@@ -266,7 +268,7 @@ export function mutateSpec(spec: TorchSpec, rng: Rng): { spec: TorchSpec; note: 
   }
 }
 
-const WEIGHT_ERRORS = ['Error', 'CheckpointError', 'WeightsError', 'FileError', 'TextFileError'];
+const WEIGHT_ERRORS = ['ModelFileError', 'FileError', 'TextFileError'];
 
 async function runCheckpoint(caseDir: string, call: { target: string }): Promise<string> {
   const r = await model.loadCheckpoint(join(caseDir, call.target));
@@ -442,7 +444,7 @@ export const safetensorsFormat: FormatSpec = {
   cleanErrors: WEIGHT_ERRORS,
   prepare: prepareModel,
   async seeds() {
-    const m = await import('@iqa-bench/model');
+    const m = await import('@iqa-bench/model/weights');
     const fixtures = fixtureSeeds(
       ['golden.safetensors', 'golden-nometa.safetensors', 'timm-swin-micro.safetensors'],
       'model.safetensors',

@@ -25,6 +25,14 @@ import {
 } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import {
+  DEFAULT_MAX_TEXT_BYTES,
+  extensionOf,
+  parseStructuredText,
+  TextFileError,
+  textFormatOf,
+  type TextFormat,
+} from './text.js';
 
 /** What a file can be written from: UTF-8 text, bytes, or bytes in chunks (written in order). */
 export type FileData = string | Uint8Array | readonly Uint8Array[];
@@ -256,4 +264,48 @@ export function readFileBoundedSync(file: string, maxBytes: number, what = 'file
   } catch (err) {
     throw readFailure(file, err, what);
   }
+}
+
+export interface ReadTextOptions {
+  /** Refused above this many bytes (default 1 MiB). */
+  maxBytes?: number;
+  /** Deepest nesting accepted (default 64). */
+  maxDepth?: number;
+  /** The format; by default from the extension (`.json`, `.yaml`, `.yml`). */
+  format?: TextFormat;
+  /** The file's role in messages ("config file", "study file"); default "file". */
+  what?: string;
+}
+
+function formatFor(file: string, options: ReadTextOptions): TextFormat {
+  const format = options.format ?? textFormatOf(file);
+  if (format === undefined) {
+    throw new TextFileError(
+      file,
+      `expected a .json, .yaml or .yml file, got "${extensionOf(file) || 'no extension'}"`,
+    );
+  }
+  return format;
+}
+
+function decode(file: string, bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new TextFileError(file, 'not UTF-8 text');
+  }
+}
+
+/** Reads a JSON or YAML file (size-checked, depth-checked) as plain data. */
+export async function readStructuredFile(file: string, options: ReadTextOptions = {}): Promise<unknown> {
+  const format = formatFor(file, options);
+  const bytes = await readFileBounded(file, options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, options.what);
+  return parseStructuredText(decode(file, bytes), { file, format, maxDepth: options.maxDepth });
+}
+
+/** Synchronous `readStructuredFile`. */
+export function readStructuredFileSync(file: string, options: ReadTextOptions = {}): unknown {
+  const format = formatFor(file, options);
+  const bytes = readFileBoundedSync(file, options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, options.what);
+  return parseStructuredText(decode(file, bytes), { file, format, maxDepth: options.maxDepth });
 }

@@ -2,15 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  dataDepth,
-  parseStructuredText,
-  readStructuredFile,
-  readStructuredFileSync,
-  TextFileError,
-  textFormatOf,
-  textNestingBound,
-} from './text.js';
+import { readStructuredFile, readStructuredFileSync } from './fs.js';
+import { dataDepth, parseStructuredText, TextFileError, textFormatOf, textNestingBound } from './text.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,5 +1,6 @@
 /**
- * `@iqa-bench/core/text`: JSON and YAML from untrusted files, parsed within bounds.
+ * `@iqa-bench/core/text`: JSON and YAML from untrusted files, parsed within bounds (no Node import: browsers too;
+ * reading the files themselves is `readStructuredFile` of `@iqa-bench/core/fs`).
  *
  * Configs, study files, manifests and result files come from users and strangers. They are read after a size check,
  * parsed as plain data only (YAML 1.2 core schema: no custom tags, no code, at most 100 alias expansions), and nesting
@@ -7,9 +8,7 @@
  * call stack size exceeded"). Every failure is a `TextFileError` that names the file and, where known, the line and
  * column.
  */
-import { extname } from 'node:path';
 import { parseDocument, YAMLError } from 'yaml';
-import { readFileBounded, readFileBoundedSync } from './fs.js';
 
 export type TextFormat = 'json' | 'yaml';
 
@@ -24,17 +23,6 @@ export interface ParseTextOptions {
   format: TextFormat;
   /** Deepest nesting of mappings / sequences accepted (default 64). */
   maxDepth?: number;
-}
-
-export interface ReadTextOptions {
-  /** Refused above this many bytes (default 1 MiB). */
-  maxBytes?: number;
-  /** Deepest nesting accepted (default 64). */
-  maxDepth?: number;
-  /** The format; by default from the extension (`.json`, `.yaml`, `.yml`). */
-  format?: TextFormat;
-  /** The file's role in messages ("config file", "study file"); default "file". */
-  what?: string;
 }
 
 /** A structured text file could not be read or parsed. */
@@ -56,9 +44,16 @@ export class TextFileError extends Error {
   }
 }
 
+/** The extension of a file name, lower case with its dot (`.yaml`), or '' (no Node import: this module runs in browsers). */
+export function extensionOf(file: string): string {
+  const name = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const dot = name.lastIndexOf('.');
+  return dot <= 0 ? '' : name.slice(dot).toLowerCase();
+}
+
 /** The format a file name implies, or undefined when its extension is neither JSON nor YAML. */
 export function textFormatOf(file: string): TextFormat | undefined {
-  const ext = extname(file).toLowerCase();
+  const ext = extensionOf(file);
   if (ext === '.json') return 'json';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
   return undefined;
@@ -207,37 +202,4 @@ export function parseStructuredText(text: string, options: ParseTextOptions): un
     throw new TextFileError(file, `not valid ${label}: nested more than ${maxDepth} levels deep`);
   }
   return data;
-}
-
-function formatFor(file: string, options: ReadTextOptions): TextFormat {
-  const format = options.format ?? textFormatOf(file);
-  if (format === undefined) {
-    throw new TextFileError(
-      file,
-      `expected a .json, .yaml or .yml file, got "${extname(file) || 'no extension'}"`,
-    );
-  }
-  return format;
-}
-
-function decode(file: string, bytes: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new TextFileError(file, 'not UTF-8 text');
-  }
-}
-
-/** Reads a JSON or YAML file (size-checked, depth-checked) as plain data. */
-export async function readStructuredFile(file: string, options: ReadTextOptions = {}): Promise<unknown> {
-  const format = formatFor(file, options);
-  const bytes = await readFileBounded(file, options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, options.what);
-  return parseStructuredText(decode(file, bytes), { file, format, maxDepth: options.maxDepth });
-}
-
-/** Synchronous `readStructuredFile`. */
-export function readStructuredFileSync(file: string, options: ReadTextOptions = {}): unknown {
-  const format = formatFor(file, options);
-  const bytes = readFileBoundedSync(file, options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, options.what);
-  return parseStructuredText(decode(file, bytes), { file, format, maxDepth: options.maxDepth });
 }

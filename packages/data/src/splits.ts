@@ -7,11 +7,12 @@
  * machine.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { seededRandom, shuffleInPlace } from '@iqa-bench/core/seed';
 import { compareIds } from './adapters/common.js';
 import { DatasetError } from './errors.js';
 import { writeFileAtomic } from '@iqa-bench/core/fs';
+import { readStructuredFile } from '@iqa-bench/core/fs';
+import { TextFileError } from '@iqa-bench/core/text';
 import { DATASET_KEYS, type DatasetKey, type IqaDataset } from './types.js';
 
 /** How the model is selected: on a validation part carved from training (honest) or on the test part (the original). */
@@ -364,6 +365,9 @@ function bad(file: string, field: string, message: string, expected: string): ne
   throw new DatasetError({ code: 'bad-metadata', file, field, message, expected });
 }
 
+/** Largest split manifest read (a manifest of KonIQ-10k's 10,073 ids is about 300 KB). */
+const MAX_MANIFEST_BYTES = 64 << 20;
+
 /**
  * Reads and validates a split manifest: shape, sorted unique disjoint parts, and the content hash. With `dataset`,
  * also checks that the manifest is for that dataset and that every id exists in it.
@@ -371,12 +375,16 @@ function bad(file: string, field: string, message: string, expected: string): ne
 export async function readSplitManifest(file: string, dataset?: IqaDataset): Promise<SplitManifest> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+    raw = await readStructuredFile(file, {
+      format: 'json',
+      maxBytes: MAX_MANIFEST_BYTES,
+      what: 'split manifest',
+    });
   } catch (e) {
     throw new DatasetError({
       code: 'missing-metadata',
       file,
-      message: `cannot read the manifest (${(e as Error).message})`,
+      message: `cannot read the manifest (${e instanceof TextFileError ? e.reason : (e as Error).message})`,
       expected: 'a split manifest JSON file',
     });
   }

@@ -19,7 +19,7 @@ import {
   configFromMetadata,
   configMetadata,
 } from './weights/config-json.js';
-import { writeFileAtomic } from './weights/files.js';
+import { writeFileAtomic } from '@iqa-bench/core/fs';
 import type { InferOptions } from './weights/infer.js';
 import { inferConfig } from './weights/infer.js';
 import type { LoadReport } from './weights/load.js';

@@ -4,21 +4,11 @@
  * kaiming_normal_ (fan_in); attention MLP N(0, 0.01) with zero biases; the patch-embedding conv, the conv1 stack and
  * the other biases PyTorch's default U(±1/√fan_in); ResNet convs N(0, √(2/(k·k·out))), BatchNorm 1 / 0.
  *
- * Every tensor gets its own tfjs seed derived from the model seed and the parameter's PyTorch name, so values do not
- * depend on registration order or backend (tfjs generates seeded random values in JavaScript).
+ * Every tensor gets its own tfjs seed derived from the model seed and the parameter's PyTorch name (`nameSeed` of
+ * `@iqa-bench/core/seed`), so values do not depend on registration order or backend (tfjs generates seeded random values in JavaScript).
  */
+import { nameSeed } from '@iqa-bench/core/seed';
 import * as tf from '@tensorflow/tfjs';
-
-/** FNV-1a over the string, folded into a non-zero 31-bit integer (tfjs treats seed 0 as "unseeded"). */
-export function deriveSeed(seed: number, name: string): number {
-  let h = 0x811c9dc5;
-  const s = `${seed}:${name}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return ((h >>> 0) % 2147483646) + 1;
-}
 
 export class Initializer {
   /**
@@ -35,12 +25,12 @@ export class Initializer {
   /** N(0, std²). Also stands in for timm's trunc_normal_(std=0.02, a=-2, b=2), whose bounds are ±100σ. */
   normal(name: string, shape: number[], std: number): tf.Tensor {
     if (!this.random) return tf.zeros(shape);
-    return tf.randomNormal(shape, 0, std, 'float32', deriveSeed(this.seed, name));
+    return tf.randomNormal(shape, 0, std, 'float32', nameSeed(this.seed, name));
   }
 
   uniform(name: string, shape: number[], bound: number): tf.Tensor {
     if (!this.random) return tf.zeros(shape);
-    return tf.randomUniform(shape, -bound, bound, 'float32', deriveSeed(this.seed, name));
+    return tf.randomUniform(shape, -bound, bound, 'float32', nameSeed(this.seed, name));
   }
 
   /** kaiming_normal_(mode='fan_in', nonlinearity='relu'): std = √(2 / fan_in). */

@@ -3,7 +3,7 @@
  * mode, scores averaged (the original's test protocol: the mean of the crop scores).
  */
 import * as tf from '@tensorflow/tfjs';
-import seedrandom from 'seedrandom';
+import { seededRandom } from '@iqa-bench/core/seed';
 import type { IqaModel } from './model.js';
 
 /** An image as the model sees it: HWC float32, RGB, ImageNet-normalised (e.g. @iqa-bench/data's toFloat32). */
@@ -61,7 +61,7 @@ export function cropOrigins(
       return [[roundHalfEven(maxY / 2), roundHalfEven(maxX / 2)]];
     case 'random': {
       if (seed === undefined) throw new Error("crop mode 'random' needs a seed");
-      const rng = seedrandom(String(seed));
+      const rng = seededRandom(seed);
       return Array.from({ length: count }, () => [
         Math.floor(rng() * (maxY + 1)),
         Math.floor(rng() * (maxX + 1)),

@@ -5,6 +5,7 @@ import { DatasetError, type Problem } from '../errors.js';
 import { checkFile, DEFAULT_MAX_METADATA_BYTES, joinInside, readBounded } from '../io/paths.js';
 import { DEFAULT_MAX_ROWS, findColumn, parseScore, type Table, type TableLimits } from '../io/table.js';
 import type { DatasetKey, IqaDataset, IqaImage, LoadOptions, ScoreScale, ShippedSplit } from '../types.js';
+import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 
 /** Thrown internally to stop an adapter after a problem that makes the rest unreadable (missing file, column). */
 export class FatalProblem extends Error {
@@ -232,12 +233,12 @@ export async function readJsonList(
   const buf = await ctx.read(file, () => readBounded(file, ctx.limits.maxBytes, 'JSON list'));
   let data: unknown;
   try {
-    data = JSON.parse(buf.toString('utf8').replace(/^\uFEFF/, ''));
+    data = parseStructuredText(buf.toString('utf8').replace(/^\uFEFF/, ''), { file, format: 'json' });
   } catch (e) {
     ctx.fatal({
       code: 'bad-metadata',
       file,
-      message: `invalid JSON (${(e as Error).message})`,
+      message: `invalid JSON (${e instanceof TextFileError ? e.reason : (e as Error).message})`,
       expected: 'a JSON list of {"image", "score"} objects',
     });
   }

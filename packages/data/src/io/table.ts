@@ -126,6 +126,11 @@ function cellText(v: unknown): string {
 /** The workbook parts exceljs' streaming reader needs, in an order that lets it stream the sheet without temp files. */
 const WORKBOOK_PARTS = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/sharedStrings.xml'];
 const WORKSHEET = /^xl\/worksheets\/sheet\d+\.xml$/;
+const SHARED_STRINGS = 'xl/sharedStrings.xml';
+const EMPTY_SHARED_STRINGS = new TextEncoder().encode(
+  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
+    '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>',
+);
 
 function* chunks(data: Uint8Array, size: number): Generator<Buffer> {
   for (let i = 0; i < data.length; i += size)
@@ -179,7 +184,13 @@ export async function readXlsx(
         expected: `at most ${limits.maxBytes} bytes (option maxMetadataBytes)`,
       });
     }
-    for (const e of chosen) parts[e.name] = unzipEntry(buf, e);
+    for (const e of chosen) {
+      // exceljs' reader copies a worksheet to a temporary file when it meets it before the workbook's relationships
+      // and shared strings: a workbook with inline strings only gets an empty shared-string table in its place.
+      if (e === sheet && parts[SHARED_STRINGS] === undefined) parts[SHARED_STRINGS] = EMPTY_SHARED_STRINGS;
+      parts[e.name] = unzipEntry(buf, e);
+    }
+    if (parts[WORKBOOK_PARTS[0]] === undefined) unreadable(`no ${WORKBOOK_PARTS[0]}`);
   } catch (e) {
     if (e instanceof ZipFormatError) unreadable(`damaged zip container: ${e.message}`);
     throw e;

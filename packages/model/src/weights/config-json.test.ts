@@ -168,8 +168,12 @@ describe('config in safetensors metadata', () => {
   it('round-trips and refuses broken JSON and out-of-bound fields naming the key', () => {
     expect(configFromMetadata(configMetadata(micro()), 'm.safetensors')).toEqual(micro());
     expect(configFromMetadata({}, 'm.safetensors')).toBeNull();
-    expect(thrown(() => configFromMetadata({ iqa_bench_config: '{' }, 'm.safetensors')).message).toBe(
-      "m.safetensors: metadata 'iqa_bench_config': not valid JSON",
+    expect(thrown(() => configFromMetadata({ iqa_bench_config: '{' }, 'm.safetensors')).message).toMatch(
+      /^m\.safetensors: metadata 'iqa_bench_config': not valid JSON: /,
+    );
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(thrown(() => configFromMetadata({ iqa_bench_config: deep }, 'm.safetensors')).message).toBe(
+      "m.safetensors: metadata 'iqa_bench_config': not valid JSON: nested more than 64 levels deep",
     );
     const bomb = JSON.stringify(withBackbone({ depths: [100000, 2, 2, 2] }));
     expect(thrown(() => configFromMetadata({ iqa_bench_config: bomb }, 'm.safetensors')).message).toBe(

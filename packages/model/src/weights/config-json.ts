@@ -10,6 +10,7 @@ import type { ModelCostLimits } from '../config-cost.js';
 import { costOverLimit, estimateModelCost } from '../config-cost.js';
 import { validateModelConfig } from '../model.js';
 import { fileError, ModelFileError, schemaError } from './errors.js';
+import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 
 /** safetensors `__metadata__` key holding the ModelConfig JSON. */
 export const CONFIG_METADATA_KEY = 'iqa_bench_config';
@@ -136,9 +137,10 @@ export function configFromMetadata(
   if (raw === undefined) return null;
   let value: unknown;
   try {
-    value = JSON.parse(raw);
+    value = parseStructuredText(raw, { file: source, format: 'json' });
   } catch (err) {
-    throw fileError(source, `metadata '${CONFIG_METADATA_KEY}'`, 'not valid JSON', { cause: err });
+    const why = err instanceof TextFileError ? err.reason : 'not valid JSON';
+    throw fileError(source, `metadata '${CONFIG_METADATA_KEY}'`, why, { cause: err });
   }
   return parseModelConfig(value, `${source} (metadata '${CONFIG_METADATA_KEY}')`);
 }

@@ -134,7 +134,7 @@ describe('malicious and broken files are refused without side effects', () => {
 
   it('refuses a file over the size bound before reading it', async () => {
     await expect(readWeights(fixture('basic.zip.pth'), { maxBytes: 1000 })).rejects.toThrow(
-      /basic\.zip\.pth: 4\d{3} bytes, over the limit of 1000/,
+      /basic\.zip\.pth: file is 4\d{3} bytes, expected at most 1000/,
     );
   });
 

@@ -5,7 +5,7 @@
  * is removed.
  */
 import { fileError, withFileErrors, withFileErrorsAsync } from './errors.js';
-import { readFileBounded } from './files.js';
+import { readFileBounded } from '@iqa-bench/core/fs';
 import type { PyValue } from '@iqa-bench/core/pickle';
 import { PyDict, pyTypeName } from '@iqa-bench/core/pickle';
 import { looksLikeSafetensors, parseSafetensors } from './safetensors.js';

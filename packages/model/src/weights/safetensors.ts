@@ -7,9 +7,10 @@
  * The reader validates everything; tensors come back in data order (the order the writer stored them in).
  */
 import { fileError, withFileErrors, withFileErrorsAsync } from './errors.js';
-import { readFileBounded, writeFileAtomic } from './files.js';
+import { readFileBounded, writeFileAtomic } from '@iqa-bench/core/fs';
 import type { DType, StateDict } from './state-dict.js';
 import { checkTensor, dtypeBytes, numel, tensorBytes, tensorFromBytes } from './state-dict.js';
+import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 
 const CODES: Record<DType, string> = {
   float64: 'F64',
@@ -67,9 +68,12 @@ function parse(bytes: Uint8Array, source: string): SafetensorsContents {
   if (!text.startsWith('{')) fail(source, "header does not start with '{'");
   let header: unknown;
   try {
-    header = JSON.parse(text);
+    header = parseStructuredText(text, { file: source, format: 'json' });
   } catch (err) {
-    fail(source, `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    fail(
+      source,
+      `header is ${err instanceof TextFileError ? err.reason : `not valid JSON (${String(err)})`}`,
+    );
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     fail(source, 'header is not a JSON object');

@@ -11,9 +11,10 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../config.js';
 import type { ModelCostLimits } from '../config-cost.js';
 import { fileError, withFileErrorsAsync } from './errors.js';
-import { readFileBounded } from './files.js';
+import { readFileBounded } from '@iqa-bench/core/fs';
 import type { TfjsModelJSON } from './tfjs-format.js';
 import { parseTfjsModelJSON, weightSpecBytes } from './tfjs-format.js';
+import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 
 /** Largest model.json accepted (64 MiB). */
 export const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
@@ -42,12 +43,15 @@ export async function readTfjsFolder(path: string, opts: ReadTfjsFolderOptions =
   const raw = await withFileErrorsAsync(jsonPath, () => readFileBounded(jsonPath, MAX_MODEL_JSON_BYTES));
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+    value = parseStructuredText(new TextDecoder('utf-8', { fatal: true }).decode(raw), {
+      file: jsonPath,
+      format: 'json',
+    });
   } catch (err) {
     throw fileError(
       jsonPath,
       null,
-      `not valid UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`,
+      `not valid UTF-8 JSON (${err instanceof TextFileError ? err.reason : err instanceof Error ? err.message : String(err)})`,
       {
         cause: err,
       },
