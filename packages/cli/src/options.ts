@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { MetricName } from './result.js';
-import { METRIC_NAMES, metricName } from './result.js';
+import type { MetricName } from '@iqa-bench/metrics';
+import { METRIC_NAMES, metricName } from '@iqa-bench/metrics';
 
 /** Adds the flags every command shares. `results`: the command produces a result (table / `--json` / `--out`). */
 export function commonOptions(cmd: Command, results: { out?: string } | false): Command {
