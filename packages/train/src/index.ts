@@ -36,10 +36,10 @@ export {
   rankLoss,
   spearmanLoss,
 } from './losses.js';
-export { RngStream, deriveSeed, permutation, seedSourceFor, type RngState, type SeedSource } from './rng.js';
 export {
   batchGradients,
   localRunner,
+  seedSourceFor,
   stepGradients,
   type MicroJob,
   type MicroResult,
@@ -65,12 +65,13 @@ export type {
   ImageSet,
   ModelParam,
   PatchRef,
+  SeedSource,
   TrainableModel,
   TrainingData,
 } from './trainer/types.js';
 export { datasetRounds } from './data.js';
 export { createProgress, type ProgressOptions, type ProgressSink } from './run/progress.js';
-export { quantile, roundStats, type RoundStats } from './run/stats.js';
+export { roundStats, type RoundStats } from './run/stats.js';
 export { readJsonl } from './run/atomic.js';
 export { asTrainable, buildModel, modelConfigOf } from './model.js';
 export { runTraining, type RunOptions } from './run.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendJsonl, readJsonl, writeFileAtomicSync, writeJsonl } from './atomic.js';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { initialEarlyStopping, quantile, roundStats, updateEarlyStopping } from './stats.js';
+import { initialEarlyStopping, roundStats, updateEarlyStopping } from './stats.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'train-run-'));
 
@@ -72,13 +72,14 @@ describe('checkpoint files', () => {
 });
 
 describe('stats', () => {
-  it('quantiles as numpy (linear interpolation)', () => {
+  it('median and quartiles over rounds as numpy (linear interpolation)', () => {
     // numpy.percentile([0.91, 0.88, 0.93, 0.90], [25, 50, 75]) = [0.895, 0.905, 0.915]
     const v = [0.91, 0.88, 0.93, 0.9];
-    expect(quantile(v, 0.25)).toBeCloseTo(0.895, 12);
-    expect(quantile(v, 0.5)).toBeCloseTo(0.905, 12);
-    expect(quantile(v, 0.75)).toBeCloseTo(0.915, 12);
     const s = roundStats(v);
+    expect(s.q1).toBeCloseTo(0.895, 12);
+    expect(s.median).toBeCloseTo(0.905, 12);
+    expect(s.q3).toBeCloseTo(0.915, 12);
+    expect([s.min, s.max]).toEqual([0.88, 0.93]);
     expect(s.iqr).toBeCloseTo(0.02, 12);
     expect(s.n).toBe(4);
     expect(roundStats([0.7]).median).toBe(0.7);

@@ -3,7 +3,7 @@
  * selection, atomic checkpoints and exact resume.
  *
  * Determinism: every random draw is a pure function of (run seed, round, epoch, sample / step / micro-batch index)
- * (see src/rng.ts), the LR is a closed-form function of (epoch, step), and the optimizer state is checkpointed, so a
+ * (seed paths of `@iqa-bench/core/seed`), the LR is a closed-form function of (epoch, step), and the optimizer state is checkpointed, so a
  * run resumed from any checkpoint continues exactly as the uninterrupted run.
  *
  * Run directory:
@@ -19,11 +19,11 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { RngStream, deriveSeed, shuffleInPlace } from '@iqa-bench/core/seed';
 import { krcc, plcc, rmse, srcc } from '@iqa-bench/metrics';
 import type { TrainConfig } from '../config.js';
 import { Adam, originalParamGroups, type AdamState } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
-import { RngStream, deriveSeed, permutation } from '../rng.js';
 import { appendJsonl, readJsonFile, readJsonl, writeJsonAtomic, writeJsonl } from '../run/atomic.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointContents } from '../run/checkpoint.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
@@ -182,16 +182,22 @@ function packageVersions(): Record<string, string> {
 
 /**
  * One training epoch's samples in shuffled order: sample j is patch (j mod P) of image (j div P), as the original's
- * shuffled loader over P copies of every image. The order is seeded by (run seed, round, epoch).
+ * shuffled loader over P copies of every image. The order is a Fisher–Yates shuffle of [0, n) drawn from the stream
+ * of the seed path `iqa-bench-stream/<run seed>/round/<r>/epoch/<e>/order`.
  */
-function epochOrder(cfg: TrainConfig, round: number, epoch: number, nImages: number): PatchRef[] {
+export function epochOrder(cfg: TrainConfig, round: number, epoch: number, nImages: number): PatchRef[] {
   const P = cfg.patches.train;
-  return permutation(nImages * P, RngStream.fromSeed(cfg.seed, 'round', round, 'epoch', epoch, 'order')).map(
-    (j) => ({
-      image: Math.floor(j / P),
-      patch: j % P,
-    }),
+  const stream = RngStream.fromPath('iqa-bench-stream', cfg.seed, 'round', round, 'epoch', epoch, 'order');
+  const order = shuffleInPlace(
+    Array.from({ length: nImages * P }, (_, j) => j),
+    () => stream.next(),
   );
+  return order.map((j) => ({ image: Math.floor(j / P), patch: j % P }));
+}
+
+/** The seed of round `round`'s model initialisation: seed path `iqa-bench/<run seed>/round/<r>/init`. */
+export function roundModelSeed(cfg: TrainConfig, round: number): number {
+  return deriveSeed('iqa-bench', cfg.seed, 'round', round, 'init');
 }
 
 /** The epoch index the patch source sees: distinct for every (round, epoch), so rounds get fresh crops. */
@@ -385,7 +391,7 @@ export async function train(opts: TrainOptions): Promise<RunSummary> {
     mkdirSync(roundDir, { recursive: true });
     const bestParamsPath = join(roundDir, 'best.params.ckpt');
     if (state.freshRound) rmSync(bestParamsPath, { force: true });
-    const modelSeed = deriveSeed(cfg.seed, 'round', r, 'init');
+    const modelSeed = roundModelSeed(cfg, r);
     const model = await opts.createModel({ seed: modelSeed, round: r });
     let workers: WorkerRunner | null = null;
     if (cfg.memory.workers > 1) {
