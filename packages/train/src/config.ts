@@ -269,7 +269,8 @@ function fieldPath(path: readonly PropertyKey[]): string {
     .replace(/\.\[/g, '[');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One zod issue as `field.path: what was expected` (the form of every validation message in this package). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   }

@@ -48,18 +48,8 @@ export {
   type StepResult,
 } from './trainer/step.js';
 export { workerRunner, type WorkerRunner } from './parallel/pool.js';
-export {
-  evaluateSet,
-  METRIC_NAMES,
-  SUMMARY_SCHEMA,
-  train,
-  type MetricName,
-  type Metrics,
-  type RoundResult,
-  type RunSummary,
-  type StepInfo,
-  type TrainOptions,
-} from './trainer/train.js';
+export { train, type StepInfo, type TrainOptions } from './trainer/train.js';
+export { evaluateSet } from './trainer/evaluate.js';
 export type {
   ForwardContext,
   ImageSet,
@@ -71,7 +61,8 @@ export type {
 } from './trainer/types.js';
 export { datasetRounds } from './data.js';
 export { createProgress, type ProgressOptions, type ProgressSink } from './run/progress.js';
-export { roundStats, type RoundStats } from './run/stats.js';
-export { readJsonl } from './run/atomic.js';
+export { roundStats } from './run/stats.js';
 export { asTrainable, buildModel, modelConfigOf } from './model.js';
-export { runTraining, type RunOptions } from './run.js';
+export { runTraining, type RunOptions } from './run-training.js';
+// The run folder's formats (also `@iqa-bench/train/run-folder`, which does not load TensorFlow.js).
+export * from './run-folder/index.js';

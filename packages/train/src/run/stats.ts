@@ -1,16 +1,6 @@
 /** Small statistics for run summaries: early stopping and the N-round protocol (median and IQR over rounds). */
 import { quantile } from '@iqa-bench/metrics';
-
-export interface RoundStats {
-  n: number;
-  median: number;
-  q1: number;
-  q3: number;
-  iqr: number;
-  min: number;
-  max: number;
-  values: number[];
-}
+import type { RoundStats } from '../run-folder/summary.js';
 
 /** Median, quartiles and IQR of one metric over rounds. */
 export function roundStats(values: readonly number[]): RoundStats {

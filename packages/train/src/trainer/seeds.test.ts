@@ -8,7 +8,8 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { parseTrainConfig } from '../config.js';
 import { seedSourceFor } from './step.js';
-import { epochOrder, roundModelSeed } from './train.js';
+import { epochOrder } from './epoch.js';
+import { roundModelSeed } from './round.js';
 
 const cfg = (seed: number, trainPatches = 1) =>
   parseTrainConfig({
