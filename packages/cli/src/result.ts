@@ -1,10 +1,5 @@
-import {
-  parseDatasetResults,
-  parseResultFile,
-  RESULT_SCHEMA,
-  ResultFormatError,
-  type DatasetResult,
-} from '@iqa-bench/metrics';
+import { parseResultFile, RESULT_SCHEMA, ResultFormatError, type DatasetResult } from '@iqa-bench/metrics';
+import { parseRunSummary, SUMMARY_SCHEMA } from '@iqa-bench/train/run-folder';
 import { CliError } from './errors.js';
 import { readJsonFile } from './json-file.js';
 
@@ -19,9 +14,6 @@ export interface LoadedResult {
 
 /** Result files larger than this are refused (a result with per-image predictions of 100k images is ~10 MB). */
 export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
-
-/** The `schema` tag of a training run's summary.json (@iqa-bench/train). */
-export const TRAIN_SUMMARY_SCHEMA = 'iqa-bench/train-summary@1';
 
 type JsonObject = { [k: string]: unknown };
 
@@ -69,7 +61,7 @@ function parseSmartIqa(o: JsonObject, file: string): LoadedResult {
 /**
  * Parses a result file's text. Accepted: an iqa-bench result (`schema: "iqa-bench/result@1"`, what `cross-dataset`
  * and `eval` write), a training run's summary.json (`iqa-bench/train-summary@1`) and the PyTorch original's
- * cross-dataset JSON. Throws a CliError (bad JSON) or a ResultFormatError naming the file and field.
+ * cross-dataset JSON. Throws a CliError (bad JSON), or a ResultFormatError / RunFolderError naming the file and field.
  */
 export function parseResult(text: string, file: string): LoadedResult {
   let value: unknown;
@@ -90,13 +82,13 @@ function parseValue(value: unknown, file: string): LoadedResult {
     if (r.checkpoint !== undefined) loaded.checkpoint = r.checkpoint;
     return loaded;
   }
-  if (value.schema === TRAIN_SUMMARY_SCHEMA) {
+  if (value.schema === SUMMARY_SCHEMA) {
     // A training run's summary.json: its `datasets` entries are result entries (the median over rounds of the
     // selected weights' metrics on the reported part).
-    return { file, format: 'train-summary', datasets: parseDatasetResults(value.datasets, file) };
+    return { file, format: 'train-summary', datasets: parseRunSummary(value, file).datasets };
   }
   if (value.schema !== undefined)
-    fail(file, 'schema', `"${RESULT_SCHEMA}" or "${TRAIN_SUMMARY_SCHEMA}"`, value.schema);
+    fail(file, 'schema', `"${RESULT_SCHEMA}" or "${SUMMARY_SCHEMA}"`, value.schema);
   if (value.results !== undefined) return parseSmartIqa(value, file);
   return fail(file, 'schema', `"${RESULT_SCHEMA}" (or the original's {results: {…}})`, undefined);
 }
