@@ -1,10 +1,17 @@
-/** @iqa-bench/train: a seeded, deterministic, resumable training harness for IQA models in TensorFlow.js. */
+/**
+ * @iqa-bench/train: a seeded, deterministic, resumable training harness for IQA models in TensorFlow.js.
+ * Subpaths that do not load TensorFlow.js: `@iqa-bench/train/config` (the config schema, its readers and
+ * `configField`) and `@iqa-bench/train/run-folder` (the run folder's formats).
+ */
 export {
   ConfigError,
+  configField,
   fromOriginalFlags,
   loadTrainConfig,
   parseTrainConfig,
+  readTrainConfigFile,
   trainConfigSchema,
+  type ConfigField,
   type FromOriginalOptions,
   type LossConfig,
   type LossKind,
