@@ -63,7 +63,7 @@ const datasetSchema = z.strictObject({
     .default({ train: 0.7, val: 0.1 }),
   /**
    * Which part selects the best epoch and drives early stopping. `val` (a part carved from training) is the honest
-   * default; `test` is what the original did (it has no validation split, seed-spec 7.11).
+   * default; `test` is what the original did (it has no validation split: the test set picks the epoch).
    */
   selectOn: z.enum(['val', 'test']).default('val').describe('the part that selects the best epoch'),
   /** Train on the [0, 1] normalised score (1 = best) or on the native scale (as the original). */
@@ -156,7 +156,8 @@ const scheduleSchema = z.discriminatedUnion('kind', [
     /**
      * `relative` (default): group eta_min = etaMin x group base LR, so every group decays.
      * `absolute`: torch CosineAnnealingLR exactly, one eta_min for all groups. With eta_min above a group's base LR
-     * that group's LR rises: the original's quirk (seed-spec 7.4), reproducible only by choosing this explicitly.
+     * that group's LR rises: the original's quirk (eta_min 1e-6 above SMART-IQA's backbone LR of 5e-7), reproducible
+     * only by choosing this explicitly.
      * `absolute-clamped`: one absolute eta_min, clamped to each group's base LR (never rises).
      */
     etaMinMode: z.enum(['relative', 'absolute', 'absolute-clamped']).default('relative'),
@@ -497,7 +498,7 @@ export function loadTrainConfig(path: string): TrainConfig {
   return parseTrainConfig(readTrainConfigFile(path), path);
 }
 
-/** Flags of the original `scripts/train_smart_iqa.py` / `train_hyperiqa.py` (seed-spec 2.1), by their argparse dest. */
+/** Flags of the original `scripts/train_smart_iqa.py` / `train_hyperiqa.py`, by their argparse dest. */
 export interface OriginalFlags {
   dataset?: string;
   train_patch_num?: number;
@@ -542,12 +543,12 @@ export interface FromOriginalOptions {
 }
 
 /**
- * The config the original script would run for `flags` (argparse dests; unspecified flags take the script's defaults,
- * seed-spec 2.1). It reproduces what the code did, not what its help text or the paper say:
+ * The config the original script would run for `flags` (argparse dests; unspecified flags take the script's
+ * defaults). It reproduces what the code did, not what its help text or the paper say:
  * clip_grad_norm 1.0 (SMART), attention fusion always on, random test crops (SMART), no colour jitter,
- * cosine eta_min = 1e-6 absolute for every group (so the backbone LR rises: seed-spec 7.4), selection and early
+ * cosine eta_min = 1e-6 absolute for every group (above the backbone's 5e-7, so its LR rises), selection and early
  * stopping on the test set, native MOS labels, the 512x384 (H, W) resize (`seed` preprocessing).
- * Not reproduced (bugs, seed-spec 7.5): the step schedule's optimizer rebuild that empties the HyperNet group and resets
+ * Not reproduced (bugs of the original): the step schedule's optimizer rebuild that empties the HyperNet group and resets
  * the moments every epoch; the step schedule here decays the head group only (SMART) or all groups (HyperIQA).
  */
 export function fromOriginalFlags(flags: OriginalFlags, opts: FromOriginalOptions): TrainConfig {
