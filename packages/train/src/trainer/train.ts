@@ -57,13 +57,13 @@ export interface TrainOptions {
 /** Trains per `config` into `runDir`, resuming from `runDir/checkpoints/last.ckpt` when it exists. */
 export async function train(opts: TrainOptions): Promise<RunSummary> {
   const started = Date.now();
-  const run = await openRun(opts);
+  const run = await openRun(opts); // the checkpoint's state, or round 0
   const { cfg } = run;
   while (run.state.round < cfg.training.rounds) {
-    const round = await startRound(run);
+    const round = await startRound(run); // a seeded model, or the checkpoint's weights and moments
     try {
       while (run.state.epoch < cfg.training.epochs && !run.state.early.stopped) await trainEpoch(run, round);
-      await endRound(run, round);
+      await endRound(run, round); // test metrics of the final and best weights; the next round's state
     } catch (err) {
       await round.workers?.close();
       throw err;
