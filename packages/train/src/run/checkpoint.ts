@@ -8,7 +8,7 @@
  * `__metadata__.state`.
  */
 import { readFileBoundedSync, writeFileAtomicSync } from '@iqa-bench/core/fs';
-import { parseSafetensors, serializeSafetensors, type StateDict } from '@iqa-bench/model';
+import { parseSafetensors, serializeSafetensors, type StateDict } from '@iqa-bench/model/weights';
 
 export interface CheckpointContents {
   /** Float32 arrays by name. */
