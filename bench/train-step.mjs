@@ -21,8 +21,8 @@ import {
   clipGradNorm,
   originalParamGroups,
   parseTrainConfig,
-  RngStream,
 } from '@iqa-bench/train';
+import { RngStream } from '@iqa-bench/core/seed';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,7 +57,7 @@ const opt = new Adam(
   { kind: 'adamw' },
 );
 const S = 224;
-const rng = RngStream.fromSeed(1, 'bench');
+const rng = RngStream.fromPath('iqa-bench-stream', 1, 'bench');
 const x = Float32Array.from({ length: batch * S * S * 3 }, () => (rng.next() - 0.5) * 4);
 const labels = Float32Array.from({ length: batch }, () => rng.next());
 

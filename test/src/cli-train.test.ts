@@ -157,9 +157,13 @@ describe('iqa-bench train', () => {
     ],
     [
       ['train', '--dataset', 'kadid10k=/x', '--model', 'smart-iqa-micro', '--loss', 'hinge'],
-      "iqa-bench: error: option '--loss <kind>' argument 'hinge' is invalid. expected one of l1, l2, plcc, srcc, rank, fidelity, spearman.",
+      "iqa-bench: error: option '--loss <kind>' argument 'hinge' is invalid. Allowed choices are l1, l2, plcc, srcc, rank, fidelity, spearman.",
     ],
-    [['train', '--config', 'nope.yaml'], 'iqa-bench: error: --config nope.yaml: no such file'],
+    [
+      ['train', '--dataset', 'kadid10k=/x', '--model', 'smart-iqa-micro', '--workers', '17'],
+      "iqa-bench: error: option '--workers <n>' argument '17' is invalid. expected an integer from 1 to 16.",
+    ],
+    [['train', '--config', 'nope.yaml'], 'iqa-bench: error: --config nope.yaml: config file not found'],
     [
       ['train', '--config', 'cfg.txt'],
       'iqa-bench: error: --config cfg.txt: expected a .json, .yaml or .yml file',
@@ -168,6 +172,15 @@ describe('iqa-bench train', () => {
     const r = await iqa(args, { cwd: work });
     expect(r.code).toBe(2);
     expect(r.stderr.startsWith(message)).toBe(true);
+  });
+
+  it('refuses a config nested 1,000 levels deep by line and column (no stack overflow)', async () => {
+    writeFileSync(join(work, 'deep.yaml'), `seed: ${'['.repeat(1000)}\n`);
+    const r = await iqa(['train', '--config', 'deep.yaml', '--dry-run'], { cwd: work });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^iqa-bench: error: --config deep\.yaml:1:\d+: not valid YAML: nested more than 64 levels deep\n$/,
+    );
   });
 
   it('names every invalid field of a config file', async () => {

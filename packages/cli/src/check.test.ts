@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTable, checkVerdict, compareResults } from './check.js';
 import { CliError } from './errors.js';
@@ -120,6 +122,38 @@ describe('parseResult', () => {
       { name: 'SPAQ', n: 2224, metrics: { srcc: 0.8698, plcc: 0.8709 } },
       { name: 'AGIQA-3K', n: null, metrics: {} },
     ]);
+  });
+
+  it("reads a training run's summary.json through @iqa-bench/train's reader", () => {
+    const file = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      '..',
+      'test',
+      'fixtures',
+      'cli',
+      'run',
+      'summary.json',
+    );
+    const text = readFileSync(file, 'utf8');
+    const r = parseResult(text, 's.json');
+    expect(r.format).toBe('train-summary');
+    expect(r.datasets).toEqual([
+      {
+        name: 'kadid10k',
+        key: 'kadid10k',
+        path: 'synth-kadid',
+        split: 'test',
+        n: 60,
+        metrics: { srcc: 0.8412, plcc: 0.8603, krcc: 0.6511, rmse: 0.151 },
+      },
+    ]);
+    const bad = JSON.parse(text) as { metrics: Record<string, unknown> };
+    delete bad.metrics.rmse;
+    expect(() => parseResult(JSON.stringify(bad), 's.json')).toThrow(
+      /^s\.json: not a valid run summary: metrics\.rmse: Invalid input: expected object, received undefined$/,
+    );
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { CliError } from './errors.js';
-import type { DatasetResult, LoadedResult, MetricName } from './result.js';
-import { METRIC_DIRECTIONS } from './result.js';
+import type { DatasetResult, MetricName } from '@iqa-bench/metrics';
+import { METRIC_DIRECTIONS } from '@iqa-bench/metrics';
+import type { LoadedResult } from './result.js';
 import type { Table } from './table.js';
 import { num, signed } from './table.js';
 

@@ -1,6 +1,6 @@
 import type { Evaluation } from '@iqa-bench/metrics';
 import { evaluate, fitLogistic } from '@iqa-bench/metrics';
-import type { DatasetResult, MetricName, Predictions } from './result.js';
+import type { DatasetResult, MetricName, Predictions } from '@iqa-bench/metrics';
 
 /** NaN (undefined in @iqa-bench/metrics) becomes null in a result file. */
 function value(x: number): number | null {

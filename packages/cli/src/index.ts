@@ -5,7 +5,9 @@
 export { runCli, createProgram, VERSION } from './program.js';
 export { ExitCode, CliError } from './errors.js';
 export type { CliIo, TextSink } from './io.js';
-export type { DatasetResult, LoadedResult, MetricName, Predictions, ResultFile } from './result.js';
-export { METRIC_DIRECTIONS, METRIC_NAMES, RESULT_SCHEMA, parseResult, readResult } from './result.js';
+export type { DatasetResult, MetricName, Predictions, ResultFile } from '@iqa-bench/metrics';
+export { METRIC_DIRECTIONS, METRIC_NAMES, RESULT_SCHEMA } from '@iqa-bench/metrics';
+export type { LoadedResult } from './result.js';
+export { parseResult, readResult } from './result.js';
 export type { CheckReport, CheckRow, CheckStatus } from './check.js';
 export { CHECK_SCHEMA, compareResults } from './check.js';

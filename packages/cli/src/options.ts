@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { MetricName } from './result.js';
-import { METRIC_NAMES, metricName } from './result.js';
+import type { MetricName } from '@iqa-bench/metrics';
+import { METRIC_NAMES, metricName } from '@iqa-bench/metrics';
 
 /** Adds the flags every command shares. `results`: the command produces a result (table / `--json` / `--out`). */
 export function commonOptions(cmd: Command, results: { out?: string } | false): Command {
@@ -40,6 +40,45 @@ export function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
     throw new InvalidArgumentError('expected a non-negative integer.');
   return n;
+}
+
+/** Bounds of a numeric flag (as `@iqa-bench/train`'s `configField` reads them from the config schema). */
+export interface NumberBounds {
+  integer?: boolean;
+  min?: { value: number; inclusive: boolean };
+  max?: { value: number; inclusive: boolean };
+}
+
+/** What a number within `b` is, in words: "a positive integer", "an integer from 1 to 16", "a number > 0.5". */
+function expectedNumber(b: NumberBounds): string {
+  const { integer = false, min, max } = b;
+  const noun = integer ? 'integer' : 'number';
+  if (min !== undefined && max === undefined && min.value === 0) {
+    return min.inclusive ? `a non-negative ${noun}` : `a positive ${noun}`;
+  }
+  if (integer && min?.value === 1 && min.inclusive && max === undefined) return 'a positive integer';
+  if (min?.inclusive && max?.inclusive)
+    return `${integer ? 'an integer' : 'a number'} from ${min.value} to ${max.value}`;
+  const parts = [
+    min ? `${min.inclusive ? '>=' : '>'} ${min.value}` : '',
+    max ? `${max.inclusive ? '<=' : '<'} ${max.value}` : '',
+  ].filter((p) => p !== '');
+  return `${integer ? 'an integer' : 'a number'}${parts.length > 0 ? ` ${parts.join(' and ')}` : ''}`;
+}
+
+/** A commander argument parser for a number within `b`. */
+export function numberIn(b: NumberBounds): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    const ok =
+      value.trim() !== '' &&
+      Number.isFinite(n) &&
+      (!b.integer || (/^[+-]?\d+$/.test(value.trim()) && Number.isSafeInteger(n))) &&
+      (b.min === undefined || (b.min.inclusive ? n >= b.min.value : n > b.min.value)) &&
+      (b.max === undefined || (b.max.inclusive ? n <= b.max.value : n < b.max.value));
+    if (!ok) throw new InvalidArgumentError(`expected ${expectedNumber(b)}.`);
+    return n;
+  };
 }
 
 /** `1,4,8` → [1, 4, 8]. */

@@ -1,8 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError } from './errors.js';
+import { epochSelection, METRICS_LOG_FILE, readMetricsLog } from '@iqa-bench/train/run-folder';
 
-/** One epoch of a training run as metrics.jsonl (@iqa-bench/train) records it. */
+/** One epoch of a training run as the report draws it (from a metrics.jsonl `epoch` record of @iqa-bench/train). */
 export interface EpochPoint {
   round: number;
   epoch: number;
@@ -21,63 +20,31 @@ export interface TrainingRun {
   tornLastLine: boolean;
 }
 
-const MAX_JSONL_BYTES = 64 * 1024 * 1024;
-
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+/** NaN (null in the file) and other non-finite values are gaps in the curves. */
+function finite(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
 }
 
 /**
- * Reads a training run directory's metrics.jsonl: the `kind: "epoch"` records, in file order. Lines that are not
- * JSON objects are refused with file and line; a partial last line (a killed run) is ignored and reported.
+ * Reads a training run directory's metrics.jsonl with @iqa-bench/train's validating reader: the `epoch` records, in
+ * file order. A malformed line is refused with file and line; a partial last line (a killed run) is ignored and
+ * reported. `label` is how errors name the folder (the path as the user typed it).
  */
 export async function readTrainingRun(dir: string, label = dir): Promise<TrainingRun> {
-  const file = join(dir, 'metrics.jsonl');
-  const shown = join(label, 'metrics.jsonl');
-  let text: string;
-  try {
-    const s = await stat(file);
-    if (s.size > MAX_JSONL_BYTES)
-      throw new CliError(`${shown}: ${s.size} bytes is more than ${MAX_JSONL_BYTES}`);
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(
-      `${shown}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a training run folder`,
-    );
-  }
-  const lines = text.split('\n');
-  const tornLastLine = lines.length > 0 && lines[lines.length - 1] !== '';
-  const complete = tornLastLine ? lines.slice(0, -1) : lines;
+  const log = await readMetricsLog(join(dir, METRICS_LOG_FILE), join(label, METRICS_LOG_FILE));
   const epochs: EpochPoint[] = [];
-  complete.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      throw new CliError(`${shown}: line ${i + 1}: not valid JSON`);
-    }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
-      throw new CliError(`${shown}: line ${i + 1}: expected a JSON object`);
-    const r = rec as Record<string, unknown>;
-    if (r.kind !== 'epoch') return;
-    if (!Number.isInteger(r.round) || !Number.isInteger(r.epoch)) {
-      throw new CliError(`${shown}: line ${i + 1}: expected integer "round" and "epoch" in an epoch record`);
-    }
-    const part = 'val' in r ? 'val' : 'test' in r ? 'test' : null;
-    const sel = part === null ? {} : r[part];
-    const select: Record<string, number | null> = {};
-    if (typeof sel === 'object' && sel !== null) for (const [k, v] of Object.entries(sel)) select[k] = num(v);
+  for (const r of log.records) {
+    if (r.kind !== 'epoch') continue;
+    const { part, metrics } = epochSelection(r);
     epochs.push({
-      round: r.round as number,
-      epoch: r.epoch as number,
-      loss: num(r.loss),
-      trainSrcc: num(r.trainSrcc),
-      part: part ?? 'val',
-      select,
-      best: r.best === true,
+      round: r.round,
+      epoch: r.epoch,
+      loss: finite(r.loss),
+      trainSrcc: finite(r.trainSrcc),
+      part,
+      select: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, finite(v)])),
+      best: r.best,
     });
-  });
-  return { dir: label, epochs, tornLastLine };
+  }
+  return { dir: label, epochs, tornLastLine: log.tornLastLine };
 }

@@ -5,7 +5,11 @@ describe('public API', () => {
   it('exports exactly the documented names', () => {
     expect(Object.keys(metrics).sort()).toEqual(
       [
+        'METRIC_DIRECTIONS',
+        'METRIC_NAMES',
         'MetricAccumulator',
+        'RESULT_SCHEMA',
+        'ResultFormatError',
         'bootstrapCI',
         'comparePredictors',
         'dropNonFinite',
@@ -14,6 +18,10 @@ describe('public API', () => {
         'krcc',
         'mae',
         'median',
+        'metricName',
+        'parseDatasetResult',
+        'parseDatasetResults',
+        'parseResultFile',
         'plcc',
         'quantile',
         'quantileSorted',

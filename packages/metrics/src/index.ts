@@ -13,6 +13,20 @@ export {
   type UndefinedField,
 } from './evaluate.js';
 export {
+  METRIC_DIRECTIONS,
+  METRIC_NAMES,
+  metricName,
+  parseDatasetResult,
+  parseDatasetResults,
+  parseResultFile,
+  RESULT_SCHEMA,
+  ResultFormatError,
+  type DatasetResult,
+  type MetricName,
+  type Predictions,
+  type ResultFile,
+} from './result-entry.js';
+export {
   bootstrapCI,
   comparePredictors,
   williamsTest,

@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, fromOriginalFlags, loadTrainConfig, parseTrainConfig } from './config.js';
+import {
+  ConfigError,
+  configField,
+  fromOriginalFlags,
+  loadTrainConfig,
+  parseTrainConfig,
+  readTrainConfigFile,
+} from './config.js';
 
 const minimal = { dataset: { kind: 'kadid10k', root: '/data/kadid' }, model: { preset: 'smart-iqa-tiny' } };
 
@@ -103,7 +110,79 @@ describe('parseTrainConfig', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"seed": ');
     expect(() => loadTrainConfig(bad)).toThrow(/bad\.json: not valid JSON/);
-    expect(() => loadTrainConfig(join(dir, 'x.toml'))).toThrow(/expected a \.json, \.yaml or \.yml file/);
+    expect(() => loadTrainConfig(join(dir, 'x.toml'))).toThrow(
+      /x\.toml: expected a \.json, \.yaml or \.yml file/,
+    );
+    expect(() => loadTrainConfig(join(dir, 'none.yaml'))).toThrow(
+      `${join(dir, 'none.yaml')}: config file not found`,
+    );
+    const list = join(dir, 'list.yaml');
+    writeFileSync(list, '- seed: 1\n');
+    expect(() => readTrainConfigFile(list, 'list.yaml')).toThrow(
+      'list.yaml: expected a mapping of config sections, got a list',
+    );
+    const syntax = join(dir, 'syntax.yaml');
+    writeFileSync(syntax, 'seed: 1\ndataset:\n  kind: [kadid10k\n');
+    expect(() => readTrainConfigFile(syntax, 'syntax.yaml')).toThrow(
+      /^syntax\.yaml:\d+:\d+: not valid YAML: /,
+    );
+  });
+
+  it('refuses deeply nested YAML by file, line and column instead of overflowing the stack', () => {
+    // A fuzzer found that 1,000 nested `[` gave a ConfigError reading "Maximum call stack size exceeded".
+    const dir = mkdtempSync(join(tmpdir(), 'train-config-'));
+    const deep = join(dir, 'deep.yaml');
+    writeFileSync(deep, `seed: ${'['.repeat(1000)}\n`);
+    let err: unknown;
+    try {
+      loadTrainConfig(deep);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(
+      /deep\.yaml:1:\d+: not valid YAML: nested more than 64 levels deep$/,
+    );
+    expect((err as ConfigError).problems).toHaveLength(1);
+    const tags = join(dir, 'tags.yaml');
+    writeFileSync(tags, 'seed: !!js/function "return 1"\n');
+    expect(() => loadTrainConfig(tags)).toThrow(/tags\.yaml:1:\d+: not valid YAML: /);
+  });
+});
+
+describe('configField', () => {
+  it('reads choices, bounds and descriptions from the schema', () => {
+    expect(configField('optimizer.lr')).toEqual({
+      path: 'optimizer.lr',
+      type: 'number',
+      integer: false,
+      min: { value: 0, inclusive: false },
+      description: 'backbone learning rate',
+    });
+    expect(configField('memory.workers')).toMatchObject({
+      type: 'number',
+      integer: true,
+      min: { value: 1, inclusive: true },
+      max: { value: 16, inclusive: true },
+    });
+    expect(configField('seed')).toMatchObject({
+      integer: true,
+      max: { value: 2 ** 31 - 1, inclusive: true },
+    });
+    expect(configField('loss.kind')).toMatchObject({
+      type: 'choice',
+      choices: ['l1', 'l2', 'plcc', 'srcc', 'rank', 'fidelity', 'spearman'],
+    });
+    expect(configField('schedule.kind')).toEqual({
+      path: 'schedule.kind',
+      type: 'choice',
+      choices: ['cosine', 'step', 'constant'],
+      description: 'learning-rate schedule',
+      discriminator: true,
+    });
+    expect(configField('earlyStopping.enabled').type).toBe('boolean');
+    expect(configField('dataset.splitManifest')).toMatchObject({ type: 'string' });
+    expect(() => configField('optimizer.momentum')).toThrow("no field 'optimizer.momentum'");
   });
 });
 

@@ -3,16 +3,16 @@
  *
  * - `parseTrainConfig(input, source)` validates a plain object (e.g. parsed JSON/YAML), fills defaults and returns the
  *   resolved config. Errors name every offending field and what was expected.
- * - `loadTrainConfig(path)` reads a `.json`, `.yaml` or `.yml` file and parses it.
- * - `fromOriginalFlags(flags)` maps the PyTorch original's `train_smart_iqa.py` / `train_hyperiqa.py` flags
- *   (seed-spec section 2.1) onto a config, reproducing what those scripts actually ran.
+ * - `readTrainConfigFile(path)` reads a `.json`, `.yaml` or `.yml` file as plain data within bounds (size, nesting,
+ *   aliases); `loadTrainConfig(path)` reads and validates it.
+ * - `fromOriginalFlags(flags)` maps the PyTorch original's `train_smart_iqa.py` / `train_hyperiqa.py` argparse flags
+ *   onto a config, reproducing what those scripts actually ran.
  *
  * Defaults are the *honest* ones (validation split for model selection, eta_min relative to each group's LR, ...);
  * the original's quirks are explicit options, never defaults.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { FileError } from '@iqa-bench/core/fs';
+import { readStructuredFileSync, TextFileError } from '@iqa-bench/core/text';
 import * as z from 'zod';
 
 const positive = () => z.number().positive();
@@ -38,9 +38,19 @@ const datasetSchema = z.strictObject({
     })
     .default({}),
   /** Split manifest (JSON written by @iqa-bench/data). Takes precedence over `shippedSplit` and `split`. */
-  splitManifest: z.string().min(1).nullable().default(null),
+  splitManifest: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('a split manifest (iqa-bench datasets split); else a seeded random split'),
   /** A split the dataset ships (`official` for KonIQ's set column, `seed-json` for the original's JSON files). */
-  shippedSplit: z.string().min(1).nullable().default(null),
+  shippedSplit: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('a split the dataset ships (official, seed-json)'),
   /**
    * Seeded random split (reference-disjoint for reference-based datasets), redrawn every round:
    * `train` and `val` fractions of the images, the rest is the test part.
@@ -53,18 +63,26 @@ const datasetSchema = z.strictObject({
     .default({ train: 0.7, val: 0.1 }),
   /**
    * Which part selects the best epoch and drives early stopping. `val` (a part carved from training) is the honest
-   * default; `test` is what the original did (it has no validation split, seed-spec 7.11).
+   * default; `test` is what the original did (it has no validation split: the test set picks the epoch).
    */
-  selectOn: z.enum(['val', 'test']).default('val'),
+  selectOn: z.enum(['val', 'test']).default('val').describe('the part that selects the best epoch'),
   /** Train on the [0, 1] normalised score (1 = best) or on the native scale (as the original). */
-  labels: z.enum(['native', 'normalized']).default('normalized'),
+  labels: z
+    .enum(['native', 'normalized'])
+    .default('normalized')
+    .describe('train on native or [0, 1] normalised scores'),
   /** Resize preset of @iqa-bench/data: `native` (short side 384), `seed` (the original's 512x384 (H, W) quirk), `none`. */
-  preprocess: z.enum(['native', 'seed', 'none']).default('native'),
+  preprocess: z.enum(['native', 'seed', 'none']).default('native').describe('resize preset'),
 });
 
 const modelSchema = z.strictObject({
   /** Preset of @iqa-bench/model (`smart-iqa-tiny`, `hyperiqa-resnet50`, `smart-iqa-micro`, ...). */
-  preset: z.string().min(1),
+  preset: z
+    .string()
+    .min(1)
+    .describe(
+      'model preset (smart-iqa-tiny, smart-iqa-small, smart-iqa-base, hyperiqa-resnet50, smart-iqa-micro)',
+    ),
   /** Overrides of the preset (null: the preset's value). */
   dropPathRate: z.number().min(0).lt(1).nullable().default(null),
   dropoutRate: z.number().min(0).lt(1).nullable().default(null),
@@ -99,17 +117,27 @@ const modelSchema = z.strictObject({
    * ImageNet backbone weights to start from (timm Swin / torchvision ResNet-50 state dict, .pth or .safetensors; the
    * head keeps its seeded initialisation). null: everything from the seeded initialisation.
    */
-  initWeights: z.string().min(1).nullable().default(null),
+  initWeights: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'ImageNet backbone weights (timm Swin / torchvision ResNet .pth or .safetensors) or a checkpoint',
+    ),
 });
 
 const optimizerSchema = z.strictObject({
   /** `adamw`: decoupled weight decay (SMART-IQA). `adam`: L2 added to the gradient (the original HyperIQA). */
-  kind: z.enum(['adamw', 'adam']).default('adamw'),
+  kind: z
+    .enum(['adamw', 'adam'])
+    .default('adamw')
+    .describe('adamw (decoupled decay) or adam (L2, original HyperIQA)'),
   /** LR of the backbone group (backbone + LDA heads). */
-  lr: positive().default(1e-4),
+  lr: positive().default(1e-4).describe('backbone learning rate'),
   /** Every other parameter trains at lr x lrRatio. */
-  lrRatio: positive().default(10),
-  weightDecay: nonNegative().default(2e-4),
+  lrRatio: positive().default(10).describe('head learning rate = lr × ratio'),
+  weightDecay: nonNegative().default(2e-4).describe('weight decay'),
   betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
   eps: positive().default(1e-8),
   /** Global L2 gradient-norm clipping as torch clip_grad_norm_ (null: off). */
@@ -128,7 +156,8 @@ const scheduleSchema = z.discriminatedUnion('kind', [
     /**
      * `relative` (default): group eta_min = etaMin x group base LR, so every group decays.
      * `absolute`: torch CosineAnnealingLR exactly, one eta_min for all groups. With eta_min above a group's base LR
-     * that group's LR rises: the original's quirk (seed-spec 7.4), reproducible only by choosing this explicitly.
+     * that group's LR rises: the original's quirk (eta_min 1e-6 above SMART-IQA's backbone LR of 5e-7), reproducible
+     * only by choosing this explicitly.
      * `absolute-clamped`: one absolute eta_min, clamped to each group's base LR (never rises).
      */
     etaMinMode: z.enum(['relative', 'absolute', 'absolute-clamped']).default('relative'),
@@ -157,7 +186,8 @@ const lossSchema = z.strictObject({
   kind: z
     .enum(['l1', 'l2', 'plcc', 'srcc', 'rank', 'fidelity', 'spearman'])
     .default('l1')
-    .transform((k) => (k === 'srcc' ? 'plcc' : k)),
+    .transform((k) => (k === 'srcc' ? 'plcc' : k))
+    .describe('loss (srcc is an alias of plcc)'),
   /** Fidelity: p_gt = sigmoid((y_i - y_j) / labelScale). The original uses 1 (raw label differences). */
   fidelityLabelScale: positive().default(1),
   /** Fidelity: p_pred = sigmoid(1.702 (p_i - p_j) / (sqrt(2) sigma)). The original uses 0.1. */
@@ -172,33 +202,38 @@ const lossSchema = z.strictObject({
 
 const patchesSchema = z.strictObject({
   /** Crops of each training image per epoch (`train_patch_num`). */
-  train: posInt().default(20),
+  train: posInt().default(20).describe('crops of each training image per epoch'),
   /** Crops per evaluated image; its score is the mean of their scores (`test_patch_num`). */
-  test: posInt().default(20),
+  test: posInt().default(20).describe('crops per evaluated image'),
   size: posInt().default(224),
 });
 
 const augmentationSchema = z.strictObject({
   hflip: z.boolean().default(true),
   /** Evaluation crops: `random` (seeded) as the original, or `center`. */
-  testCrop: z.enum(['random', 'center']).default('random'),
+  testCrop: z.enum(['random', 'center']).default('random').describe('evaluation crops'),
   colorJitter: z.boolean().default(false),
 });
 
 const earlyStoppingSchema = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe('stop after `patience` epochs without improvement'),
   /** Metric of the selection part that picks the best epoch. */
   metric: z.enum(['srcc', 'plcc', 'krcc']).default('srcc'),
-  patience: posInt().default(5),
+  patience: posInt().default(5).describe('early-stopping patience (epochs)'),
   /** An epoch improves only if it beats the best by more than this. */
   minDelta: nonNegative().default(0),
 });
 
 const memorySchema = z.strictObject({
   /** Images per forward/backward pass; gradients are accumulated up to `training.batchSize`. */
-  microBatchSize: posInt().default(4),
+  microBatchSize: posInt()
+    .default(4)
+    .describe('images per forward/backward pass (gradients accumulated to the batch size)'),
   /** Per-block activation checkpointing (recompute in backward; lower peak memory). */
-  activationCheckpointing: z.boolean().default(false),
+  activationCheckpointing: z
+    .boolean()
+    .default(false)
+    .describe('per-block activation checkpointing (less memory, more compute)'),
   /** Crops per forward pass during evaluation (no gradients, so larger than microBatchSize). */
   evalBatchSize: posInt().default(16),
   /**
@@ -206,15 +241,23 @@ const memorySchema = z.strictObject({
    * thread). Gradients are summed in micro-batch order on the main thread, so the results are bit-identical for any
    * worker count; 1 = everything on the main thread.
    */
-  workers: z.number().int().min(1).max(16).default(1),
+  workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(1)
+    .describe(
+      'worker threads computing micro-batches in parallel (results bit-identical for any count; wasm: one core each)',
+    ),
 });
 
 const trainingSchema = z.strictObject({
-  epochs: posInt().default(10),
+  epochs: posInt().default(10).describe('epochs per round'),
   /** Effective batch size (one optimizer step). */
-  batchSize: posInt().default(32),
+  batchSize: posInt().default(32).describe('images per optimizer step'),
   /** N-round protocol: independent rounds (fresh init/crops per round, seeds derived from the run seed). */
-  rounds: posInt().default(1),
+  rounds: posInt().default(1).describe('independent rounds (median and IQR reported)'),
   /** Write the `last` checkpoint every this many optimizer steps (0: only at epoch ends). */
   checkpointEverySteps: nonNegInt().default(0),
 });
@@ -226,13 +269,16 @@ export const trainConfigSchema = z.strictObject({
     .int()
     .min(0)
     .max(2 ** 31 - 1)
-    .default(42),
+    .default(42)
+    .describe('run seed: every random draw derives from it'),
   /** TensorFlow.js backend. */
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('wasm'),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('wasm').describe('TensorFlow.js backend'),
   dataset: datasetSchema,
   model: modelSchema,
   optimizer: optimizerSchema.default(optimizerSchema.parse({})),
-  schedule: scheduleSchema.default(scheduleSchema.parse({ kind: 'cosine' })),
+  schedule: scheduleSchema
+    .default(scheduleSchema.parse({ kind: 'cosine' }))
+    .describe('learning-rate schedule'),
   loss: lossSchema.default(lossSchema.parse({})),
   patches: patchesSchema.default(patchesSchema.parse({})),
   augmentation: augmentationSchema.default(augmentationSchema.parse({})),
@@ -240,6 +286,99 @@ export const trainConfigSchema = z.strictObject({
   memory: memorySchema.default(memorySchema.parse({})),
   training: trainingSchema.default(trainingSchema.parse({})),
 });
+
+/**
+ * What one config field accepts, read from the schema: enough for a command line to offer the field as a flag with
+ * the same choices, bounds and description.
+ */
+export interface ConfigField {
+  path: string;
+  type: 'choice' | 'number' | 'boolean' | 'string';
+  /** `choice`: the accepted values. */
+  choices?: readonly string[];
+  /** `number`: whole numbers only, and the bounds. */
+  integer?: boolean;
+  min?: { value: number; inclusive: boolean };
+  max?: { value: number; inclusive: boolean };
+  description?: string;
+  /**
+   * The field picks the variant of its section (`schedule.kind`): the section's other fields belong to one variant,
+   * so a different value starts the section over.
+   */
+  discriminator?: boolean;
+}
+
+interface SchemaDef {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  options?: z.ZodType[];
+  discriminator?: string;
+  entries?: Record<string, string>;
+  values?: unknown[];
+  checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean; format?: string } } }[];
+}
+
+const defOf = (s: z.ZodType): SchemaDef => s._zod.def as unknown as SchemaDef;
+
+/** Strips defaults, optionality, nullability and transforms; the outermost description on the way. */
+function unwrapField(s: z.ZodType): { schema: z.ZodType; description: string | undefined } {
+  let description: string | undefined;
+  for (;;) {
+    description ??= s.description;
+    const def = defOf(s);
+    if (['default', 'prefault', 'optional', 'nullable'].includes(def.type) && def.innerType)
+      s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else return { schema: s, description };
+  }
+}
+
+/** The field of the training config at `path` (`optimizer.lr`, `schedule.kind`), as a flag would offer it. */
+export function configField(path: string): ConfigField {
+  let s: z.ZodType = trainConfigSchema;
+  let sectionDescription: string | undefined;
+  for (const key of path.split('.')) {
+    const { schema, description } = unwrapField(s);
+    const def = defOf(schema);
+    if (def.type === 'object' && def.shape && key in def.shape) {
+      sectionDescription = description;
+      s = def.shape[key];
+    } else if (def.type === 'union' && def.discriminator === key && def.options) {
+      const choices = def.options.flatMap(
+        (o) => defOf(unwrapField(defOf(o).shape![key]).schema).values ?? [],
+      );
+      return {
+        path,
+        type: 'choice',
+        choices: choices.map(String),
+        description: description ?? sectionDescription,
+        discriminator: true,
+      };
+    } else {
+      throw new Error(`configField: the training config has no field '${path}'`);
+    }
+  }
+  const { schema, description } = unwrapField(s);
+  const def = defOf(schema);
+  const field: ConfigField = { path, type: 'string', description };
+  if (def.type === 'enum' && def.entries)
+    return { ...field, type: 'choice', choices: Object.values(def.entries) };
+  if (def.type === 'boolean') return { ...field, type: 'boolean' };
+  if (def.type === 'string') return field;
+  if (def.type !== 'number') throw new Error(`configField: '${path}' is a ${def.type}, not a flag value`);
+  const out: ConfigField = { ...field, type: 'number', integer: false };
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check === 'number_format' && (d.format === 'safeint' || d.format === 'int32')) out.integer = true;
+    if (d.check === 'greater_than' && d.value !== undefined)
+      out.min = { value: d.value, inclusive: d.inclusive === true };
+    if (d.check === 'less_than' && d.value !== undefined)
+      out.max = { value: d.value, inclusive: d.inclusive === true };
+  }
+  return out;
+}
 
 /** A resolved (validated, defaults filled) training configuration. */
 export type TrainConfig = z.output<typeof trainConfigSchema>;
@@ -269,7 +408,8 @@ function fieldPath(path: readonly PropertyKey[]): string {
     .replace(/\.\[/g, '[');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One zod issue as `field.path: what was expected` (the form of every validation message in this package). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   }
@@ -318,37 +458,47 @@ export function parseTrainConfig(input: unknown, source = 'config'): TrainConfig
   return res.data;
 }
 
+/** Config files larger than this are refused. */
 const MAX_CONFIG_BYTES = 1 << 20;
 
-/** Reads and validates a `.json`, `.yaml` or `.yml` config file. */
-export function loadTrainConfig(path: string): TrainConfig {
-  const ext = extname(path).toLowerCase();
-  if (!['.json', '.yaml', '.yml'].includes(ext)) {
-    throw new ConfigError(`Config file ${path}: expected a .json, .yaml or .yml file`, [
-      `${path}: unsupported extension`,
-    ]);
-  }
-  const size = statSync(path).size;
-  if (size > MAX_CONFIG_BYTES) {
-    throw new ConfigError(`Config file ${path}: ${size} bytes, expected at most ${MAX_CONFIG_BYTES}`, [
-      `${path}: too large`,
-    ]);
-  }
-  const text = readFileSync(path, 'utf8');
+/**
+ * Reads a `.json`, `.yaml` or `.yml` config file as plain data, before validation (a partial config that flags or a
+ * recipe complete): at most 1 MiB, nested at most 64 levels, YAML without custom tags and with at most 100 alias
+ * expansions. `label` names the file in errors (default: the path). Throws ConfigError naming the file and, for a
+ * syntax error, the line and column (`run.yaml:3:7: not valid YAML: …`).
+ */
+export function readTrainConfigFile(path: string, label = path): Record<string, unknown> {
   let data: unknown;
   try {
-    // The yaml package builds plain data only (no custom tags / code execution); JSON is a subset of YAML 1.2.
-    data = ext === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
+    data = readStructuredFileSync(path, { maxBytes: MAX_CONFIG_BYTES, what: 'config file' });
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(`Config file ${path}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${msg}`, [
-      msg,
+    if (err instanceof TextFileError) {
+      const at = err.line === undefined ? '' : `:${err.line}:${err.column}`;
+      throw new ConfigError(`${label}${at}: ${err.reason}`, [`${label}${at}: ${err.reason}`]);
+    }
+    if (err instanceof FileError) {
+      const reason = err.message.startsWith(`${err.file}: `)
+        ? err.message.slice(err.file.length + 2)
+        : err.message;
+      throw new ConfigError(`${label}: ${reason}`, [`${label}: ${reason}`]);
+    }
+    throw err;
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    const got = Array.isArray(data) ? 'a list' : data === null ? 'an empty document' : `a ${typeof data}`;
+    throw new ConfigError(`${label}: expected a mapping of config sections, got ${got}`, [
+      `${label}: expected a mapping of config sections`,
     ]);
   }
-  return parseTrainConfig(data, path);
+  return data as Record<string, unknown>;
 }
 
-/** Flags of the original `scripts/train_smart_iqa.py` / `train_hyperiqa.py` (seed-spec 2.1), by their argparse dest. */
+/** Reads and validates a `.json`, `.yaml` or `.yml` config file (see readTrainConfigFile). */
+export function loadTrainConfig(path: string): TrainConfig {
+  return parseTrainConfig(readTrainConfigFile(path), path);
+}
+
+/** Flags of the original `scripts/train_smart_iqa.py` / `train_hyperiqa.py`, by their argparse dest. */
 export interface OriginalFlags {
   dataset?: string;
   train_patch_num?: number;
@@ -393,12 +543,12 @@ export interface FromOriginalOptions {
 }
 
 /**
- * The config the original script would run for `flags` (argparse dests; unspecified flags take the script's defaults,
- * seed-spec 2.1). It reproduces what the code did, not what its help text or the paper say:
+ * The config the original script would run for `flags` (argparse dests; unspecified flags take the script's
+ * defaults). It reproduces what the code did, not what its help text or the paper say:
  * clip_grad_norm 1.0 (SMART), attention fusion always on, random test crops (SMART), no colour jitter,
- * cosine eta_min = 1e-6 absolute for every group (so the backbone LR rises: seed-spec 7.4), selection and early
+ * cosine eta_min = 1e-6 absolute for every group (above the backbone's 5e-7, so its LR rises), selection and early
  * stopping on the test set, native MOS labels, the 512x384 (H, W) resize (`seed` preprocessing).
- * Not reproduced (bugs, seed-spec 7.5): the step schedule's optimizer rebuild that empties the HyperNet group and resets
+ * Not reproduced (bugs of the original): the step schedule's optimizer rebuild that empties the HyperNet group and resets
  * the moments every epoch; the step schedule here decays the head group only (SMART) or all groups (HyperIQA).
  */
 export function fromOriginalFlags(flags: OriginalFlags, opts: FromOriginalOptions): TrainConfig {

@@ -13,8 +13,8 @@ import { readSafetensors } from '@iqa-bench/model/weights';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTrainConfig, type TrainConfig } from './config.js';
 import { createProgress } from './run/progress.js';
-import { readJsonl } from './run/atomic.js';
-import { runTraining } from './run.js';
+import { readMetricsLogSync } from './run-folder/metrics-log.js';
+import { runTraining } from './run-training.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'train-e2e-'));
 let cfg: TrainConfig;
@@ -69,10 +69,9 @@ beforeAll(async () => {
 }, 60_000);
 
 function metricsOf(dir: string): unknown[] {
-  return readJsonl(join(dir, 'metrics.jsonl')).records.map((r) => {
-    const { seconds: _s, ...rest } = r as Record<string, unknown>;
-    return rest;
-  });
+  return readMetricsLogSync(join(dir, 'metrics.jsonl')).records.map((r) =>
+    r.kind === 'epoch' ? { ...r, seconds: 0 } : r,
+  );
 }
 const bytes = (dir: string, f: string) => readFileSync(join(dir, f));
 const WEIGHTS = ['round-0/best.safetensors', 'round-0/final.safetensors', 'round-0/final.params.ckpt'];

@@ -1,10 +1,17 @@
-/** @iqa-bench/train: a seeded, deterministic, resumable training harness for IQA models in TensorFlow.js. */
+/**
+ * @iqa-bench/train: a seeded, deterministic, resumable training harness for IQA models in TensorFlow.js.
+ * Subpaths that do not load TensorFlow.js: `@iqa-bench/train/config` (the config schema, its readers and
+ * `configField`) and `@iqa-bench/train/run-folder` (the run folder's formats).
+ */
 export {
   ConfigError,
+  configField,
   fromOriginalFlags,
   loadTrainConfig,
   parseTrainConfig,
+  readTrainConfigFile,
   trainConfigSchema,
+  type ConfigField,
   type FromOriginalOptions,
   type LossConfig,
   type LossKind,
@@ -36,10 +43,10 @@ export {
   rankLoss,
   spearmanLoss,
 } from './losses.js';
-export { RngStream, deriveSeed, permutation, seedSourceFor, type RngState, type SeedSource } from './rng.js';
 export {
   batchGradients,
   localRunner,
+  seedSourceFor,
   stepGradients,
   type MicroJob,
   type MicroResult,
@@ -48,29 +55,21 @@ export {
   type StepResult,
 } from './trainer/step.js';
 export { workerRunner, type WorkerRunner } from './parallel/pool.js';
-export {
-  evaluateSet,
-  METRIC_NAMES,
-  SUMMARY_SCHEMA,
-  train,
-  type MetricName,
-  type Metrics,
-  type RoundResult,
-  type RunSummary,
-  type StepInfo,
-  type TrainOptions,
-} from './trainer/train.js';
+export { train, type StepInfo, type TrainOptions } from './trainer/train.js';
+export { evaluateSet } from './trainer/evaluate.js';
 export type {
   ForwardContext,
   ImageSet,
   ModelParam,
   PatchRef,
+  SeedSource,
   TrainableModel,
   TrainingData,
 } from './trainer/types.js';
 export { datasetRounds } from './data.js';
 export { createProgress, type ProgressOptions, type ProgressSink } from './run/progress.js';
-export { quantile, roundStats, type RoundStats } from './run/stats.js';
-export { readJsonl } from './run/atomic.js';
+export { roundStats } from './run/stats.js';
 export { asTrainable, buildModel, modelConfigOf } from './model.js';
-export { runTraining, type RunOptions } from './run.js';
+export { runTraining, type RunOptions } from './run-training.js';
+// The run folder's formats (also `@iqa-bench/train/run-folder`, which does not load TensorFlow.js).
+export * from './run-folder/index.js';

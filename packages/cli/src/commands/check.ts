@@ -4,7 +4,8 @@ import { ExitCode } from '../errors.js';
 import type { Ctx } from '../context.js';
 import type { CommonFlags } from '../io.js';
 import { collectMetric, commonOptions, examples, nonNegativeNumber } from '../options.js';
-import type { LoadedResult, MetricName } from '../result.js';
+import type { MetricName } from '@iqa-bench/metrics';
+import type { LoadedResult } from '../result.js';
 import { readResult } from '../result.js';
 import { renderText } from '../table.js';
 

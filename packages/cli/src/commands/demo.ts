@@ -19,8 +19,8 @@ import {
   resultTable,
   trainingSection,
 } from '../report/sections.js';
-import type { DatasetResult, ResultFile } from '../result.js';
-import { RESULT_SCHEMA } from '../result.js';
+import type { DatasetResult, ResultFile } from '@iqa-bench/metrics';
+import { RESULT_SCHEMA } from '@iqa-bench/metrics';
 import { openCheckpoint, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 import { readTrainingRun } from '../training.js';

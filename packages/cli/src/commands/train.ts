@@ -1,82 +1,120 @@
-import { readFile, stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-import type { RunSummary, TrainConfig } from '@iqa-bench/train';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import type { RunSummary } from '@iqa-bench/train';
+import {
+  ConfigError,
+  configField,
+  fromOriginalFlags,
+  parseTrainConfig,
+  readTrainConfigFile,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '@iqa-bench/train/config';
+import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import type { DatasetSpec } from '../dataset-spec.js';
 import { collectDataset } from '../dataset-spec.js';
 import { CliError } from '../errors.js';
 import type { CommonFlags, Output } from '../io.js';
-import { commonOptions, examples, nonNegativeInt, nonNegativeNumber, positiveInt } from '../options.js';
+import { commonOptions, examples, numberIn } from '../options.js';
 import { SYNTHETIC_EPOCHS, syntheticRecipe } from '../recipes.js';
 import { renderText } from '../table.js';
 import { num } from '../table.js';
 
-interface TrainFlags extends CommonFlags {
-  config?: string;
-  recipe?: 'original-smart' | 'original-hyperiqa' | 'synthetic';
-  dataset?: DatasetSpec[];
-  splitManifest?: string;
-  shippedSplit?: string;
-  selectOn?: 'val' | 'test';
-  preprocess?: 'seed' | 'native' | 'none';
-  labels?: 'native' | 'normalized';
-  model?: string;
-  initWeights?: string;
-  epochs?: number;
-  batchSize?: number;
-  rounds?: number;
-  optimizer?: 'adamw' | 'adam';
-  lr?: number;
-  lrRatio?: number;
-  weightDecay?: number;
-  schedule?: 'cosine' | 'step' | 'constant';
-  loss?: string;
-  trainPatches?: number;
-  testPatches?: number;
-  testCrop?: 'random' | 'center';
-  patience?: number;
-  earlyStopping?: boolean;
-  microBatch?: number;
-  checkpointing?: boolean;
-  workers?: number;
-  seed?: number;
-  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+/** A flag that sets one field of the training config. */
+interface ConfigFlag {
+  /** Commander's flag syntax: `--lr <x>`, `--checkpointing` (a boolean field), `--no-early-stopping` (sets false). */
+  flag: string;
+  /** The field's path in the config (`optimizer.lr`). */
+  path: string;
+  /** Help text when the field's own description does not fit the flag (a negated flag). */
+  description?: string;
 }
+
+/**
+ * The flags that set config fields. Everything else about them comes from the config schema through `configField`:
+ * the argument parser (choices, integer, bounds), the help text, their types (`ConfigFlagValues`) and how they
+ * override the config (`applyConfigFlags`).
+ */
+const CONFIG_FLAGS = [
+  { flag: '--split-manifest <file>', path: 'dataset.splitManifest' },
+  { flag: '--shipped-split <name>', path: 'dataset.shippedSplit' },
+  { flag: '--select-on <part>', path: 'dataset.selectOn' },
+  { flag: '--preprocess <preset>', path: 'dataset.preprocess' },
+  { flag: '--labels <scale>', path: 'dataset.labels' },
+  { flag: '--model <preset>', path: 'model.preset' },
+  { flag: '--init-weights <file>', path: 'model.initWeights' },
+  { flag: '--epochs <n>', path: 'training.epochs' },
+  { flag: '--batch-size <n>', path: 'training.batchSize' },
+  { flag: '--rounds <n>', path: 'training.rounds' },
+  { flag: '--optimizer <kind>', path: 'optimizer.kind' },
+  { flag: '--lr <x>', path: 'optimizer.lr' },
+  { flag: '--lr-ratio <x>', path: 'optimizer.lrRatio' },
+  { flag: '--weight-decay <x>', path: 'optimizer.weightDecay' },
+  { flag: '--schedule <kind>', path: 'schedule.kind' },
+  { flag: '--loss <kind>', path: 'loss.kind' },
+  { flag: '--train-patches <n>', path: 'patches.train' },
+  { flag: '--test-patches <n>', path: 'patches.test' },
+  { flag: '--test-crop <mode>', path: 'augmentation.testCrop' },
+  { flag: '--patience <n>', path: 'earlyStopping.patience' },
+  {
+    flag: '--no-early-stopping',
+    path: 'earlyStopping.enabled',
+    description: 'run every epoch (no early stopping)',
+  },
+  { flag: '--micro-batch <n>', path: 'memory.microBatchSize' },
+  { flag: '--checkpointing', path: 'memory.activationCheckpointing' },
+  { flag: '--workers <n>', path: 'memory.workers' },
+  { flag: '--seed <n>', path: 'seed' },
+  { flag: '--backend <name>', path: 'backend' },
+] as const satisfies readonly ConfigFlag[];
+
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+/** Commander's attribute name of a flag (`--lr-ratio <x>` → `lrRatio`, `--no-early-stopping` → `earlyStopping`). */
+type AttributeOf<F extends string> = F extends `--no-${infer N}`
+  ? Camel<N>
+  : F extends `--${infer N} <${string}>`
+    ? Camel<N>
+    : F extends `--${infer N}`
+      ? Camel<N>
+      : never;
+/** The type of the config field at a dotted path (what a user may write, `srcc` as a loss included). */
+type ValueAt<T, P extends string> = P extends `${infer K}.${infer R}`
+  ? ValueAt<NonNullable<T>[K & keyof NonNullable<T>], R>
+  : NonNullable<T>[P & keyof NonNullable<T>];
+/** The parsed values of CONFIG_FLAGS, typed by their config fields. */
+type ConfigFlagValues = {
+  [F in (typeof CONFIG_FLAGS)[number] as AttributeOf<F['flag']>]?: Exclude<
+    ValueAt<TrainConfigInput, F['path']>,
+    null | undefined
+  >;
+};
+
+type TrainFlags = CommonFlags &
+  ConfigFlagValues & {
+    config?: string;
+    recipe?: 'original-smart' | 'original-hyperiqa' | 'synthetic';
+    dataset?: DatasetSpec[];
+    out?: string;
+    dryRun?: boolean;
+  };
 
 type Json = Record<string, unknown>;
 
-const MAX_CONFIG_BYTES = 1 << 20;
+/** The commander option of a config flag, its parser and help derived from the config field. */
+function configOption(f: ConfigFlag): Option {
+  const field = configField(f.path);
+  const option = new Option(f.flag, f.description ?? field.description ?? '');
+  if ((field.type === 'boolean') !== (option.required === false && option.optional === false)) {
+    throw new Error(`${f.flag}: the config field ${f.path} is a ${field.type}`);
+  }
+  if (field.type === 'choice') option.choices(field.choices ?? []);
+  else if (field.type === 'number') option.argParser(numberIn(field));
+  return option;
+}
 
-/** Reads a config file as plain data (JSON, or YAML without custom tags), before validation. */
-async function readConfigInput(file: string, label: string): Promise<Json> {
-  const ext = extname(file).toLowerCase();
-  if (!['.json', '.yaml', '.yml'].includes(ext))
-    throw new CliError(`--config ${label}: expected a .json, .yaml or .yml file`);
-  let text: string;
-  try {
-    const s = await stat(file);
-    if (s.size > MAX_CONFIG_BYTES)
-      throw new CliError(`--config ${label}: ${s.size} bytes, expected at most ${MAX_CONFIG_BYTES}`);
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(
-      `--config ${label}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
-  }
-  let data: unknown;
-  try {
-    data = ext === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    throw new CliError(
-      `--config ${label}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
-    );
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    throw new CliError(`--config ${label}: expected a mapping of config sections`);
-  return data as Json;
+function getPath(obj: Json, path: string): unknown {
+  let o: unknown = obj;
+  for (const k of path.split('.')) o = typeof o === 'object' && o !== null ? (o as Json)[k] : undefined;
+  return o;
 }
 
 /** Sets `obj.a.b.c = value`, creating the sections on the way. */
@@ -91,52 +129,49 @@ function setPath(obj: Json, path: string, value: unknown): void {
   o[keys[keys.length - 1]] = value;
 }
 
-/** The flags that override config fields, as (flag value, config path). */
-function overrides(flags: TrainFlags): [unknown, string][] {
-  const ds = flags.dataset ?? [];
-  if (ds.length > 1) throw new CliError(`--dataset: train takes one dataset, got ${ds.length}`);
-  return [
-    [ds[0]?.key, 'dataset.kind'],
-    [ds[0]?.path, 'dataset.root'],
-    [flags.splitManifest, 'dataset.splitManifest'],
-    [flags.shippedSplit, 'dataset.shippedSplit'],
-    [flags.selectOn, 'dataset.selectOn'],
-    [flags.preprocess, 'dataset.preprocess'],
-    [flags.labels, 'dataset.labels'],
-    [flags.model, 'model.preset'],
-    [flags.initWeights, 'model.initWeights'],
-    [flags.epochs, 'training.epochs'],
-    [flags.batchSize, 'training.batchSize'],
-    [flags.rounds, 'training.rounds'],
-    [flags.optimizer, 'optimizer.kind'],
-    [flags.lr, 'optimizer.lr'],
-    [flags.lrRatio, 'optimizer.lrRatio'],
-    [flags.weightDecay, 'optimizer.weightDecay'],
-    [flags.loss, 'loss.kind'],
-    [flags.trainPatches, 'patches.train'],
-    [flags.testPatches, 'patches.test'],
-    [flags.testCrop, 'augmentation.testCrop'],
-    [flags.patience, 'earlyStopping.patience'],
-    [flags.earlyStopping === false ? false : undefined, 'earlyStopping.enabled'],
-    [flags.microBatch, 'memory.microBatchSize'],
-    [flags.checkpointing, 'memory.activationCheckpointing'],
-    [flags.workers, 'memory.workers'],
-    [flags.seed, 'seed'],
-    [flags.backend, 'backend'],
-  ];
+/**
+ * Writes the config flags that were given over `input`. A negated flag (`--no-early-stopping`) counts only when given
+ * (commander defaults it to true); a new value of a section's variant (`--schedule step` over a cosine schedule)
+ * starts that section over, since its other fields belong to the old variant.
+ */
+function applyConfigFlags(input: Json, flags: TrainFlags): void {
+  const values = flags as Record<string, unknown>;
+  for (const f of CONFIG_FLAGS) {
+    const option = new Option(f.flag);
+    const value = values[option.attributeName()];
+    if (value === undefined || (option.negate && value !== false)) continue;
+    if (configField(f.path).discriminator) {
+      const keys = f.path.split('.');
+      const section = keys.slice(0, -1).join('.');
+      if (getPath(input, f.path) !== value) setPath(input, section, { [keys[keys.length - 1]]: value });
+    } else {
+      setPath(input, f.path, value);
+    }
+  }
+}
+
+/** Reads --config with @iqa-bench/train's reader (bounded, plain data, errors with line and column). */
+function readConfigFile(out: Output, file: string): Json {
+  try {
+    return readTrainConfigFile(out.path(file), file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(`--config ${err.message}`);
+    throw err;
+  }
 }
 
 /** The config file (or recipe), with the flags on top, validated by @iqa-bench/train. */
 async function resolveConfig(out: Output, flags: TrainFlags): Promise<TrainConfig> {
-  const t = await import('@iqa-bench/train');
   let input: Json = {};
   const sources: string[] = [];
   if (flags.config) {
-    input = await readConfigInput(out.path(flags.config), flags.config);
+    input = readConfigFile(out, flags.config);
     sources.push(flags.config);
   }
+  const ds = flags.dataset ?? [];
+  if (ds.length > 1) throw new CliError(`--dataset: train takes one dataset, got ${ds.length}`);
   if (flags.recipe) {
-    const root = flags.dataset?.[0]?.path;
+    const root = ds[0]?.path;
     if (root === undefined) throw new CliError(`--recipe ${flags.recipe}: needs --dataset <key>=<path>`);
     // The recipe's settings, then the config file and flags on top. original-*: what the original scripts' code ran.
     const base =
@@ -146,21 +181,22 @@ async function resolveConfig(out: Output, flags: TrainFlags): Promise<TrainConfi
             epochs: SYNTHETIC_EPOCHS,
             backend: flags.backend ?? 'wasm',
           })
-        : t.fromOriginalFlags({}, { root, script: flags.recipe === 'original-smart' ? 'smart' : 'hyperiqa' });
+        : fromOriginalFlags({}, { root, script: flags.recipe === 'original-smart' ? 'smart' : 'hyperiqa' });
     input = deepMerge(structuredClone(base) as unknown as Json, input);
     sources.unshift(flags.recipe);
   }
-  for (const [value, path] of overrides(flags)) if (value !== undefined) setPath(input, path, value);
-  if (flags.schedule !== undefined && (input.schedule as Json | undefined)?.kind !== flags.schedule) {
-    input.schedule = { kind: flags.schedule };
+  if (ds[0] !== undefined) {
+    setPath(input, 'dataset.kind', ds[0].key);
+    setPath(input, 'dataset.root', ds[0].path);
   }
+  applyConfigFlags(input, flags);
   if (typeof (input.dataset as Json | undefined)?.root === 'string') {
     setPath(input, 'dataset.root', out.path((input.dataset as Json).root as string));
   }
   try {
-    return t.parseTrainConfig(input, [...sources, 'flags'].join(' + '));
+    return parseTrainConfig(input, [...sources, 'flags'].join(' + '));
   } catch (err) {
-    if (err instanceof t.ConfigError) {
+    if (err instanceof ConfigError) {
       throw new CliError(
         `invalid training config (${[...sources, 'flags'].join(' + ')}):\n${err.problems.join('\n')}`,
       );
@@ -184,12 +220,6 @@ function deepMerge(base: Json, over: Json): Json {
     } else base[k] = v;
   }
   return base;
-}
-
-function lossKind(value: string): string {
-  const kinds = ['l1', 'l2', 'plcc', 'srcc', 'rank', 'fidelity', 'spearman'];
-  if (!kinds.includes(value)) throw new InvalidArgumentError(`expected one of ${kinds.join(', ')}.`);
-  return value;
 }
 
 function summaryText(s: RunSummary, runDir: string): string {
@@ -227,66 +257,9 @@ export function trainCommand(ctx: Ctx): Command {
         "start from a recipe: the original scripts' settings (train_smart_iqa.py / train_hyperiqa.py), or synthetic (the demo's and the CI gate's small HyperIQA)",
       ).choices(['original-smart', 'original-hyperiqa', 'synthetic']),
     )
-    .option('--dataset <key=path>', 'the dataset to train on, e.g. kadid10k=/data/kadid10k', collectDataset)
-    .option(
-      '--split-manifest <file>',
-      'a split manifest (iqa-bench datasets split); else a seeded random split',
-    )
-    .option('--shipped-split <name>', 'a split the dataset ships (official, seed-json)')
-    .addOption(
-      new Option('--select-on <part>', 'the part that selects the best epoch').choices(['val', 'test']),
-    )
-    .addOption(new Option('--preprocess <preset>', 'resize preset').choices(['seed', 'native', 'none']))
-    .addOption(
-      new Option('--labels <scale>', 'train on native or [0, 1] normalised scores').choices([
-        'native',
-        'normalized',
-      ]),
-    )
-    .option(
-      '--model <preset>',
-      'model preset (smart-iqa-tiny, smart-iqa-small, smart-iqa-base, hyperiqa-resnet50, smart-iqa-micro)',
-    )
-    .option(
-      '--init-weights <file>',
-      'ImageNet backbone weights (timm Swin / torchvision ResNet .pth or .safetensors) or a checkpoint',
-    )
-    .option('--epochs <n>', 'epochs per round', positiveInt)
-    .option('--batch-size <n>', 'images per optimizer step', positiveInt)
-    .option('--rounds <n>', 'independent rounds (median and IQR reported)', positiveInt)
-    .addOption(
-      new Option('--optimizer <kind>', 'adamw (decoupled decay) or adam (L2, original HyperIQA)').choices([
-        'adamw',
-        'adam',
-      ]),
-    )
-    .option('--lr <x>', 'backbone learning rate', nonNegativeNumber)
-    .option('--lr-ratio <x>', 'head learning rate = lr × ratio', nonNegativeNumber)
-    .option('--weight-decay <x>', 'weight decay', nonNegativeNumber)
-    .addOption(
-      new Option('--schedule <kind>', 'learning-rate schedule').choices(['cosine', 'step', 'constant']),
-    )
-    .option('--loss <kind>', 'l1, l2, plcc (alias srcc), rank, fidelity, spearman', lossKind)
-    .option('--train-patches <n>', 'crops of each training image per epoch', positiveInt)
-    .option('--test-patches <n>', 'crops per evaluated image', positiveInt)
-    .addOption(new Option('--test-crop <mode>', 'evaluation crops').choices(['random', 'center']))
-    .option('--patience <n>', 'early-stopping patience (epochs)', positiveInt)
-    .option('--no-early-stopping', 'run every epoch')
-    .option(
-      '--micro-batch <n>',
-      'images per forward/backward pass (gradients accumulated to --batch-size)',
-      positiveInt,
-    )
-    .option('--checkpointing', 'per-block activation checkpointing (less memory, more compute)')
-    .option(
-      '--workers <n>',
-      'worker threads computing micro-batches in parallel (results bit-identical for any count; wasm: one core each)',
-      positiveInt,
-    )
-    .option('--seed <n>', 'run seed: every random draw derives from it', nonNegativeInt)
-    .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']),
-    )
+    .option('--dataset <key=path>', 'the dataset to train on, e.g. kadid10k=/data/kadid10k', collectDataset);
+  for (const f of CONFIG_FLAGS) cmd.addOption(configOption(f));
+  cmd
     .option('--out <dir>', 'the run folder (default: runs/<dataset>-<model>-seed<seed>)')
     .option('--dry-run', 'print the resolved config and stop');
   commonOptions(cmd, false).option('--json', 'print summary.json on stdout');

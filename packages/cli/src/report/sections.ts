@@ -1,6 +1,7 @@
 import type { ComplexityReport } from '@iqa-bench/complexity';
 import { logisticCurve } from '../evaluation.js';
-import type { LoadedResult, MetricName } from '../result.js';
+import type { MetricName } from '@iqa-bench/metrics';
+import type { LoadedResult } from '../result.js';
 import type { Table } from '../table.js';
 import { num } from '../table.js';
 import type { EpochPoint, TrainingRun } from '../training.js';

@@ -1,7 +1,7 @@
 /** `node --import tsx run-child.ts <runDir> <configJson>`: runTraining in a child process (the SIGKILL test). */
 import { parseTrainConfig } from '../config.js';
 import { createProgress } from '../run/progress.js';
-import { runTraining } from '../run.js';
+import { runTraining } from '../run-training.js';
 
 const [runDir, cfgJson] = process.argv.slice(2);
 await runTraining(parseTrainConfig(JSON.parse(cfgJson)), runDir, {

@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../config.js';
 import { createProgress } from '../run/progress.js';
-import { train, type RunSummary, type StepInfo } from '../trainer/train.js';
+import type { RunSummary } from '../run-folder/summary.js';
+import { train, type StepInfo } from '../trainer/train.js';
 import { TOY_SIZE, toyImageSet, toyModel } from './toy.js';
 
 export function toyConfig(over: Partial<TrainConfigInput> = {}): TrainConfig {

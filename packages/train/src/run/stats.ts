@@ -1,26 +1,6 @@
 /** Small statistics for run summaries: early stopping and the N-round protocol (median and IQR over rounds). */
-
-/** Quantile with linear interpolation between order statistics (numpy's default `linear` method). */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) throw new Error('quantile: no values');
-  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
-export interface RoundStats {
-  n: number;
-  median: number;
-  q1: number;
-  q3: number;
-  iqr: number;
-  min: number;
-  max: number;
-  values: number[];
-}
+import { quantile } from '@iqa-bench/metrics';
+import type { RoundStats } from '../run-folder/summary.js';
 
 /** Median, quartiles and IQR of one metric over rounds. */
 export function roundStats(values: readonly number[]): RoundStats {

@@ -3,9 +3,8 @@ import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toyImageSet, toyModel, TOY_SIZE } from '../__tests__/toy.js';
 import { parseTrainConfig } from '../config.js';
-import { seedSourceFor } from '../rng.js';
 import { buildModel } from '../model.js';
-import { batchGradients } from './step.js';
+import { batchGradients, seedSourceFor } from './step.js';
 import { bufferParams, readBuffers, writeBuffers } from './values.js';
 import type { TrainableModel } from './types.js';
 

@@ -22,11 +22,21 @@
  * depend on the micro-batch split; with them off the result is split-independent up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
+import { RngStream, type SeedPart } from '@iqa-bench/core/seed';
 import type { LossConfig } from '../config.js';
 import { computeLoss, isSampleDecomposable } from '../losses.js';
-import { seedSourceFor } from '../rng.js';
-import type { ForwardContext, TrainableModel } from './types.js';
+import type { ForwardContext, SeedSource, TrainableModel } from './types.js';
 import { bufferParams, readBuffers, writeBuffers } from './values.js';
+
+/**
+ * The seeds of one forward pass: the stream of the seed path `iqa-bench-stream/<run seed>/dropout/<path>`, keyed by
+ * the pass's coordinates, so a recomputation (activation checkpointing, the second pass of a batch-level loss) replays
+ * exactly the same dropout / drop-path masks.
+ */
+export function seedSourceFor(seed: number, ...path: readonly SeedPart[]): SeedSource {
+  const stream = RngStream.fromPath('iqa-bench-stream', seed, 'dropout', ...path);
+  return () => stream.seed();
+}
 
 /** One micro-batch's work; plain data so that it can be posted to a worker thread. */
 export interface MicroJob {

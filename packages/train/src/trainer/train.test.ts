@@ -6,16 +6,15 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToy, setBackend, toyConfig } from '../__tests__/toy-run.js';
-import { readJsonl } from '../run/atomic.js';
+import { readMetricsLogSync } from '../run-folder/metrics-log.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'train-loop-'));
 
 /** metrics.jsonl without the wall-clock fields. */
 function metricsOf(dir: string): unknown[] {
-  return readJsonl(join(dir, 'metrics.jsonl')).records.map((r) => {
-    const { seconds: _s, ...rest } = r as Record<string, unknown>;
-    return rest;
-  });
+  return readMetricsLogSync(join(dir, 'metrics.jsonl')).records.map((r) =>
+    r.kind === 'epoch' ? { ...r, seconds: 0 } : r,
+  );
 }
 const bytes = (dir: string, f: string) => readFileSync(join(dir, f));
 

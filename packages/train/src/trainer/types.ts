@@ -4,7 +4,9 @@
  * are adapted to them (src/trainer/adapters.ts); tests may implement them directly with small real tfjs models.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { SeedSource } from '../rng.js';
+
+/** The model's seed contract: fresh non-zero integer seeds for tfjs random ops, in call order. */
+export type SeedSource = () => number;
 
 /** Same shape as @iqa-bench/model's ForwardContext. */
 export interface ForwardContext {

@@ -6,7 +6,8 @@ import { datasetRounds } from './data.js';
 import { buildModel } from './model.js';
 import { workerRunner } from './parallel/pool.js';
 import type { ProgressSink } from './run/progress.js';
-import { train, type RunSummary, type StepInfo } from './trainer/train.js';
+import type { RunSummary } from './run-folder/summary.js';
+import { train, type StepInfo } from './trainer/train.js';
 
 export interface RunOptions {
   progress?: ProgressSink;

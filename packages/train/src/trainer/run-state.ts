@@ -1,0 +1,158 @@
+/**
+ * A run as a whole: its folder, its trainer state, and the step that opens it (resume from the checkpoint, or start
+ * fresh), writing config.json and bringing metrics.jsonl to the state's length.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../config.js';
+import { CONFIG_FILE, readRunConfigFileSync, writeRunConfigFileSync } from '../run-folder/config-file.js';
+import {
+  appendMetricsRecordSync,
+  METRICS_LOG_FILE,
+  truncateMetricsLogSync,
+  writeMetricsLogSync,
+  type MetricsRecord,
+} from '../run-folder/metrics-log.js';
+import { SUMMARY_FILE } from '../run-folder/summary.js';
+import { parseTrainerState, TRAINER_STATE_VERSION, type TrainerState } from '../run-folder/trainer-state.js';
+import { readCheckpoint, type CheckpointContents } from '../run/checkpoint.js';
+import { createProgress, type ProgressSink } from '../run/progress.js';
+import { initialEarlyStopping } from '../run/stats.js';
+import type { TrainOptions } from './train.js';
+import type { TrainingData } from './types.js';
+
+export interface RunContext {
+  readonly opts: TrainOptions;
+  readonly cfg: TrainConfig;
+  readonly runDir: string;
+  readonly progress: ProgressSink;
+  readonly paths: { last: string; metrics: string; config: string; summary: string };
+  /** Where the run stands; replaced at round boundaries, updated in place within a round. */
+  state: TrainerState;
+  /** The checkpoint the run resumed from, until the round it belongs to has taken its weights and moments. */
+  resumed: CheckpointContents | null;
+  /** The data of the round trained last (of round 0 before any). */
+  data: TrainingData;
+  /** Round `round`'s data (built once per round; rounds with random splits draw a new split). */
+  dataFor(round: number): Promise<TrainingData>;
+}
+
+/** The trainer-state fields that start over with every round (no model yet, fresh early stopping and optimizer). */
+export function roundStart(
+  round: number,
+): Omit<TrainerState, 'version' | 'configHash' | 'rounds' | 'metricsLines'> {
+  return {
+    round,
+    epoch: 0,
+    step: 0,
+    globalStep: 0,
+    freshRound: true,
+    epochLossSum: 0,
+    early: initialEarlyStopping(),
+    bestSelect: null,
+    lastSelect: null,
+    epochsRun: 0,
+    optimizer: null,
+  };
+}
+
+/** Hash of everything the numbers depend on (the worker count does not change them, so a run may resume with another). */
+function hashConfig(cfg: TrainConfig): string {
+  const { workers: _w, ...memory } = cfg.memory;
+  return createHash('sha256')
+    .update(JSON.stringify({ ...cfg, memory }))
+    .digest('hex');
+}
+
+function packageVersions(): Record<string, string> {
+  const req = createRequire(import.meta.url);
+  const out: Record<string, string> = {};
+  for (const p of ['@iqa-bench/train', '@iqa-bench/model', '@iqa-bench/data', '@iqa-bench/metrics']) {
+    try {
+      out[p] = (req(`${p}/package.json`) as { version: string }).version;
+    } catch {
+      out[p] = 'unknown';
+    }
+  }
+  out['@tensorflow/tfjs-core'] = tf.version_core;
+  return out;
+}
+
+/** Appends a record to metrics.jsonl and counts it in the state (the checkpoint knows how long the log was). */
+export function logRecord(run: RunContext, record: MetricsRecord): void {
+  appendMetricsRecordSync(run.paths.metrics, record);
+  run.state.metricsLines += 1;
+}
+
+/**
+ * Opens the run in `opts.runDir`: resumes from checkpoints/last.ckpt when there is one (same config only; the log
+ * loses what was written after the checkpoint, to be written again identically), else starts at round 0 with an
+ * empty log (refusing a folder whose config.json belongs to another config). Writes config.json either way.
+ */
+export async function openRun(opts: TrainOptions): Promise<RunContext> {
+  const cfg = opts.config;
+  const { runDir } = opts;
+  const progress = opts.progress ?? createProgress();
+  const cache = new Map<number, TrainingData>();
+  const dataFor = async (round: number): Promise<TrainingData> => {
+    if (typeof opts.data !== 'function') return opts.data;
+    let d = cache.get(round);
+    if (!d) {
+      d = await opts.data(round);
+      cache.clear();
+      cache.set(round, d);
+    }
+    return d;
+  };
+  const data = await dataFor(0);
+  const ckptDir = join(runDir, 'checkpoints');
+  const paths = {
+    last: join(ckptDir, 'last.ckpt'),
+    metrics: join(runDir, METRICS_LOG_FILE),
+    config: join(runDir, CONFIG_FILE),
+    summary: join(runDir, SUMMARY_FILE),
+  };
+  const configHash = hashConfig(cfg);
+  mkdirSync(ckptDir, { recursive: true });
+
+  let state: TrainerState;
+  let resumed: CheckpointContents | null = null;
+  if (existsSync(paths.last)) {
+    resumed = readCheckpoint(paths.last);
+    state = parseTrainerState(resumed.state, paths.last);
+    if (state.configHash !== configHash) {
+      throw new Error(
+        `${runDir}: the run directory holds a run of a different config (hash ${state.configHash.slice(0, 12)}, this config ${configHash.slice(0, 12)}); use a new run directory`,
+      );
+    }
+    truncateMetricsLogSync(paths.metrics, state.metricsLines);
+    progress.line(`resuming round ${state.round} epoch ${state.epoch} step ${state.step} from ${paths.last}`);
+  } else {
+    if (existsSync(paths.config) && readRunConfigFileSync(paths.config).configHash !== configHash) {
+      throw new Error(
+        `${runDir}: the run directory holds a run of a different config; use a new run directory`,
+      );
+    }
+    state = { version: TRAINER_STATE_VERSION, configHash, ...roundStart(0), rounds: [], metricsLines: 0 };
+    writeMetricsLogSync(paths.metrics, []);
+  }
+  writeRunConfigFileSync(paths.config, {
+    config: cfg,
+    configHash,
+    backend: tf.getBackend(),
+    packages: packageVersions(),
+    data: {
+      description: data.description ?? null,
+      n: {
+        train: data.train.ids.length,
+        select: data.select.ids.length,
+        test: data.test?.ids.length ?? null,
+      },
+    },
+    environment: opts.environment ?? {},
+  });
+  return { opts, cfg, runDir, progress, paths, state, resumed, data, dataFor };
+}
