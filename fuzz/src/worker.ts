@@ -124,7 +124,12 @@ async function handle(msg: ToWorker): Promise<void> {
     const corpus = await corpusOf(spec);
     const rng = new Rng('fuzz', msg.seed, spec.name, msg.index);
     const seed = rng.pick(corpus);
-    const c = await spec.mutate(seed, rng, corpus);
+    // Input 0 of every run is a seed as it is: a control that the corpus itself parses (and that a short run
+    // exercises the readers' success path, not only their refusals).
+    const c =
+      msg.index === 0
+        ? { ...seed, mutations: ['none (control input)'] }
+        : await spec.mutate(seed, rng, corpus);
     const bytes = [...c.files.values()].reduce((s, b) => s + b.length, 0);
     if (bytes > MAX_CASE_BYTES)
       throw new Error(`fuzz: ${spec.name} input ${msg.index} is ${bytes} bytes (mutator bug)`);

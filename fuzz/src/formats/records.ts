@@ -155,7 +155,7 @@ export const resultFormat: FormatSpec = {
   name: 'result',
   description:
     'result files (iqa-bench/result@1, train summaries, the original cross-dataset JSON): @iqa-bench/cli readResult',
-  cleanErrors: ['CliError', 'FileError', 'TextFileError'],
+  cleanErrors: ['ResultFormatError', 'RunFolderError', 'CliError', 'FileError', 'TextFileError'],
   async prepare() {
     cli = await import('@iqa-bench/cli');
   },
@@ -236,8 +236,8 @@ function mutateJsonl(bytes: Uint8Array, rng: Rng): { bytes: Uint8Array; notes: s
 export const runFolderFormat: FormatSpec = {
   name: 'run-folder',
   description:
-    'training run folders: metrics.jsonl (@iqa-bench/train readJsonl) and summary.json (@iqa-bench/cli readResult)',
-  cleanErrors: ['Error', 'CliError', 'FileError', 'TextFileError'],
+    'training run folders: metrics.jsonl (@iqa-bench/train readMetricsLog) and summary.json (@iqa-bench/cli readResult)',
+  cleanErrors: ['RunFolderError', 'ResultFormatError', 'CliError', 'FileError', 'TextFileError'],
   async prepare() {
     cli = await import('@iqa-bench/cli');
     train = await import('@iqa-bench/train');
@@ -265,7 +265,7 @@ export const runFolderFormat: FormatSpec = {
     return { ...seed, files, mutations: m.notes };
   },
   async run(caseDir) {
-    const { records, tornLastLine } = train.readJsonl(join(caseDir, 'metrics.jsonl'));
+    const { records, tornLastLine } = await train.readMetricsLog(join(caseDir, 'metrics.jsonl'));
     const r = await cli.readResult(join(caseDir, 'summary.json'));
     return `${records.length} records${tornLastLine ? ' (torn last line)' : ''}, ${r.datasets.length} dataset(s)`;
   },

@@ -12,7 +12,8 @@
  * the original's quirks are explicit options, never defaults.
  */
 import { FileError } from '@iqa-bench/core/fs';
-import { readStructuredFileSync, TextFileError } from '@iqa-bench/core/text';
+import { readStructuredFileSync } from '@iqa-bench/core/fs';
+import { TextFileError } from '@iqa-bench/core/text';
 import * as z from 'zod';
 
 const positive = () => z.number().positive();

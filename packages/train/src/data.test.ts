@@ -20,7 +20,7 @@ describe('datasetRounds', () => {
     const err = await rounds(0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([
-      'dataset.split: the test part has 0 image(s), at least 2 are needed (50 images, seeded random split); use more references or change dataset.split',
+      'dataset.split: part "test" of the kadid10k split got 0 images in 0 reference groups, too few to measure (train: 50 images in 2 reference groups, test: 0 images in 0 reference groups); at least 2 images in every part (a correlation needs 2); reference groups are not split, and 2 groups cannot give every part that at train 80 % / test 20 %: use more data or other ratios',
     ]);
   });
 });

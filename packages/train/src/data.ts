@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  DatasetError,
   loadDataset,
   partImages,
   PatchSampler,
@@ -54,6 +55,24 @@ async function baseSplit(cfg: TrainConfig, ds: IqaDataset, round: number): Promi
 }
 
 /**
+ * The split functions refuse a part too small to measure (a DatasetError 'too-small' naming what every part got);
+ * for a training config that is a problem of `dataset.split`, reported as a ConfigError.
+ */
+async function tooSmallAsConfigError(
+  ds: IqaDataset,
+  round: number,
+  make: () => Promise<Split>,
+): Promise<Split> {
+  try {
+    return await make();
+  } catch (err) {
+    if (!(err instanceof DatasetError) || err.code !== 'too-small') throw err;
+    const problems = err.problems.map((p) => `dataset.split: ${p.message}; ${p.expected}`);
+    throw new ConfigError(`${ds.key} round ${round}: ${problems.join('; ')}`, problems);
+  }
+}
+
+/**
  * Loads the dataset once and returns a factory of each round's TrainingData (pass it as `train({ data })`).
  * `manifestDir(round)` (default: none) names a folder to write the round's split manifest into.
  */
@@ -63,16 +82,17 @@ export async function datasetRounds(
 ): Promise<(round: number) => Promise<TrainingData>> {
   const ds = await loadDataset(cfg.dataset.kind, cfg.dataset.root, cfg.dataset.load);
   return async (round: number) => {
-    const base = await baseSplit(cfg, ds, round);
     const { train, val } = cfg.dataset.split;
-    const split =
-      'val' in base.parts
+    const split = await tooSmallAsConfigError(ds, round, async () => {
+      const base = await baseSplit(cfg, ds, round);
+      return 'val' in base.parts
         ? base
         : withValidation(base, ds, {
             selection: cfg.dataset.selectOn === 'val' ? 'validation' : 'test',
             fraction: val > 0 ? val / (train + val) : 0.1,
             seed: cfg.seed,
           });
+    });
     let manifest: string | null = null;
     if (opts.manifestDir) {
       const dir = opts.manifestDir(round);
