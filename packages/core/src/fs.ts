@@ -24,6 +24,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import {
   DEFAULT_MAX_TEXT_BYTES,
@@ -308,4 +309,129 @@ export function readStructuredFileSync(file: string, options: ReadTextOptions = 
   const format = formatFor(file, options);
   const bytes = readFileBoundedSync(file, options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, options.what);
   return parseStructuredText(decode(file, bytes), { file, format, maxDepth: options.maxDepth });
+}
+
+/** A folder is in use by another live process (see `lockFolder`). */
+export class FolderLockedError extends FileError {
+  readonly pid: number;
+  readonly host: string;
+
+  constructor(dir: string, message: string, holder: { pid: number; host: string }) {
+    super(dir, message, 'ELOCKED');
+    this.name = 'FolderLockedError';
+    this.pid = holder.pid;
+    this.host = holder.host;
+  }
+}
+
+/** A held lock; `release()` removes the lock file if it is still this holder's (idempotent). */
+export interface FolderLock {
+  readonly file: string;
+  release(): void;
+}
+
+interface LockRecord {
+  pid: number;
+  host: string;
+  started: string;
+  /** Tells two locks of one process apart. */
+  token?: string;
+}
+
+function parseLock(text: string): LockRecord | null {
+  try {
+    const v = JSON.parse(text) as Partial<LockRecord>;
+    if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === 'string') {
+      return {
+        pid: v.pid as number,
+        host: v.host,
+        started: String(v.started ?? ''),
+        token: String(v.token ?? ''),
+      };
+    }
+  } catch {
+    // an unreadable lock file is treated as stale
+  }
+  return null;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoOf(err) === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock of folder `dir` for this process: a file `name` (default `.lock`) created exclusively, holding
+ * this process's pid, host and start time. A second process asking for the same folder is refused with a
+ * FolderLockedError naming the holder's pid (and host). A lock left by a process that no longer runs on this host
+ * (killed, crashed) is stale and taken over. A lock held from another host cannot be checked and is never taken
+ * over: remove its file by hand once that run is known to be gone.
+ */
+export function lockFolder(dir: string, options: { name?: string; what?: string } = {}): FolderLock {
+  const file = join(dir, options.name ?? '.lock');
+  const what = options.what ?? 'folder';
+  const host = hostname();
+  const mine: LockRecord = {
+    pid: process.pid,
+    host,
+    started: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
+  };
+  mkdirSync(dir, { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      try {
+        writeSync(fd, `${JSON.stringify(mine)}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      let released = false;
+      return {
+        file,
+        release() {
+          if (released) return;
+          released = true;
+          try {
+            const now = parseLock(readFileBoundedSync(file, 4096).toString('utf8'));
+            if (now !== null && now.token === mine.token && now.pid === mine.pid && now.host === mine.host)
+              rmSync(file);
+          } catch {
+            // already gone
+          }
+        },
+      };
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST')
+        throw new FileError(file, `cannot create the lock file: ${(err as Error).message}`);
+    }
+    let holder: LockRecord | null = null;
+    try {
+      holder = parseLock(readFileBoundedSync(file, 4096).toString('utf8'));
+    } catch {
+      // vanished or unreadable: stale
+    }
+    if (holder !== null && holder.host !== host) {
+      throw new FolderLockedError(
+        dir,
+        `the ${what} is in use by process ${holder.pid} on host ${holder.host} (since ${holder.started}); if that run is gone, remove ${file}`,
+        holder,
+      );
+    }
+    if (holder !== null && processAlive(holder.pid)) {
+      throw new FolderLockedError(
+        dir,
+        `the ${what} is in use by process ${holder.pid} (since ${holder.started}); wait for it to finish or stop it`,
+        holder,
+      );
+    }
+    // Stale (its process is gone, or the file is unreadable): take it over.
+    rmSync(file, { force: true });
+  }
+  throw new FileError(file, `the lock of the ${what} keeps changing hands; try again`);
 }

@@ -33,7 +33,9 @@ export async function runToy(
   cfg: TrainConfig,
   runDir: string,
   onStep?: (s: StepInfo) => void,
+  onLine?: (line: string) => void,
 ): Promise<RunSummary> {
+  const quiet = createProgress({ mode: 'quiet' });
   return train({
     config: cfg,
     runDir,
@@ -43,7 +45,7 @@ export async function runToy(
       test: toyImageSet(12, 3, 'te'),
     },
     createModel: ({ seed }) => toyModel(seed, cfg.model.dropoutRate ?? 0),
-    progress: createProgress({ mode: 'quiet' }),
+    progress: onLine === undefined ? quiet : { ...quiet, line: onLine },
     onStep,
   });
 }

@@ -7,6 +7,7 @@
  * `adam.m/<name>`, `adam.v/<name>`, `f32/<key>` for float arrays of the trainer state, and the state as JSON in
  * `__metadata__.state`.
  */
+import { existsSync, renameSync } from 'node:fs';
 import { readFileBoundedSync, writeFileAtomicSync } from '@iqa-bench/core/fs';
 import { parseSafetensors, serializeSafetensors, type StateDict } from '@iqa-bench/model/weights';
 
@@ -50,4 +51,52 @@ export function writeCheckpoint(path: string, c: CheckpointContents): void {
 
 export function readCheckpoint(path: string, maxBytes = 2 ** 31 - 1): CheckpointContents {
   return decodeCheckpoint(readFileBoundedSync(path, maxBytes, 'checkpoint'), path);
+}
+
+/** Where a run's resume point lives: `last` and, kept from the step before, `previous`. */
+export interface ResumePaths {
+  last: string;
+  previous: string;
+}
+
+/**
+ * Writes the run's new resume point. The one it replaces is kept as `previous` (renamed, no copy), so that a last
+ * checkpoint damaged after it was written (a truncated copy, a bad disk) still leaves the run one checkpoint back.
+ * A crash between the rename and the new write leaves only `previous`, which is a valid resume point too.
+ */
+export function writeResumePoint(paths: ResumePaths, c: CheckpointContents): void {
+  if (existsSync(paths.last)) renameSync(paths.last, paths.previous);
+  writeCheckpoint(paths.last, c);
+}
+
+/** A resume point that was read, and what was wrong with the later one(s) it replaces. */
+export interface ResumePoint {
+  file: string;
+  contents: CheckpointContents;
+  /** Why `last` (when it exists) could not be used. */
+  skipped: string[];
+}
+
+/**
+ * Reads the latest usable resume point: `last`, else `previous`; `check` validates the contents (e.g. the trainer
+ * state) and throws when they are not usable. Null when neither file exists; an Error naming both files and what is
+ * wrong with each when none can be used.
+ */
+export function readResumePoint(
+  paths: ResumePaths,
+  check: (c: CheckpointContents, file: string) => void = () => undefined,
+): ResumePoint | null {
+  const skipped: string[] = [];
+  for (const file of [paths.last, paths.previous]) {
+    if (!existsSync(file)) continue;
+    try {
+      const contents = readCheckpoint(file);
+      check(contents, file);
+      return { file, contents, skipped };
+    } catch (err) {
+      skipped.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (skipped.length === 0) return null;
+  throw new Error(`no usable checkpoint to resume from: ${skipped.join('; ')}`);
 }

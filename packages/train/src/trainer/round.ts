@@ -10,7 +10,12 @@ import type { TrainConfig } from '../config.js';
 import { Adam, originalParamGroups, type AdamState, type ParamGroupSpec } from '../optim/adam.js';
 import type { WorkerRunner } from '../parallel/pool.js';
 import type { RoundResult, RunMetrics } from '../run-folder/summary.js';
-import { readCheckpoint, writeCheckpoint, type CheckpointContents } from '../run/checkpoint.js';
+import {
+  readCheckpoint,
+  writeCheckpoint,
+  writeResumePoint,
+  type CheckpointContents,
+} from '../run/checkpoint.js';
 import { evaluateSet } from './evaluate.js';
 import { logRecord, roundStart, type RunContext } from './run-state.js';
 import { localRunner, type MicroRunner } from './step.js';
@@ -95,7 +100,7 @@ export function saveLast(run: RunContext, round: RoundContext): void {
   tensors.set('f32/epochScores', { shape: [round.samplesPerEpoch], data: round.epochScores });
   tensors.set('f32/epochLabels', { shape: [round.samplesPerEpoch], data: round.epochLabels });
   run.state.optimizer = { kind: st.kind, step: st.step, groups: st.groups };
-  writeCheckpoint(run.paths.last, { tensors, state: run.state });
+  writeResumePoint(run.paths, { tensors, state: run.state });
 }
 
 /** Checks round `r`'s data against the config: a non-empty training part, patches of the config's size. */
@@ -117,14 +122,14 @@ function checkData(cfg: TrainConfig, r: number, data: TrainingData): void {
 /** Takes the resumed checkpoint's weights, Adam moments and epoch-in-progress predictions into the round. */
 function restoreRound(run: RunContext, round: RoundContext, resumed: CheckpointContents): void {
   const { paths, state } = run;
-  loadParams(round.model, resumed.tensors, paths.last);
+  loadParams(round.model, resumed.tensors, run.resumedFrom ?? paths.last);
   paramsChanged(round);
   if (state.optimizer) {
     const moments: AdamState['moments'] = new Map();
     for (const p of round.trainable) {
       const m = resumed.tensors.get(`adam.m/${p.name}`);
       const v = resumed.tensors.get(`adam.v/${p.name}`);
-      if (!m || !v) throw new Error(`${paths.last}: no optimizer moments for '${p.name}'`);
+      if (!m || !v) throw new Error(`${run.resumedFrom ?? paths.last}: no optimizer moments for '${p.name}'`);
       moments.set(p.name, { m: m.data, v: v.data });
     }
     round.opt.importState({ ...state.optimizer, moments });
@@ -241,5 +246,5 @@ export async function endRound(run: RunContext, round: RoundContext): Promise<vo
   round.opt.dispose();
   model.dispose();
   run.state = { ...state, ...roundStart(r + 1), rounds: [...state.rounds, result] };
-  writeCheckpoint(run.paths.last, { tensors: new Map(), state: run.state });
+  writeResumePoint(run.paths, { tensors: new Map(), state: run.state });
 }

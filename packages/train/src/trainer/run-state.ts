@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { lockFolder, type FolderLock } from '@iqa-bench/core/fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -18,7 +19,7 @@ import {
 } from '../run-folder/metrics-log.js';
 import { SUMMARY_FILE } from '../run-folder/summary.js';
 import { parseTrainerState, TRAINER_STATE_VERSION, type TrainerState } from '../run-folder/trainer-state.js';
-import { readCheckpoint, type CheckpointContents } from '../run/checkpoint.js';
+import { readResumePoint, type CheckpointContents } from '../run/checkpoint.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
 import { initialEarlyStopping } from '../run/stats.js';
 import type { TrainOptions } from './train.js';
@@ -29,11 +30,15 @@ export interface RunContext {
   readonly cfg: TrainConfig;
   readonly runDir: string;
   readonly progress: ProgressSink;
-  readonly paths: { last: string; metrics: string; config: string; summary: string };
+  readonly paths: { last: string; previous: string; metrics: string; config: string; summary: string };
+  /** The run folder's lock (taken when the run opens, released when train() returns or throws). */
+  readonly lock: FolderLock;
   /** Where the run stands; replaced at round boundaries, updated in place within a round. */
   state: TrainerState;
   /** The checkpoint the run resumed from, until the round it belongs to has taken its weights and moments. */
   resumed: CheckpointContents | null;
+  /** The file `resumed` was read from (last.ckpt, or previous.ckpt when the last one was damaged). */
+  resumedFrom: string | null;
   /** The data of the round trained last (of round 0 before any). */
   data: TrainingData;
   /** Round `round`'s data (built once per round; rounds with random splits draw a new split). */
@@ -88,9 +93,11 @@ export function logRecord(run: RunContext, record: MetricsRecord): void {
 }
 
 /**
- * Opens the run in `opts.runDir`: resumes from checkpoints/last.ckpt when there is one (same config only; the log
- * loses what was written after the checkpoint, to be written again identically), else starts at round 0 with an
- * empty log (refusing a folder whose config.json belongs to another config). Writes config.json either way.
+ * Opens the run in `opts.runDir`, taking the folder's lock (a second process on the same folder is refused by the
+ * first one's pid; the lock of a killed process is taken over): resumes from checkpoints/last.ckpt when there is one
+ * (or from previous.ckpt, one checkpoint back, when last.ckpt is damaged; same config only; the log loses what was
+ * written after the checkpoint, to be written again identically), else starts at round 0 with an empty log
+ * (refusing a folder whose config.json belongs to another config). Writes config.json either way.
  */
 export async function openRun(opts: TrainOptions): Promise<RunContext> {
   const cfg = opts.config;
@@ -111,48 +118,61 @@ export async function openRun(opts: TrainOptions): Promise<RunContext> {
   const ckptDir = join(runDir, 'checkpoints');
   const paths = {
     last: join(ckptDir, 'last.ckpt'),
+    previous: join(ckptDir, 'previous.ckpt'),
     metrics: join(runDir, METRICS_LOG_FILE),
     config: join(runDir, CONFIG_FILE),
     summary: join(runDir, SUMMARY_FILE),
   };
   const configHash = hashConfig(cfg);
   mkdirSync(ckptDir, { recursive: true });
-
-  let state: TrainerState;
-  let resumed: CheckpointContents | null = null;
-  if (existsSync(paths.last)) {
-    resumed = readCheckpoint(paths.last);
-    state = parseTrainerState(resumed.state, paths.last);
-    if (state.configHash !== configHash) {
-      throw new Error(
-        `${runDir}: the run directory holds a run of a different config (hash ${state.configHash.slice(0, 12)}, this config ${configHash.slice(0, 12)}); use a new run directory`,
+  // One process per run folder: a second one would interleave checkpoints and logs.
+  const lock = lockFolder(runDir, { what: 'run folder' });
+  try {
+    let state: TrainerState;
+    let resumed: CheckpointContents | null = null;
+    let resumedFrom: string | null = null;
+    const point = readResumePoint(paths, (c, file) => void parseTrainerState(c.state, file));
+    if (point !== null) {
+      resumed = point.contents;
+      resumedFrom = point.file;
+      state = parseTrainerState(resumed.state, point.file);
+      if (state.configHash !== configHash) {
+        throw new Error(
+          `${runDir}: the run directory holds a run of a different config (hash ${state.configHash.slice(0, 12)}, this config ${configHash.slice(0, 12)}); use a new run directory`,
+        );
+      }
+      for (const why of point.skipped) progress.line(`checkpoint not usable, going one back: ${why}`);
+      truncateMetricsLogSync(paths.metrics, state.metricsLines);
+      progress.line(
+        `resuming round ${state.round} epoch ${state.epoch} step ${state.step} from ${point.file}`,
       );
+    } else {
+      if (existsSync(paths.config) && readRunConfigFileSync(paths.config).configHash !== configHash) {
+        throw new Error(
+          `${runDir}: the run directory holds a run of a different config; use a new run directory`,
+        );
+      }
+      state = { version: TRAINER_STATE_VERSION, configHash, ...roundStart(0), rounds: [], metricsLines: 0 };
+      writeMetricsLogSync(paths.metrics, []);
     }
-    truncateMetricsLogSync(paths.metrics, state.metricsLines);
-    progress.line(`resuming round ${state.round} epoch ${state.epoch} step ${state.step} from ${paths.last}`);
-  } else {
-    if (existsSync(paths.config) && readRunConfigFileSync(paths.config).configHash !== configHash) {
-      throw new Error(
-        `${runDir}: the run directory holds a run of a different config; use a new run directory`,
-      );
-    }
-    state = { version: TRAINER_STATE_VERSION, configHash, ...roundStart(0), rounds: [], metricsLines: 0 };
-    writeMetricsLogSync(paths.metrics, []);
-  }
-  writeRunConfigFileSync(paths.config, {
-    config: cfg,
-    configHash,
-    backend: tf.getBackend(),
-    packages: packageVersions(),
-    data: {
-      description: data.description ?? null,
-      n: {
-        train: data.train.ids.length,
-        select: data.select.ids.length,
-        test: data.test?.ids.length ?? null,
+    writeRunConfigFileSync(paths.config, {
+      config: cfg,
+      configHash,
+      backend: tf.getBackend(),
+      packages: packageVersions(),
+      data: {
+        description: data.description ?? null,
+        n: {
+          train: data.train.ids.length,
+          select: data.select.ids.length,
+          test: data.test?.ids.length ?? null,
+        },
       },
-    },
-    environment: opts.environment ?? {},
-  });
-  return { opts, cfg, runDir, progress, paths, state, resumed, data, dataFor };
+      environment: opts.environment ?? {},
+    });
+    return { opts, cfg, runDir, progress, paths, lock, state, resumed, resumedFrom, data, dataFor };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

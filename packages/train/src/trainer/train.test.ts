@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToy, setBackend, toyConfig } from '../__tests__/toy-run.js';
 import { readMetricsLogSync } from '../run-folder/metrics-log.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'train-loop-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'train-loop-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 /** metrics.jsonl without the wall-clock fields. */
 function metricsOf(dir: string): unknown[] {
@@ -137,6 +145,40 @@ describe('train (cpu)', () => {
   });
 });
 
+/**
+ * The toy run in a child process; when its output contains `at`, `onOutput` is called with the child (e.g. to kill
+ * it, or to try a second run on the same folder while it holds the lock).
+ */
+function runChild(
+  dir: string,
+  cfg: ReturnType<typeof toyConfig>,
+  at: string | null,
+  onOutput: (child: ChildProcess) => void | Promise<void> = (c) => void c.kill('SIGKILL'),
+): Promise<{ killed: boolean; out: string }> {
+  const script = fileURLToPath(new URL('../__tests__/toy-run.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dir, 'cpu', JSON.stringify(cfg)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let fired = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (at !== null && !fired && out.includes(at)) {
+        fired = true;
+        Promise.resolve(onOutput(child)).catch(reject);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (signal === 'SIGKILL' || code === 0) resolve({ killed: signal === 'SIGKILL', out });
+      else reject(new Error(`child exited ${code}: ${err}`));
+    });
+  });
+}
+
 describe('SIGKILL', () => {
   it('a child process killed mid-run resumes and ends byte-identical to an uninterrupted run', async () => {
     await setBackend('cpu');
@@ -144,29 +186,7 @@ describe('SIGKILL', () => {
     const ref = tmp();
     await runToy(cfg, ref);
     const dir = tmp();
-    const script = fileURLToPath(new URL('../__tests__/toy-run.ts', import.meta.url));
-    const run = (killAt: string | null) =>
-      new Promise<{ killed: boolean; out: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, dir, 'cpu', JSON.stringify(cfg)], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        let err = '';
-        let killed = false;
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (killAt !== null && !killed && out.includes(killAt)) {
-            killed = true;
-            child.kill('SIGKILL');
-          }
-        });
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-          if (signal === 'SIGKILL' || code === 0) resolve({ killed: signal === 'SIGKILL', out });
-          else reject(new Error(`child exited ${code}: ${err}`));
-        });
-      });
+    const run = (killAt: string | null) => runChild(dir, cfg, killAt);
     const first = await run('step 0 1 1\n');
     expect(first.killed).toBe(true);
     expect(first.out).not.toContain('done');
@@ -177,5 +197,76 @@ describe('SIGKILL', () => {
     expect(metricsOf(dir)).toEqual(metricsOf(ref));
     for (const f of ['round-0/best.params.ckpt', 'round-0/final.params.ckpt'])
       expect(bytes(dir, f).equals(bytes(ref, f))).toBe(true);
+  }, 60_000);
+});
+
+describe('run folder faults', () => {
+  it("a second process on the same run folder is refused by the first one's pid; the folder resumes once it is gone", async () => {
+    await setBackend('cpu');
+    const cfg = toyConfig({ training: { epochs: 2, batchSize: 8, checkpointEverySteps: 1 } });
+    const ref = tmp();
+    await runToy(cfg, ref);
+    const dir = tmp();
+    let refusal: unknown;
+    const first = await runChild(dir, cfg, 'step 0 0 1\n', async (child) => {
+      refusal = await runToy(cfg, dir).catch((e: unknown) => e);
+      child.kill('SIGKILL');
+    });
+    expect(first.killed).toBe(true);
+    expect((refusal as Error).message).toMatch(
+      new RegExp(`the run folder is in use by process ${String((refusal as { pid?: number }).pid)} `),
+    );
+    expect((refusal as { pid?: number }).pid).toBeGreaterThan(0);
+    expect((refusal as { pid?: number }).pid).not.toBe(process.pid);
+    // The killed process's lock is stale: the next run takes it over, resumes, and ends as an uninterrupted run.
+    await runToy(cfg, dir);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    expect(metricsOf(dir)).toEqual(metricsOf(ref));
+    for (const f of ['round-0/best.params.ckpt', 'round-0/final.params.ckpt'])
+      expect(bytes(dir, f).equals(bytes(ref, f))).toBe(true);
+  }, 60_000);
+
+  it('a truncated last checkpoint resumes from the one before it, and ends byte-identical', async () => {
+    await setBackend('cpu');
+    const cfg = toyConfig({ training: { epochs: 3, batchSize: 8, checkpointEverySteps: 2 } });
+    const ref = tmp();
+    await runToy(cfg, ref);
+    const dir = tmp();
+    await expect(
+      runToy(cfg, dir, (s) => {
+        if (s.epoch === 1 && s.step === 3) throw new Interrupt('stop');
+      }),
+    ).rejects.toThrow(Interrupt);
+    const last = join(dir, 'checkpoints', 'last.ckpt');
+    const previous = join(dir, 'checkpoints', 'previous.ckpt');
+    expect(existsSync(previous)).toBe(true);
+    truncateSync(last, Math.floor(statSync(last).size / 2));
+    const lines: string[] = [];
+    await runToy(cfg, dir, undefined, (line) => lines.push(line));
+    expect(lines.some((l) => l.startsWith(`checkpoint not usable, going one back: ${last}`))).toBe(true);
+    expect(lines.some((l) => l.includes(`from ${previous}`))).toBe(true);
+    expect(metricsOf(dir)).toEqual(metricsOf(ref));
+    for (const f of ['round-0/best.params.ckpt', 'round-0/final.params.ckpt'])
+      expect(bytes(dir, f).equals(bytes(ref, f))).toBe(true);
+  }, 60_000);
+
+  it('says exactly why it cannot resume when every checkpoint is damaged', async () => {
+    await setBackend('cpu');
+    const cfg = toyConfig({ training: { epochs: 2, batchSize: 8, checkpointEverySteps: 1 } });
+    const dir = tmp();
+    await expect(
+      runToy(cfg, dir, (s) => {
+        if (s.epoch === 0 && s.step === 2) throw new Interrupt('stop');
+      }),
+    ).rejects.toThrow(Interrupt);
+    const last = join(dir, 'checkpoints', 'last.ckpt');
+    const previous = join(dir, 'checkpoints', 'previous.ckpt');
+    truncateSync(last, 10);
+    truncateSync(previous, 0);
+    const err = (await runToy(cfg, dir).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/^no usable checkpoint to resume from: /);
+    expect(err.message).toContain(last);
+    expect(err.message).toContain(previous);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
   }, 60_000);
 });

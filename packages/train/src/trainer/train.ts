@@ -20,7 +20,7 @@ import type { ProgressSink } from '../run/progress.js';
 import type { WorkerRunner } from '../parallel/pool.js';
 import { trainEpoch } from './epoch.js';
 import { endRound, startRound } from './round.js';
-import { openRun } from './run-state.js';
+import { openRun, type RunContext } from './run-state.js';
 import { summarise } from './summary.js';
 import type { TrainableModel, TrainingData } from './types.js';
 
@@ -57,7 +57,15 @@ export interface TrainOptions {
 /** Trains per `config` into `runDir`, resuming from `runDir/checkpoints/last.ckpt` when it exists. */
 export async function train(opts: TrainOptions): Promise<RunSummary> {
   const started = Date.now();
-  const run = await openRun(opts); // the checkpoint's state, or round 0
+  const run = await openRun(opts); // the checkpoint's state, or round 0; the run folder is locked until we return
+  try {
+    return await trainLocked(run, started);
+  } finally {
+    run.lock.release();
+  }
+}
+
+async function trainLocked(run: RunContext, started: number): Promise<RunSummary> {
   const { cfg } = run;
   while (run.state.round < cfg.training.rounds) {
     const round = await startRound(run); // a seeded model, or the checkpoint's weights and moments
