@@ -145,6 +145,22 @@ export function checkpointError(err: unknown, absolute: string, typed: string): 
   return new CliError(named, ExitCode.badInput, { cause: err, file: typed });
 }
 
+/** File names training scripts give checkpoints: a label needs the folder they are in. */
+const GENERIC_STEMS =
+  /^(best|last|latest|final|model|checkpoint|weights|ckpt|summary|result|results)([-_].*)?$/i;
+
+/**
+ * A checkpoint's short name: its file stem (`runs/koniq-tiny.safetensors` → `koniq-tiny`), with its folder when the
+ * stem says nothing (`runs/koniq/round-0/best.safetensors` → `round-0/best`); a TF.js model.json is named by its folder.
+ */
+export function shortName(path: string): string {
+  const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  let last = parts.pop() ?? path;
+  if (last === 'model.json') last = parts.pop() ?? last;
+  const stem = last.replace(/\.(safetensors|pkl|pth|pt|bin|json)$/i, '');
+  return GENERIC_STEMS.test(stem) && parts.length > 0 ? `${parts[parts.length - 1]}/${stem}` : stem;
+}
+
 /** One line: backbone, size, fusion. */
 export function describeConfig(c: ModelConfig): string {
   const b = c.backbone;

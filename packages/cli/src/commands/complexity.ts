@@ -16,7 +16,7 @@ import {
   positiveIntList,
 } from '../options.js';
 import { complexityEnvironment, complexityTable } from '../report/sections.js';
-import { openCheckpoint, useBackend } from '../scoring.js';
+import { openCheckpoint, shortName, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 
 interface ComplexityFlags extends CommonFlags, ModelLimitFlags {
@@ -114,7 +114,8 @@ export function complexityCommand(ctx: Ctx): Command {
           out.log(`${name}: counting${flags.latency ? ' and timing' : ''}…`);
           reports.push(
             await cx.analyzeModel(model, {
-              name,
+              // A checkpoint is labelled by its short name; the description keeps the path.
+              name: isPreset ? name : shortName(name),
               description: isPreset ? `preset ${name}` : `checkpoint ${name}`,
               reference: isPreset && name !== 'smart-iqa-micro' ? name : null,
               timing: flags.timing,

@@ -183,7 +183,7 @@ export function crossDatasetCommand(ctx: Ctx): Command {
       'Score every image of each --dataset with one checkpoint and report SRCC, PLCC (raw and after the VQEG ' +
         "4-parameter logistic mapping), KRCC, RMSE and n per dataset, and their mean, like the original's " +
         'cross-dataset table. Under the table: why a metric is missing (–), a logistic that reverses the sign of the ' +
-        'relation, a raw RMSE on another scale than MOS (*), datasets a mean leaves out. --out writes the result ' +
+        'relation, a raw RMSE on another scale than MOS (†), datasets a mean leaves out. --out writes the result ' +
         'file (iqa-bench/result@1) that check and report read.',
     );
   evalOptions(cmd);

@@ -24,6 +24,8 @@ const CORRELATIONS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc'];
 export interface NamedResult {
   label: string;
   result: LoadedResult;
+  /** How the numbers were made (patches, crop, preprocessing, seed, backend, model), one line; shown with the table. */
+  settings?: string;
 }
 
 /** The metric columns a result's table shows. */
@@ -34,7 +36,7 @@ function tableMetrics(result: LoadedResult): MetricName[] {
 }
 
 /** Marks a raw RMSE on another scale than MOS (explained in resultNotes). */
-export const OFF_SCALE_MARK = '*';
+export const OFF_SCALE_MARK = '†';
 
 /**
  * The per-dataset metric table of one result, the mean last (the cross-dataset table of the original). The mean row
@@ -104,6 +106,13 @@ export function resultNotes(result: LoadedResult): string[] {
   return notes;
 }
 
+/** The heatmap's colour scale: 0…1, or −1…1 when a correlation is negative (it is then coloured, not clamped to 0). */
+function correlationScale(values: readonly (readonly (number | null)[])[]): { min: number; max: number } {
+  return values.some((row) => row.some((v) => v !== null && v < 0))
+    ? { min: -1, max: 1 }
+    : { min: 0, max: 1 };
+}
+
 /** Heatmap: metrics × datasets for one result; results × datasets (SRCC) for several. */
 export function resultHeatmap(results: readonly NamedResult[]): Figure | undefined {
   if (results.length === 0) return undefined;
@@ -111,6 +120,7 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
     const r = results[0].result;
     const metrics = CORRELATIONS.filter((m) => r.datasets.some((d) => typeof d.metrics[m] === 'number'));
     if (metrics.length === 0 || r.datasets.length === 0) return undefined;
+    const values = metrics.map((m) => r.datasets.map((d) => d.metrics[m] ?? null));
     return {
       name: 'heatmap',
       caption: `Correlations per dataset (${results[0].label})`,
@@ -118,11 +128,15 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
         title: 'Correlation with MOS per dataset',
         rows: metrics.map((m) => METRIC_LABELS[m]),
         cols: r.datasets.map((d) => d.name),
-        values: metrics.map((m) => r.datasets.map((d) => d.metrics[m] ?? null)),
+        values,
+        ...correlationScale(values),
       }),
     };
   }
   const cols = [...new Set(results.flatMap((r) => r.result.datasets.map((d) => d.name)))];
+  const values = results.map((r) =>
+    cols.map((c) => r.result.datasets.find((d) => d.name === c)?.metrics.srcc ?? null),
+  );
   return {
     name: 'heatmap',
     caption: 'SRCC per model (rows) and test dataset (columns)',
@@ -130,9 +144,8 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
       title: 'Cross-dataset SRCC',
       rows: results.map((r) => r.label),
       cols,
-      values: results.map((r) =>
-        cols.map((c) => r.result.datasets.find((d) => d.name === c)?.metrics.srcc ?? null),
-      ),
+      values,
+      ...correlationScale(values),
     }),
   };
 }
@@ -140,6 +153,14 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
 /** Predicted score against MOS for every dataset that kept its per-image predictions, with the fitted curve. */
 export function scatterFigures(results: readonly NamedResult[]): Figure[] {
   const figs: Figure[] = [];
+  const names = new Set<string>();
+  /** A file stem not used yet (labels that differ may still slug alike). */
+  const unique = (stem: string) => {
+    let name = stem;
+    for (let k = 2; names.has(name); k++) name = `${stem}-${k}`;
+    names.add(name);
+    return name;
+  };
   for (const { label, result } of results) {
     for (const d of result.datasets) {
       if (!d.predictions || d.predictions.score.length === 0) continue;
@@ -150,7 +171,7 @@ export function scatterFigures(results: readonly NamedResult[]): Figure[] {
         .map((m) => `${METRIC_LABELS[m]} ${num(d.metrics[m])}`);
       const title = results.length > 1 ? `${d.name} · ${label}` : d.name;
       figs.push({
-        name: slug(`scatter-${results.length > 1 ? `${label}-` : ''}${d.name}`),
+        name: unique(slug(`scatter-${results.length > 1 ? `${label}-` : ''}${d.name}`)),
         caption: `Predicted score vs MOS on ${d.name}${curve ? ', with the fitted 4-parameter logistic' : ''}`,
         svg: scatterSvg({
           title,
@@ -172,7 +193,12 @@ export function resultSections(results: readonly NamedResult[]): Section[] {
   const sections: Section[] = [
     {
       title: 'Results per dataset',
-      tables: results.map((r) => ({ caption: r.label, table: resultTable(r.result) })),
+      tables: results.map((r) => ({
+        caption: r.label,
+        table: resultTable(r.result),
+        notes: [...(r.settings ? [`Settings: ${r.settings}`] : []), ...resultNotes(r.result)],
+        latex: true,
+      })),
       figures: heat ? [heat] : [],
     },
   ];
@@ -322,10 +348,27 @@ export function complexityEnvironment(report: ComplexityReport): string {
   return `backend ${e.backend}${e.threads !== null ? ` (${e.threads} thread(s))` : ''}, tfjs ${e.tfjsVersion}, ${device}, Node ${e.node}; @iqa-bench/complexity ${report.tool.version}`;
 }
 
-/** Each distinct note once, named by the models it applies to (all models: no names). */
+/**
+ * Notes of @iqa-bench/complexity that explain its JSON fields or method rather than the numbers shown (how
+ * `ops.hypernet` was traced, the module attribution method, the MAC/FLOP definitions the paragraph states, reference
+ * checks the report does not show): left out of the report, kept in the JSON.
+ */
+const INTERNAL_NOTES = [
+  /\bops\.(whole|hypernet)\b/,
+  /^No HyperNet-only op count/,
+  /^Module attribution/,
+  /^MACs: multiply-accumulates/,
+  /^Reference MAC checks/,
+];
+
+/** Each distinct note a reader needs once, named by the models it applies to (all models: no names). */
 function notesOf(report: ComplexityReport): string[] {
   const byNote = new Map<string, string[]>();
-  for (const m of report.models) for (const n of m.notes) byNote.set(n, [...(byNote.get(n) ?? []), m.name]);
+  for (const m of report.models)
+    for (const n of m.notes) {
+      if (INTERNAL_NOTES.some((re) => re.test(n))) continue;
+      byNote.set(n, [...(byNote.get(n) ?? []), m.name]);
+    }
   return [...byNote].map(([n, models]) =>
     models.length === report.models.length ? n : `${models.join(', ')}: ${n}`,
   );
