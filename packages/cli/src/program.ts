@@ -15,12 +15,14 @@ import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
 import { complexityCommand } from './commands/complexity.js';
 import { convertCommand } from './commands/convert.js';
+import { modelsCommand } from './commands/models.js';
 import { crossDatasetCommand, evalCommand } from './commands/cross-dataset.js';
 
 export { VERSION };
 
 /** Every subcommand, in the order `iqa-bench --help` lists them. */
 const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
+  modelsCommand,
   complexityCommand,
   crossDatasetCommand,
   trainCommand,

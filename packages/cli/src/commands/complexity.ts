@@ -3,7 +3,8 @@ import type { ComplexityReport } from '@iqa-bench/complexity';
 import type { BackendPreference, IqaModel } from '@iqa-bench/model';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
+import { resolvePreset } from '../models.js';
 import type { ModelLimitFlags } from '../model-limits.js';
 import { modelLimitOptions, modelLimits } from '../model-limits.js';
 import type { CommonFlags } from '../io.js';
@@ -92,16 +93,22 @@ export function complexityCommand(ctx: Ctx): Command {
     ctx.action(async (out, flags: ComplexityFlags) => {
       out.checkOutExtension(['.json']);
       const [cx, m] = await Promise.all([import('@iqa-bench/complexity'), import('@iqa-bench/model')]);
-      for (const name of flags.model) {
+      // A preset by name, backbone name (swin_tiny_patch4_window7_224) or alias; else a checkpoint file.
+      const names = flags.model.map((name) =>
+        existsSync(out.path(name)) ? name : (resolvePreset(name) ?? name),
+      );
+      for (const name of names) {
         if (!m.isPresetName(name) && !existsSync(out.path(name))) {
           throw new CliError(
-            `--model ${name}: neither a preset (${m.PRESET_NAMES.join(', ')}) nor a checkpoint file`,
+            `--model ${name}: neither a preset (${m.PRESET_NAMES.join(', ')}; 'iqa-bench models' lists their other names) nor a checkpoint file`,
+            ExitCode.badInput,
+            { flag: '--model' },
           );
         }
       }
       await useBackend(out, flags.backend);
       const reports: ComplexityReport[] = [];
-      for (const name of flags.model) {
+      for (const name of names) {
         const isPreset = m.isPresetName(name);
         let model: IqaModel;
         if (isPreset) {
