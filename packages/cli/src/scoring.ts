@@ -148,17 +148,27 @@ export function checkpointError(err: unknown, absolute: string, typed: string): 
 /** File names training scripts give checkpoints: a label needs the folder they are in. */
 const GENERIC_STEMS =
   /^(best|last|latest|final|model|checkpoint|weights|ckpt|summary|result|results)([-_].*)?$/i;
+/** Folder names that say no more (a round or epoch of some run, a checkpoints folder): a label takes the next one up. */
+const GENERIC_DIRS =
+  /^((round|epoch|fold|seed|step|run)[-_]?\d+|checkpoints?|weights|ckpts?|models?|outputs?)$/i;
 
 /**
- * A checkpoint's short name: its file stem (`runs/koniq-tiny.safetensors` → `koniq-tiny`), with its folder when the
- * stem says nothing (`runs/koniq/round-0/best.safetensors` → `round-0/best`); a TF.js model.json is named by its folder.
+ * A checkpoint's short name: its file stem (`runs/koniq-tiny.safetensors` → `koniq-tiny`), with the folders that tell
+ * it apart when the stem says nothing (`runs/koniq/round-0/best.safetensors` → `koniq/round-0/best`); a TF.js
+ * model.json is named by its folder.
  */
 export function shortName(path: string): string {
   const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
   let last = parts.pop() ?? path;
   if (last === 'model.json') last = parts.pop() ?? last;
-  const stem = last.replace(/\.(safetensors|pkl|pth|pt|bin|json)$/i, '');
-  return GENERIC_STEMS.test(stem) && parts.length > 0 ? `${parts[parts.length - 1]}/${stem}` : stem;
+  const name = [last.replace(/\.(safetensors|pkl|pth|pt|bin|json)$/i, '')];
+  if (!GENERIC_STEMS.test(name[0])) return name[0];
+  while (parts.length > 0 && name.length < 4) {
+    const dir = parts.pop() as string;
+    name.unshift(dir);
+    if (!GENERIC_DIRS.test(dir)) break;
+  }
+  return name.join('/');
 }
 
 /** One line: backbone, size, fusion. */

@@ -20,7 +20,8 @@ describe('report --result labels', () => {
     expect(shortName('/ckpt/smart_base/best_model_srcc_0.9378.pkl')).toBe(
       'smart_base/best_model_srcc_0.9378',
     );
-    expect(shortName('runs/koniq/round-0/best.safetensors')).toBe('round-0/best');
+    expect(shortName('runs/koniq/round-0/best.safetensors')).toBe('koniq/round-0/best');
+    expect(shortName('runs/koniq/checkpoints/epoch-3/last.pth')).toBe('koniq/checkpoints/epoch-3/last');
     expect(shortName('web/smart-base/model.json')).toBe('smart-base');
     expect(shortName('web/smart-base/')).toBe('smart-base');
   });
