@@ -57,11 +57,6 @@ const API_TERMS: ReadonlyArray<readonly [RegExp, string | ((...m: string[]) => s
     'Use --backend auto to fall back to wasm or cpu.',
   ],
   [/\(none: use randomSplit\)/g, "(none: write a split with 'iqa-bench datasets split')"],
-  [
-    /\(split options\), "ratios": ratios (\{[^}]*\}) sum to/g,
-    (_m, json) => `--ratios ${ratioList(json)}: the ratios sum to`,
-  ],
-  [/e\.g\. \{"train": 0\.8, "test": 0\.2\}/g, 'e.g. train=0.8,test=0.2'],
   // Floating-point noise (0.8999999999999999, 0.30000000000000004): 12 significant digits at most.
   [/\d+\.\d{10,}/g, (m) => String(Number(Number(m).toPrecision(12)))],
   [/ \(option maxMetadataBytes\)/g, ''],
@@ -71,18 +66,6 @@ const API_TERMS: ReadonlyArray<readonly [RegExp, string | ((...m: string[]) => s
     (_m, name) => LIMIT_FLAGS[name] ?? name,
   ],
 ];
-
-/** `{"train":0.7,"test":0.2}` → `train=0.7,test=0.2` (as --ratios takes them). */
-function ratioList(json: string): string {
-  try {
-    const o = JSON.parse(json) as Record<string, unknown>;
-    return Object.entries(o)
-      .map(([k, v]) => `${k}=${String(v)}`)
-      .join(',');
-  } catch {
-    return json;
-  }
-}
 
 /** The packages' wording, in the command's terms (see API_TERMS). */
 export function inCliTerms(message: string): string {
