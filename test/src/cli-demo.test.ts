@@ -49,6 +49,7 @@ describe('iqa-bench demo', () => {
       'figures',
       'report.html',
       'report.md',
+      'report.tex',
       'train',
     ]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate } from '@iqa-bench/metrics';
@@ -53,7 +53,15 @@ describe('iqa-bench convert', () => {
     const tfjs = join(work, 'conv', 'tfjs');
     const t = await iqa(['convert', st, tfjs, '--json']);
     expect(t.code).toBe(0);
-    expect((JSON.parse(t.stdout) as { architectureSource: string }).architectureSource).toBe('metadata');
+    const conv = JSON.parse(t.stdout) as { architectureSource: string; output: string[]; to: string };
+    expect(conv.architectureSource).toBe('metadata');
+    // A model under 4 MiB: model.json and one shard, named as tfjs' converter names them.
+    expect(conv.output).toEqual([join(tfjs, 'model.json'), join(tfjs, 'group1-shard1of1.bin')]);
+    expect(t.stderr).toMatch(
+      new RegExp(
+        `wrote ${join(tfjs, 'model.json')} \\+ 1 weight shard\\(s\\) of at most 4 MiB \\(TF\\.js model, \\d+\\.\\d KiB\\)`,
+      ),
+    );
 
     const scores: number[] = [];
     for (const model of [ckpt, st, tfjs]) {
@@ -82,6 +90,34 @@ describe('iqa-bench convert', () => {
     };
     expect(info.format).toBe('torch-legacy');
     expect([info.architecture.arch, info.architecture.backbone.kind]).toEqual(['hyperiqa', 'resnet']);
+  });
+
+  it('checks the output name: a PyTorch-looking name or a --to that disagrees is refused, nothing written', async () => {
+    for (const [args, message] of [
+      [
+        [join(work, 'conv', 'out.pt')],
+        `<out> ${join(work, 'conv', 'out.pt')}: convert writes <name>.safetensors, or a TF.js model folder (<dir>/ or <dir>/model.json); '.pt' would be mistaken for another format`,
+      ],
+      [
+        [join(work, 'conv', 'x.safetensors'), '--to', 'tfjs'],
+        `<out> ${join(work, 'conv', 'x.safetensors')}: --to tfjs writes a folder; name it without .safetensors`,
+      ],
+      [
+        [join(work, 'conv', 'web'), '--to', 'safetensors'],
+        `<out> ${join(work, 'conv', 'web')}: --to safetensors writes a .safetensors file; name it <name>.safetensors`,
+      ],
+    ] as const) {
+      const r = await iqa(['convert', ckpt, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`iqa-bench: error: ${message}\n`);
+      expect(existsSync(args[0])).toBe(false);
+    }
+    const st = join(work, 'conv', 'named.safetensors');
+    const ok = await iqa(['convert', ckpt, st]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(
+      new RegExp(`wrote ${st} \\(safetensors, \\d+\\.\\d KiB, architecture in its metadata\\)`),
+    );
   });
 
   it('refuses a malicious pickle and a truncated checkpoint with exit 2, writing nothing', async () => {
@@ -183,11 +219,105 @@ describe('iqa-bench predict', () => {
     const res = JSON.parse(r.stdout) as Predictions;
     expect(res.images[0].score).not.toBeNull();
     expect(res.images[1].error).toBe(
-      `${list[1]}: image is 40000x40000 = 1600000000 pixels; expected at most 100000000 pixels (option maxPixels; a decompression bomb or a wrong file?)`,
+      `${list[1]}: image is 40000x40000 = 1600000000 pixels; expected at most 100000000 pixels (raise it with --max-pixels; a decompression bomb or a wrong file?)`,
     );
     expect(res.images[2].error).toMatch(new RegExp(`^${list[2]}: cannot decode the image`));
     expect(r.stderr).toContain(`iqa-bench: error: ${list[1]}: image is 40000x40000`);
     expect(r.stderr).toContain(`iqa-bench: error: ${list[2]}: cannot decode the image`);
+  });
+
+  it('a missing file, an empty folder and a corrupt JPEG are reported one line each; the rest is scored; exit 2', async () => {
+    const empty = join(work, 'empty-folder');
+    mkdirSync(empty, { recursive: true });
+    const missing = join(work, 'missing.jpg');
+    const corrupt = join(fixtures, 'images', 'corrupt-dqt.jpg');
+    const good = join(images, 'I01_01_01.png');
+    const r = await iqa([
+      'predict',
+      '--checkpoint',
+      ckpt,
+      missing,
+      empty,
+      corrupt,
+      good,
+      ...wasm,
+      '--json',
+      '-q',
+    ]);
+    expect(r.code).toBe(2);
+    const res = JSON.parse(r.stdout) as Predictions;
+    const corruptWhy =
+      'cannot decode the image (VipsJpeg: Corrupt JPEG data: 69 extraneous bytes before marker 0xdb; Quantization table 0x00 was not defined)';
+    expect(res.images.map((i) => [i.path, i.error ?? null])).toEqual([
+      [missing, `${missing}: no such file or directory`],
+      [empty, `${empty}: no images (.jpg, .jpeg, .png, .bmp, .tif, .tiff) in this folder`],
+      [corrupt, `${corrupt}: ${corruptWhy}`],
+      [good, null],
+    ]);
+    expect(res.images[3].score).not.toBeNull();
+    // One line per problem on stderr, nothing repeated.
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `iqa-bench: error: ${missing}: no such file or directory`,
+      `iqa-bench: error: ${empty}: no images (.jpg, .jpeg, .png, .bmp, .tif, .tiff) in this folder`,
+      `iqa-bench: error: ${corrupt}: ${corruptWhy}`,
+    ]);
+    // The table names the file once, in its column.
+    const table = await iqa(['predict', '--checkpoint', ckpt, corrupt, ...wasm, '-q']);
+    expect(table.stdout.split('\n')[2]).toBe(`${corrupt}  ERROR  ${corruptWhy}`);
+  });
+
+  it('--out must end in .json or .csv (checked before any work) and says what it wrote', async () => {
+    const img = join(images, 'I01_01_01.png');
+    const txt = await iqa(['predict', '--checkpoint', ckpt, img, ...wasm, '--out', join(work, 'scores.txt')]);
+    expect(txt.code).toBe(2);
+    expect(txt.stderr).toBe(
+      `iqa-bench: error: --out ${join(work, 'scores.txt')}: expected a file name ending in .json or .csv\n`,
+    );
+    expect(existsSync(join(work, 'scores.txt'))).toBe(false);
+    const json = join(work, 'scores.json');
+    const ok = await iqa(['predict', '--checkpoint', ckpt, img, ...wasm, '--out', json]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain(`wrote ${json} (JSON, 1 image(s))\n`);
+    expect((JSON.parse(readFileSync(json, 'utf8')) as Predictions).schema).toBe('iqa-bench/predictions@1');
+  });
+
+  it('--max-params and --max-tensor-bytes bound the checkpoint; the messages name the flags', async () => {
+    const img = join(images, 'I01_01_01.png');
+    const p = await iqa(['predict', '--checkpoint', ckpt, img, ...wasm, '--max-params', '1000', '--json']);
+    expect(p.code).toBe(2);
+    const err = (JSON.parse(p.stdout) as { error: { message: string; flag: string; file: string } }).error;
+    expect(err.flag).toBe('--max-params');
+    expect(err.file).toBe(ckpt);
+    expect(err.message).toMatch(
+      /over the limit --max-params = 1\.000e\+3; if the file is trusted, raise the limit \(--max-params\)$/,
+    );
+    const t = await iqa(['predict', '--checkpoint', ckpt, img, ...wasm, '--max-tensor-bytes', '1KiB']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(
+      /over the limit of 1024 bytes \(--max-tensor-bytes = 1024\); refusing to allocate it \(raise --max-expansion \/ --max-tensor-bytes only for a trusted file\)/,
+    );
+    // Raised limits let the same file through.
+    const ok = await iqa([
+      'predict',
+      '--checkpoint',
+      ckpt,
+      img,
+      ...wasm,
+      '--max-params',
+      '2e9',
+      '--max-model-bytes',
+      '8GiB',
+      '-q',
+    ]);
+    expect(ok.code).toBe(0);
+    const help = await iqa(['predict', '--help']);
+    for (const flag of [
+      '--max-model-bytes <size>',
+      '--max-params <n>',
+      '--max-tensor-bytes <size>',
+      '--max-expansion <x>',
+    ])
+      expect(help.stdout).toContain(flag);
   });
 
   it('an image smaller than the crop (--preprocess none) names the file', async () => {
@@ -206,10 +336,6 @@ describe('iqa-bench predict', () => {
     [
       ['--checkpoint', join(work, 'none.pkl'), join(images, 'I01_01_01.png')],
       `--checkpoint ${join(work, 'none.pkl')}: no such file`,
-    ],
-    [
-      ['--checkpoint', ckpt, join(work, 'missing.jpg')],
-      `${join(work, 'missing.jpg')}: no such file or folder`,
     ],
     [
       ['--checkpoint', ckpt, join(images, 'I01_01_01.png'), '--crop', 'diagonal'],
@@ -250,7 +376,14 @@ describe('iqa-bench cross-dataset and eval', () => {
     expect(lines[0]).toMatch(
       /^dataset\s+n\s+SRCC\s+PLCC\s+PLCC \(logistic\)\s+KRCC\s+RMSE\s+RMSE \(logistic\)$/,
     );
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(['dataset', '--------', 'kadid10k', 'copy', 'mean']);
+    expect(lines.slice(0, 5).map((l) => l.split(/\s+/)[0])).toEqual([
+      'dataset',
+      '---------',
+      'kadid10k',
+      'copy',
+      'mean',
+    ]);
+    expect(lines[4]).toMatch(/^mean of 2 /);
     const result = JSON.parse(readFileSync(out, 'utf8')) as {
       schema: string;
       datasets: Array<{
@@ -269,6 +402,19 @@ describe('iqa-bench cross-dataset and eval', () => {
     expect(d.metrics.krcc).toBe(e.krcc);
     expect(d.metrics.plccLogistic).toBe(e.mapped?.plcc);
     expect(result.mean.srcc).toBeCloseTo(d.metrics.srcc, 12);
+    // How many datasets each mean covers, and the notes printed under the table.
+    const extra = JSON.parse(readFileSync(out, 'utf8')) as {
+      meanOver: Record<string, number>;
+      notes: string[];
+    };
+    expect(extra.meanOver).toEqual({ srcc: 2, plcc: 2, plccLogistic: 2, krcc: 2 });
+    expect(extra.notes).toContain(
+      "mean RMSE, RMSE (logistic) –: errors are on each dataset's own MOS scale and are not averaged",
+    );
+    for (const note of extra.notes) expect(r.stdout).toContain(note);
+    // This untrained model ranks the images against MOS: the sign reversal of the fitted logistic is said.
+    expect(d.metrics.srcc < 0 && d.metrics.plccLogistic > 0).toBe(true);
+    expect(extra.notes.filter((n) => n.includes('reverses the sign'))).toHaveLength(2);
     // The result is what check and report read.
     expect((await iqa(['check', '--result', out, '--baseline', out, '-q'])).code).toBe(0);
   });
@@ -347,6 +493,8 @@ describe('iqa-bench complexity', () => {
       ...wasm,
       '--runs',
       '2',
+      '--min-time',
+      '0',
       '--warmup',
       '1',
       '--batch-sizes',
@@ -400,12 +548,63 @@ describe('iqa-bench complexity', () => {
     const u = await iqa(['complexity', '--model', 'smart-iqa-huge', '--no-latency', ...wasm]);
     expect(u.code).toBe(2);
     expect(u.stderr).toBe(
-      'iqa-bench: error: --model smart-iqa-huge: neither a preset (smart-iqa-tiny, smart-iqa-small, smart-iqa-base, hyperiqa-resnet50, smart-iqa-micro) nor a checkpoint file\n',
+      "iqa-bench: error: --model smart-iqa-huge: neither a preset (smart-iqa-tiny, smart-iqa-small, smart-iqa-base, hyperiqa-resnet50, smart-iqa-micro; 'iqa-bench models' lists their other names) nor a checkpoint file\n",
     );
     const junk = join(work, 'junk.json');
     writeFileSync(junk, JSON.stringify({ schemaVersion: 1, models: [] }));
     const j = await iqa(['report', '--complexity', junk, '--out', join(work, 'junk-report')]);
     expect(j.code).toBe(2);
     expect(j.stderr).toContain(`iqa-bench: error: ${junk}: not a valid complexity report`);
+  });
+
+  it('times each measurement for a minimum time and count, and prints the median with its IQR', async () => {
+    const r = await iqa([
+      'complexity',
+      '--model',
+      'micro',
+      ...wasm,
+      '--batch-sizes',
+      '2',
+      '--min-time',
+      '400',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const m = (
+      JSON.parse(r.stdout) as {
+        models: Array<{
+          name: string;
+          latency: { stats: { runs: number; meanMs: number; q1Ms: number; medianMs: number; q3Ms: number } };
+          throughput: {
+            entries: Array<{ timedBatches: number; elapsedMs: number; rate: { median: number } }>;
+          };
+        }>;
+      }
+    ).models[0];
+    expect(m.name).toBe('smart-iqa-micro'); // the alias names the preset
+    const lat = m.latency.stats;
+    expect(lat.runs).toBeGreaterThanOrEqual(10); // --runs 10 by default
+    expect(lat.runs * lat.meanMs).toBeGreaterThanOrEqual(400);
+    expect(lat.q1Ms <= lat.medianMs && lat.medianMs <= lat.q3Ms).toBe(true);
+    const tp = m.throughput.entries[0];
+    expect(tp.timedBatches).toBeGreaterThanOrEqual(10);
+    expect(tp.elapsedMs).toBeGreaterThanOrEqual(400);
+    const text = await iqa([
+      'complexity',
+      '--model',
+      'smart-iqa-micro',
+      ...wasm,
+      '--batch-sizes',
+      '2',
+      '--runs',
+      '3',
+      '--min-time',
+      '0',
+    ]);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/latency ms, median \(IQR\)\s+runs\s+img\/s @2, median \(IQR\)/);
+    expect(lines[2]).toMatch(
+      /^smart-iqa-micro .* \d+\.\d \(\d+\.\d–\d+\.\d\)\s+3\s+\d+\.\d \(\d+\.\d–\d+\.\d\)\s+\d+$/,
+    );
   });
 });

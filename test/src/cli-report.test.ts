@@ -82,6 +82,7 @@ describe('iqa-bench report', () => {
       'figures/heatmap.svg',
       'figures/scatter-synth-kadid.svg',
       'report.md',
+      'report.tex',
       'report.html',
     ]);
   });
@@ -95,6 +96,7 @@ describe('iqa-bench report', () => {
       'figures/training-loss-run.svg',
       'figures/training-correlation-run.svg',
       'report.md',
+      'report.tex',
       'report.html',
     ]);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
@@ -120,6 +122,109 @@ describe('iqa-bench report', () => {
     const bad = await iqa(['report', '--run', run, '--out', join(work, 'bad-report')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(`iqa-bench: error: ${run}/metrics.jsonl: line 2: not valid JSON\n`);
+  });
+
+  it('labels results (<label>=<file>, else the checkpoint short name), keeps same-named files apart, states settings', async () => {
+    const result = (checkpoint: string, srcc: [number, number]) =>
+      JSON.stringify({
+        schema: 'iqa-bench/result@1',
+        kind: 'cross-dataset',
+        producer: '@iqa-bench/cli 0.1.0',
+        checkpoint,
+        settings: {
+          patches: 25,
+          crop: 'random',
+          preprocess: { kadid: 'seed', live: 'none' },
+          seed: 1,
+          backend: 'wasm',
+        },
+        datasets: [
+          { name: 'kadid', n: 40, metrics: { srcc: srcc[0], plccLogistic: 0.9 } },
+          {
+            name: 'live',
+            n: 30,
+            metrics: { srcc: srcc[1], plccLogistic: null },
+            reasons: { plccLogistic: 'the 4-parameter logistic fit did not converge: x' },
+          },
+        ],
+        mean: { srcc: (srcc[0] + srcc[1]) / 2, plccLogistic: 0.9 },
+      });
+    for (const d of ['a', 'b']) mkdirSync(join(work, 'same', d), { recursive: true });
+    writeFileSync(
+      join(work, 'same', 'a', 'cross.json'),
+      result('runs/koniq/round-0/best.safetensors', [0.9, 0.8]),
+    );
+    writeFileSync(
+      join(work, 'same', 'b', 'cross.json'),
+      result('runs/spaq/round-0/best.safetensors', [0.85, -0.42]),
+    );
+    writeFileSync(join(work, 'same', 'c.json'), result('/ckpt/smart-tiny.pkl', [0.7, 0.6]));
+    const out = join(work, 'labelled');
+    const r = await iqa(
+      [
+        'report',
+        '--result',
+        'same/a/cross.json',
+        '--result',
+        'same/b/cross.json',
+        '--result',
+        'tiny=same/c.json',
+        '--out',
+        out,
+        '--no-png',
+        '--json',
+      ],
+      { cwd: work },
+    );
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { files: string[] }).files).toEqual([
+      'figures/heatmap.svg',
+      'report.md',
+      'report.tex',
+      'report.html',
+    ]);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    // Checkpoints by their short name; each table with its settings and the reason for every –.
+    for (const label of ['**koniq/round-0/best**', '**spaq/round-0/best**', '**tiny**'])
+      expect(md).toContain(label);
+    expect(md).toContain(
+      '- Settings: patches 25, crop random, preprocessing seed (kadid), none (live), seed 1, backend wasm; @iqa-bench/cli 0.1.0',
+    );
+    expect(md).toContain('- live: PLCC (logistic) –: the 4-parameter logistic fit did not converge: x');
+    expect(md).toContain('| mean of 2 |  | 0.6500 | 0.9000 (1/2) |');
+    expect(md).toContain('- mean PLCC (logistic): over 1 of 2 datasets (without live)');
+    const tex = readFileSync(join(out, 'report.tex'), 'utf8');
+    expect(tex).toContain('\\caption{koniq/round-0/best}');
+    expect(tex).toContain('kadid & 40 & 0.9000 & 0.9000 \\\\');
+    // The heatmap's scale reaches −1 for the negative SRCC, which gets a red cell.
+    const heat = readFileSync(join(out, 'figures', 'heatmap.svg'), 'utf8');
+    expect(heat).toContain('>-1.00</text>');
+    expect(heat).toMatch(/fill="#[89a-f][0-9a-f]{5}"[^>]*\/><text[^>]*>-0\.420</);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).not.toContain('ops.hypernet');
+    expect(html.match(/<div class="table-wrap">/g)).toHaveLength(3);
+    // Two default labels alike: the path tells them apart.
+    const twin = join(work, 'twin');
+    writeFileSync(
+      join(work, 'same', 'b', 'cross.json'),
+      result('runs/koniq/round-0/best.safetensors', [0.85, 0.4]),
+    );
+    const t = await iqa(
+      ['report', '--result', 'same/a/cross.json', '--result', 'same/b/cross.json', '--out', twin, '--no-png'],
+      { cwd: work },
+    );
+    expect(t.code).toBe(0);
+    const twinMd = readFileSync(join(twin, 'report.md'), 'utf8');
+    expect(twinMd).toContain('**koniq/round-0/best (a/cross)**');
+    expect(twinMd).toContain('**koniq/round-0/best (b/cross)**');
+  });
+
+  it('a report with nothing to report is an error', async () => {
+    const r = await iqa(['report', '--out', join(work, 'nothing')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'iqa-bench: error: nothing to report: give at least one --result, --run or --complexity\n',
+    );
   });
 
   it('exit 2 without --out or with a malformed result', async () => {

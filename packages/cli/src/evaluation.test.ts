@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { datasetResult, logisticCurve, meanMetrics } from './evaluation.js';
+import {
+  datasetNotes,
+  datasetResult,
+  logisticCurve,
+  logisticReversesSign,
+  meanCounts,
+  meanMetrics,
+  rawErrorOffScale,
+} from './evaluation.js';
 
 // The 12 images of @iqa-bench/metrics' README; scipy.stats gives spearmanr 0.972028, pearsonr 0.964120,
 // kendalltau 0.878788 for them.
@@ -65,5 +73,57 @@ describe('meanMetrics and logisticCurve', () => {
     // A monotone increasing fit through data rising from ~10 to ~85.
     expect((curve as (x: number) => number)(0.12)).toBeLessThan((curve as (x: number) => number)(0.93));
     expect(logisticCurve([1, 1, 1, 1, 1], [1, 2, 3, 4, 5])).toBeNull();
+  });
+});
+
+describe('what a reader of the numbers must know', () => {
+  it('counts the datasets each mean covers', () => {
+    expect(
+      meanCounts([
+        { name: 'a', n: 3, metrics: { srcc: 0.5, plcc: 0.7, plccLogistic: null } },
+        { name: 'b', n: 3, metrics: { srcc: 0.9, plcc: null, plccLogistic: null } },
+      ]),
+    ).toEqual({ srcc: 2, plcc: 1, plccLogistic: 0, krcc: 0 });
+  });
+
+  it('warns when the fitted logistic reverses the sign of the relation', () => {
+    // Scores that rank the images against MOS: SRCC −0.972, the fitted logistic decreasing, its PLCC positive.
+    const d = datasetResult('reversed', { image, score: score.map((s) => -s), mos }, {});
+    expect(d.metrics.srcc).toBeCloseTo(-0.972028, 6);
+    expect(d.metrics.plccLogistic).toBeGreaterThan(0.9);
+    expect(logisticReversesSign(d)).toBe(true);
+    expect(datasetNotes(d).filter((n) => n.includes('reverses the sign'))).toEqual([
+      `reversed: warning: the fitted logistic reverses the sign of the relation (SRCC -0.9720, PLCC (logistic) ${(d.metrics.plccLogistic as number).toFixed(4)}): the scores rank the images against MOS; the mapped figures describe the reversed scores`,
+    ]);
+    expect(logisticReversesSign(datasetResult('ok', { image, score, mos }, {}))).toBe(false);
+  });
+
+  it('flags a raw RMSE on another scale than MOS, not one on the MOS scale', () => {
+    // Scores in 0.1…0.9 against MOS in 8…87: a raw RMSE of ~50, the mapped one ~6.
+    const off = datasetResult('off', { image, score, mos }, {});
+    expect(off.metrics.rmse as number).toBeGreaterThan(5 * (off.metrics.rmseLogistic as number));
+    expect(rawErrorOffScale(off)).toBe(true);
+    expect(datasetNotes(off)).toEqual([
+      `off: RMSE ${(off.metrics.rmse as number).toPrecision(4)} compares scores on the model's own scale with MOS (the mapped RMSE is ${(off.metrics.rmseLogistic as number).toPrecision(4)}): the output is not on the MOS scale (e.g. a model trained with a correlation loss); compare RMSE (logistic)`,
+    ]);
+    // The same ranking on the MOS scale (score × 100 − 5): not flagged.
+    const on = datasetResult('on', { image, score: score.map((s) => s * 100 - 5), mos }, {});
+    expect(rawErrorOffScale(on)).toBe(false);
+    expect(datasetNotes(on)).toEqual([]);
+    // Without a mapping, the MOS standard deviation is the yardstick.
+    expect(rawErrorOffScale({ ...off, metrics: { ...off.metrics, rmseLogistic: null } })).toBe(true);
+    expect(rawErrorOffScale({ ...on, metrics: { ...on.metrics, rmseLogistic: null } })).toBe(false);
+  });
+
+  it('gives the reason of every missing metric, one line per reason', () => {
+    const d = datasetResult(
+      'flat',
+      { image: ['a', 'b', 'c', 'd', 'e'], score: [1, 1, 1, 1, 1], mos: [1, 2, 3, 4, 5] },
+      {},
+    );
+    const notes = datasetNotes(d);
+    expect(notes[0]).toMatch(/^flat: SRCC, PLCC, KRCC –: .*constant/);
+    expect(notes[1]).toMatch(/^flat: PLCC \(logistic\), RMSE \(logistic\), MAE \(logistic\) –: .*constant/);
+    expect(notes).toHaveLength(2);
   });
 });

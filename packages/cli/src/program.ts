@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
 import type { Ctx } from './context.js';
 import { createCtx } from './context.js';
-import { CliError, describeError, ExitCode } from './errors.js';
+import { CliError, describeError, errorJson, ExitCode } from './errors.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 import { examples } from './options.js';
@@ -15,6 +15,7 @@ import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
 import { complexityCommand } from './commands/complexity.js';
 import { convertCommand } from './commands/convert.js';
+import { modelsCommand } from './commands/models.js';
 import { crossDatasetCommand, evalCommand } from './commands/cross-dataset.js';
 import { queueCommand } from './commands/queue.js';
 import { workerCommand } from './commands/worker.js';
@@ -23,6 +24,7 @@ export { VERSION };
 
 /** Every subcommand, in the order `iqa-bench --help` lists them. */
 const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
+  modelsCommand,
   complexityCommand,
   crossDatasetCommand,
   trainCommand,
@@ -38,6 +40,13 @@ const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
   workerCommand,
 ];
 
+/** `iqa-bench datasets split` for the `split` subcommand of `datasets`. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 function configure(cmd: Command, io: CliIo): void {
   cmd
     .exitOverride()
@@ -47,9 +56,7 @@ function configure(cmd: Command, io: CliIo): void {
       // commander's messages start with "error: …".
       outputError: (s, write) => write(`iqa-bench: ${s}`),
     })
-    .showHelpAfterError(
-      `(run 'iqa-bench${cmd.name() === 'iqa-bench' ? '' : ` ${cmd.name()}`} --help' for usage)`,
-    );
+    .showHelpAfterError(`(run '${commandPath(cmd)} --help' for usage)`);
   checkRequiredAfterUnknown(cmd);
   for (const sub of cmd.commands) configure(sub, io);
 }
@@ -98,9 +105,16 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
   return program;
 }
 
+/** Whether `--json` is among the arguments (before a `--` that ends the options). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /**
  * Runs the CLI with `argv` (the arguments after the program name) and resolves to the exit code; never throws and
- * never exits the process. Errors are printed as `iqa-bench: error: <message>`, with the stack only under `--verbose`.
+ * never exits the process. Errors are printed as `iqa-bench: error: <message>`, with the stack only under `--verbose`;
+ * with `--json`, an error object (ErrorJson: code, message, exit code, file, flag) is printed on stdout as well.
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
   let exitCode: ExitCode = ExitCode.ok;
@@ -111,13 +125,21 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (err) {
+    const json = wantsJson(argv);
     if (err instanceof CommanderError) {
       // --help and --version end with exit code 0; every usage error (already printed by commander) with 2.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json) {
+        const message = err.message.replace(/^error: /, '');
+        io.stdout.write(`${JSON.stringify(errorJson(err, message, ExitCode.badInput), null, 2)}\n`);
+      }
+      return ExitCode.badInput;
     }
-    const message = describeError(err).replace(/\n/g, '\n  ');
-    io.stderr.write(`iqa-bench: error: ${message}\n`);
+    const code = err instanceof CliError ? err.exitCode : ExitCode.badInput;
+    const message = describeError(err);
+    io.stderr.write(`iqa-bench: error: ${message.replace(/\n/g, '\n  ')}\n`);
     if (argv.includes('--verbose') && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
-    return err instanceof CliError ? err.exitCode : ExitCode.badInput;
+    if (json) io.stdout.write(`${JSON.stringify(errorJson(err, message, code), null, 2)}\n`);
+    return code;
   }
 }

@@ -9,10 +9,12 @@ import type {
   ImageScore,
   IqaModel,
   ModelConfig,
+  ModelCostLimits,
 } from '@iqa-bench/model';
+import type { ReadLimits } from '@iqa-bench/model/weights';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { CliError } from './errors.js';
+import { CliError, ExitCode } from './errors.js';
 import type { Output } from './io.js';
 import { nonNegativeInt, positiveInt } from './options.js';
 
@@ -68,13 +70,27 @@ export function scoreOptions(cmd: Command, preprocessDefault: string): Command {
     );
 }
 
-/** Selects the backend and says which one it got and why (stderr). */
+/**
+ * The log line naming the backend: one short line (`backend wasm, 1 thread (tensorflow not available)`); with
+ * `verbose`, the package and why each backend tried before it was not used.
+ */
+export function backendLine(sel: BackendSelection, verbose = false): string {
+  const threads = sel.threads > 0 ? `, ${sel.threads} thread${sel.threads === 1 ? '' : 's'}` : '';
+  const skipped = sel.attempts.filter((a) => !a.ok).map((a) => a.backend);
+  const why = skipped.length > 0 ? ` (${[...new Set(skipped)].join(', ')} not available)` : '';
+  const line = `backend ${sel.name}${threads}${why}`;
+  if (!verbose) return line;
+  const details = sel.attempts.filter((a) => !a.ok).map((a) => `\n  ${a.backend}: ${a.error ?? 'failed'}`);
+  return `${line}; ${sel.package}: ${sel.reason}${details.join('')}`;
+}
+
+/** Selects the backend and names it in one log line (stderr; why the others were not used with --verbose). */
 export async function useBackend(out: Output, pref: BackendPreference): Promise<BackendSelection> {
   const [{ selectBackend }, tf] = await Promise.all([import('@iqa-bench/model'), import('@tensorflow/tfjs')]);
   // TensorFlow.js' own console hints ("install our node backend", …) are for developers: shown with --verbose only.
   if (!out.flags.verbose) tf.env().set('PROD', true);
   const sel = await selectBackend(pref);
-  out.log(`backend ${sel.name} (${sel.package}, ${sel.threads} thread(s)): ${sel.reason}`);
+  out.log(backendLine(sel, out.flags.verbose === true));
   return sel;
 }
 
@@ -90,7 +106,12 @@ export interface OpenedModel {
  * unpickler that never executes the file), or a TensorFlow.js model folder / model.json. Strict: every tensor must
  * match. Errors name the file.
  */
-export async function openCheckpoint(out: Output, file: string, flag = '--checkpoint'): Promise<OpenedModel> {
+export async function openCheckpoint(
+  out: Output,
+  file: string,
+  flag = '--checkpoint',
+  limits: Partial<ReadLimits & ModelCostLimits> = {},
+): Promise<OpenedModel> {
   const m = await import('@iqa-bench/model');
   const path = out.path(file);
   let isDir = false;
@@ -98,11 +119,13 @@ export async function openCheckpoint(out: Output, file: string, flag = '--checkp
     isDir = (await stat(path)).isDirectory();
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new CliError(`${flag} ${file}: ${why}`);
+    throw new CliError(`${flag} ${file}: ${why}`, ExitCode.badInput, { flag, file });
   }
   try {
     const loaded =
-      isDir || basename(path) === 'model.json' ? await m.loadTfjsModel(path) : await m.loadCheckpoint(path);
+      isDir || basename(path) === 'model.json'
+        ? await m.loadTfjsModel(path, { limits })
+        : await m.loadCheckpoint(path, { limits });
     const description = `${file}: ${loaded.format}${loaded.wrapper ? ` (under '${loaded.wrapper}')` : ''}, architecture ${loaded.configSource === 'metadata' ? 'from the file' : 'inferred from the tensors'}: ${describeConfig(loaded.config)}`;
     out.log(`loaded ${description}`);
     return { model: loaded.model, config: loaded.config, description };
@@ -119,7 +142,33 @@ export function checkpointError(err: unknown, absolute: string, typed: string): 
     : msg.includes(typed)
       ? msg
       : `${typed}: ${msg}`;
-  return new CliError(named, 2, { cause: err });
+  return new CliError(named, ExitCode.badInput, { cause: err, file: typed });
+}
+
+/** File names training scripts give checkpoints: a label needs the folder they are in. */
+const GENERIC_STEMS =
+  /^(best|last|latest|final|model|checkpoint|weights|ckpt|summary|result|results)([-_].*)?$/i;
+/** Folder names that say no more (a round or epoch of some run, a checkpoints folder): a label takes the next one up. */
+const GENERIC_DIRS =
+  /^((round|epoch|fold|seed|step|run)[-_]?\d+|checkpoints?|weights|ckpts?|models?|outputs?)$/i;
+
+/**
+ * A checkpoint's short name: its file stem (`runs/koniq-tiny.safetensors` → `koniq-tiny`), with the folders that tell
+ * it apart when the stem says nothing (`runs/koniq/round-0/best.safetensors` → `koniq/round-0/best`); a TF.js
+ * model.json is named by its folder.
+ */
+export function shortName(path: string): string {
+  const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  let last = parts.pop() ?? path;
+  if (last === 'model.json') last = parts.pop() ?? last;
+  const name = [last.replace(/\.(safetensors|pkl|pth|pt|bin|json)$/i, '')];
+  if (!GENERIC_STEMS.test(name[0])) return name[0];
+  while (parts.length > 0 && name.length < 4) {
+    const dir = parts.pop() as string;
+    name.unshift(dir);
+    if (!GENERIC_DIRS.test(dir)) break;
+  }
+  return name.join('/');
 }
 
 /** One line: backbone, size, fusion. */

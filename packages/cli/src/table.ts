@@ -55,3 +55,47 @@ export function renderMarkdown(table: Table): string {
   const rows = table.rows.map((r) => `| ${table.columns.map((_, i) => mdCell(r[i] ?? '')).join(' | ')} |`);
   return [head, rule, ...rows].join('\n');
 }
+
+const LATEX_ESCAPES: Record<string, string> = {
+  '\\': '\\textbackslash{}',
+  '&': '\\&',
+  '%': '\\%',
+  $: '\\$',
+  '#': '\\#',
+  _: '\\_',
+  '{': '\\{',
+  '}': '\\}',
+  '~': '\\textasciitilde{}',
+  '^': '\\textasciicircum{}',
+  '–': '--',
+  '−': '$-$',
+  '†': '\\textdagger{}',
+};
+
+/** Escapes text for LaTeX (its ten special characters, in one pass; `–` and `−` as LaTeX dashes). */
+export function latexText(s: string): string {
+  return s.replace(/[\\&%$#_{}~^–−†]/g, (c) => LATEX_ESCAPES[c]);
+}
+
+/** A booktabs `table` environment: the caption, the tabular (numbers right-aligned), the notes below it. */
+export function renderLatex(table: Table, caption: string, notes: readonly string[] = []): string {
+  const spec = table.columns.map((c) => (c.align === 'right' ? 'r' : 'l')).join('');
+  const row = (cells: readonly string[]) =>
+    `${table.columns.map((_, i) => latexText(cells[i] ?? '')).join(' & ')} \\\\`;
+  return [
+    '\\begin{table}[t]',
+    '\\centering',
+    `\\caption{${latexText(caption)}}`,
+    `\\begin{tabular}{${spec}}`,
+    '\\toprule',
+    row(table.columns.map((c) => c.header)),
+    '\\midrule',
+    ...table.rows.map(row),
+    '\\bottomrule',
+    '\\end{tabular}',
+    ...(notes.length > 0
+      ? ['\\par\\smallskip\\footnotesize', ...notes.map((n) => `${latexText(n)}\\par`)]
+      : []),
+    '\\end{table}',
+  ].join('\n');
+}

@@ -30,17 +30,37 @@ describe('latencyStats', () => {
     expect(s.medianMs).toBeCloseTo(4.6, 12);
     expect(s.p95Ms).toBeCloseTo(11.24, 12);
     expect([s.minMs, s.maxMs, s.runs, s.warmup, s.batchSize]).toEqual([3.1, 12.5, 10, 2, 1]);
+    // np.percentile(times, 25) 3.9499999999999997, np.percentile(times, 75) 5.8.
+    expect(s.q1Ms).toBeCloseTo(3.95, 12);
+    expect(s.q3Ms).toBeCloseTo(5.8, 12);
   });
 });
 
 describe('measureLatency', () => {
   it('runs warm-up and timed forwards and leaks no tensors', async () => {
     const before = tf.memory().numTensors;
-    const s = await measureLatency(forward, image, { warmup: 1, runs: 5 });
+    const s = await measureLatency(forward, image, { warmup: 1, runs: 5, minTimeMs: 0 });
     expect([s.runs, s.warmup, s.batchSize]).toEqual([5, 1, 1]);
     expect(s.minMs).toBeGreaterThan(0);
     expect(s.minMs <= s.medianMs && s.medianMs <= s.p95Ms && s.p95Ms <= s.maxMs).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('times until both the minimum count and the minimum total time are reached', async () => {
+    // A forward that takes at least 4 ms: 2 runs cannot fill 60 ms.
+    const slow = (x: tf.Tensor4D) => {
+      const t0 = performance.now();
+      while (performance.now() - t0 < 4);
+      return forward(x);
+    };
+    const s = await measureLatency(slow, image, { warmup: 0, runs: 2, minTimeMs: 60 });
+    expect(s.runs).toBeGreaterThan(2);
+    expect(s.runs).toBeLessThanOrEqual(16);
+    expect(s.meanMs * s.runs).toBeGreaterThanOrEqual(60);
+    const capped = await measureLatency(slow, image, { warmup: 0, runs: 2, minTimeMs: 60, maxRuns: 3 });
+    expect(capped.runs).toBe(3);
+    const exact = await measureLatency(slow, image, { warmup: 0, runs: 2, minTimeMs: 0 });
+    expect(exact.runs).toBe(2);
   });
 
   it('rejects bad run counts', async () => {
@@ -65,11 +85,47 @@ describe('measureThroughput', () => {
       [2, 'ok', 2],
       [4, 'ok', 2],
     ]);
-    // Per size: one traced warm-up + 2 timed.
-    expect(seen).toEqual([1, 1, 1, 2, 2, 2, 4, 4, 4]);
+    // Per size: one traced warm-up, one plain warm-up, 2 timed.
+    expect(seen).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4]);
     for (const e of entries) {
       expect(e.imagesPerSecond).toBeCloseTo((e.batchSize * 2 * 1000) / e.elapsedMs!, 6);
       expect(e.peakBytes).toBeGreaterThan(0);
+      // Two batches: the median rate is the batch size over their mean time, the extremes bracket it.
+      const r = e.rate!;
+      expect(r.median).toBeCloseTo(e.imagesPerSecond!, 6);
+      expect(r.min <= r.q1 && r.q1 <= r.median && r.median <= r.q3 && r.q3 <= r.max).toBe(true);
+    }
+  });
+
+  it('times at least 5 batches per size by default, and reports the median rate and its spread', async () => {
+    const times = [12, 10, 11, 30, 10.5];
+    let call = 0;
+    // Fake clock: each timed forward "takes" the next time of the list (the traced and plain warm-ups take 0).
+    const now = performance.now;
+    let clock = 0;
+    performance.now = () => clock;
+    try {
+      const entries = await measureThroughput(
+        (x) => {
+          call += 1;
+          if (call > 2) clock += times[call - 3] ?? 1000;
+          return forward(x);
+        },
+        image,
+        { batchSizes: [4], minTimeMs: 0 },
+      );
+      expect(entries[0].timedBatches).toBe(5);
+      // Batch times 12, 10, 11, 30, 10.5 ms: np.median 11.0, np.percentile 25 / 75 10.5 / 12.0.
+      expect(entries[0].rate).toEqual({
+        median: 4000 / 11,
+        q1: 4000 / 12,
+        q3: 4000 / 10.5,
+        min: 4000 / 30,
+        max: 4000 / 10,
+      });
+      expect(entries[0].imagesPerSecond).toBeCloseTo((5 * 4000) / 73.5, 9);
+    } finally {
+      performance.now = now;
     }
   });
 

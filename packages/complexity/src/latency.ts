@@ -1,6 +1,10 @@
 /**
  * Timing: batch-1 latency statistics and throughput over batch sizes, with peak tensor memory.
  *
+ * One forward is too short and too noisy to time alone (the first calls after a warm-up still vary by 2x and more on a
+ * shared CPU): every measurement runs untimed warm-up forwards, then timed ones until both a minimum count and a
+ * minimum total time are reached, and reports the median with the interquartile range and the extremes.
+ *
  * Every timed run is: start clock -> forward (inside tf.tidy) -> download every output (`await data()`, which waits
  * for asynchronous backends such as webgl / tfjs-node-gpu to finish) -> stop clock -> dispose. Outputs of the IQA
  * models are small (scores, or the generated TargetNet weights), so the download is a negligible part of the time.
@@ -21,13 +25,20 @@ export interface LatencyStats {
   /** 95th percentile, linear interpolation between order statistics (numpy's default method). */
   readonly p95Ms: number;
   readonly maxMs: number;
+  /** First and third quartiles (numpy's default method): the interquartile range q3Ms − q1Ms is the spread reported. */
+  readonly q1Ms: number;
+  readonly q3Ms: number;
 }
 
 export interface TimingOptions {
   /** Untimed runs first (default 3). */
   warmup?: number;
-  /** Timed runs (default 10). */
+  /** At least this many timed runs (default 10)... */
   runs?: number;
+  /** ...and timed runs until this much time has passed (default 1,000 ms; 0: exactly `runs`). */
+  minTimeMs?: number;
+  /** At most this many timed runs, whatever `minTimeMs` asks (default 10,000). */
+  maxRuns?: number;
 }
 
 /**
@@ -68,7 +79,32 @@ export function latencyStats(
     medianMs: quantileSorted(sorted, 0.5),
     p95Ms: quantileSorted(sorted, 0.95),
     maxMs: sorted[sorted.length - 1],
+    q1Ms: quantileSorted(sorted, 0.25),
+    q3Ms: quantileSorted(sorted, 0.75),
   };
+}
+
+const nonNegNumber = (v: number, name: string): number => {
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name}: expected a non-negative number, got ${v}`);
+  return v;
+};
+
+/**
+ * Timed forwards of `x` until at least `minRuns` ran and `minTimeMs` passed (at most `maxRuns`); the time of each, ms.
+ */
+export async function timeRepeated(
+  forward: ForwardFn,
+  x: tf.Tensor4D,
+  limits: { minRuns: number; minTimeMs: number; maxRuns: number },
+): Promise<number[]> {
+  const times: number[] = [];
+  let total = 0;
+  while (times.length < limits.maxRuns && (times.length < limits.minRuns || total < limits.minTimeMs)) {
+    const t = await timeForward(forward, x);
+    times.push(t);
+    total += t;
+  }
+  return times;
 }
 
 /** One complete forward: run, wait for and download the outputs, dispose. Returns elapsed ms. */
@@ -99,7 +135,10 @@ const nonNegInt = (v: number, name: string): number => {
   return v;
 };
 
-/** Warm-up, then `runs` timed forwards of `x` (one image batch); statistics in ms. */
+/**
+ * Warm-up, then timed forwards of `x` (one image batch) until at least `runs` ran and `minTimeMs` passed; statistics
+ * in ms.
+ */
 export async function measureLatency(
   forward: ForwardFn,
   x: tf.Tensor4D,
@@ -108,9 +147,10 @@ export async function measureLatency(
   const warmup = nonNegInt(options.warmup ?? 3, 'measureLatency warmup');
   const runs = nonNegInt(options.runs ?? 10, 'measureLatency runs');
   if (runs < 1) throw new Error('measureLatency runs: expected at least 1 timed run');
+  const minTimeMs = nonNegNumber(options.minTimeMs ?? 1000, 'measureLatency minTimeMs');
+  const maxRuns = Math.max(runs, nonNegInt(options.maxRuns ?? 10_000, 'measureLatency maxRuns'));
   for (let i = 0; i < warmup; i++) await timeForward(forward, x);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await timeForward(forward, x));
+  const times = await timeRepeated(forward, x, { minRuns: runs, minTimeMs, maxRuns });
   return latencyStats(times, { batchSize: x.shape[0], warmup });
 }
 
@@ -129,8 +169,19 @@ export type ThroughputStatus = 'ok' | 'out-of-memory' | 'skipped';
 export interface ThroughputEntry {
   readonly batchSize: number;
   readonly status: ThroughputStatus;
-  /** Images per second over the timed batches (status ok). */
+  /** Images per second over all the timed batches: their images over their total time (status ok). */
   readonly imagesPerSecond?: number;
+  /**
+   * Images per second of the median batch, and of its first and third quartiles, slowest and fastest batch (status
+   * ok): `median` is the figure to quote, `q1`…`q3` its spread.
+   */
+  readonly rate?: {
+    readonly median: number;
+    readonly q1: number;
+    readonly q3: number;
+    readonly min: number;
+    readonly max: number;
+  };
   readonly timedBatches?: number;
   readonly elapsedMs?: number;
   /** Peak live tensor bytes of the warm-up forward at this batch size (weights included). */
@@ -142,12 +193,17 @@ export interface ThroughputEntry {
 export interface ThroughputOptions {
   /** Default [1, 4, 8, 16, 32]; measured in ascending order, stopping at the first size that runs out of memory. */
   batchSizes?: readonly number[];
-  /** Untimed forwards per batch size (default 1, at least 1: the first one is traced for its peak memory). */
+  /**
+   * Untimed forwards per batch size (default 2, at least 1: the first one is traced for its peak memory, and runs
+   * slower for it).
+   */
   warmup?: number;
   /** Timed forwards continue until this much time has passed (default 2,000 ms)... */
   minTimeMs?: number;
-  /** ...and at least this many were run (default 1). */
+  /** ...and at least this many were run (default 5)... */
   minBatches?: number;
+  /** ...but no more than this many (default 10,000). */
+  maxBatches?: number;
   /**
    * Skip a batch size whose predicted peak (bytes before + per-image activation peak x batch size, from the largest
    * size measured so far) exceeds this. Default: the wasm heap limit (4 GiB - 64 KiB) on wasm, none elsewhere.
@@ -186,9 +242,13 @@ export async function measureThroughput(
       throw new Error(`measureThroughput batchSizes: expected positive integers, got ${b}`);
   });
   sizes.sort((a, b) => a - b);
-  const warmup = Math.max(1, nonNegInt(options.warmup ?? 1, 'measureThroughput warmup'));
-  const minTimeMs = options.minTimeMs ?? 2000;
-  const minBatches = Math.max(1, nonNegInt(options.minBatches ?? 1, 'measureThroughput minBatches'));
+  const warmup = Math.max(1, nonNegInt(options.warmup ?? 2, 'measureThroughput warmup'));
+  const minTimeMs = nonNegNumber(options.minTimeMs ?? 2000, 'measureThroughput minTimeMs');
+  const minBatches = Math.max(1, nonNegInt(options.minBatches ?? 5, 'measureThroughput minBatches'));
+  const maxBatches = Math.max(
+    minBatches,
+    nonNegInt(options.maxBatches ?? 10_000, 'measureThroughput maxBatches'),
+  );
   const limit =
     options.memoryLimitBytes === undefined
       ? tf.getBackend() === 'wasm'
@@ -219,17 +279,27 @@ export async function measureThroughput(
       const peak = measurePeakMemory(forward, x);
       perImageBytes = Math.max(perImageBytes ?? 0, (peak.peakBytes - peak.baselineBytes) / batchSize);
       for (let i = 1; i < warmup; i++) await timeForward(forward, x);
-      let elapsed = 0;
-      let batches = 0;
-      while (batches < minBatches || elapsed < minTimeMs) {
-        elapsed += await timeForward(forward, x);
-        batches += 1;
-      }
+      const times = await timeRepeated(forward, x, {
+        minRuns: minBatches,
+        minTimeMs,
+        maxRuns: maxBatches,
+      });
+      const elapsed = times.reduce((a, t) => a + t, 0);
+      // Faster batches, more images per second: the rate quartiles are the time quartiles' reciprocals.
+      const st = latencyStats(times, { batchSize, warmup });
+      const rate = (ms: number) => (batchSize * 1000) / ms;
       entries.push({
         batchSize,
         status: 'ok',
-        imagesPerSecond: (batches * batchSize * 1000) / elapsed,
-        timedBatches: batches,
+        imagesPerSecond: (times.length * batchSize * 1000) / elapsed,
+        rate: {
+          median: rate(st.medianMs),
+          q1: rate(st.q3Ms),
+          q3: rate(st.q1Ms),
+          min: rate(st.maxMs),
+          max: rate(st.minMs),
+        },
+        timedBatches: times.length,
         elapsedMs: elapsed,
         peakBytes: peak.peakBytes,
       });

@@ -68,7 +68,7 @@ beforeAll(async () => {
     name: 'Toy_IQA',
     inputSize: 8,
     timing: 'hypernet',
-    latency: { warmup: 1, runs: 3 },
+    latency: { warmup: 1, runs: 3, minTimeMs: 0 },
     throughput: { batchSizes: [1, 2], minTimeMs: 0 },
   });
 });

@@ -80,12 +80,19 @@ export const latencyStatsSchema = z.strictObject({
   medianMs: nonNeg(),
   p95Ms: nonNeg(),
   maxMs: nonNeg(),
+  /** Quartiles; absent in reports written before they were measured. */
+  q1Ms: nonNeg().optional(),
+  q3Ms: nonNeg().optional(),
 });
 
 export const throughputEntrySchema = z.strictObject({
   batchSize: z.number().int().positive(),
   status: z.enum(['ok', 'out-of-memory', 'skipped']),
   imagesPerSecond: nonNeg().optional(),
+  /** Median, quartiles and extremes of the per-batch rates; absent in reports written before they were measured. */
+  rate: z
+    .strictObject({ median: nonNeg(), q1: nonNeg(), q3: nonNeg(), min: nonNeg(), max: nonNeg() })
+    .optional(),
   timedBatches: z.number().int().positive().optional(),
   elapsedMs: nonNeg().optional(),
   peakBytes: count().optional(),

@@ -16,6 +16,7 @@ import type { ParamStore } from './params.js';
 import { fixture } from './weights/__tests__/fixtures.js';
 import { exportStateDict } from './weights/load.js';
 import { modelFromTfjsArtifacts } from './browser.js';
+import { encodeTfjsModel } from './weights/tfjs-format.js';
 import { readWeights } from './weights/read.js';
 import { readSafetensors } from './weights/safetensors.js';
 import type { StateDict } from './weights/state-dict.js';
@@ -150,7 +151,7 @@ describe('saveSafetensors', () => {
 });
 
 describe('TensorFlow.js weights format', () => {
-  it('round-trips model.json + group1-shard1of1.bin', async () => {
+  it('round-trips model.json + group1-shard1of1.bin (a model under 4 MiB: one shard, as before sharding)', async () => {
     const model = createModel('smart-iqa-micro', { seed: 4 });
     const dir = join(tmp, 'tfjs');
     try {
@@ -173,6 +174,54 @@ describe('TensorFlow.js weights format', () => {
       model.dispose();
     }
   });
+
+  it("cuts the weight data into 4 MiB shards named as tfjs' converter names them", async () => {
+    // smart-iqa-tiny: 28.3M float32 parameters (113 MB); only the shard layout is looked at.
+    const tiny = createModel('smart-iqa-tiny', { seed: 1, randomInit: false });
+    try {
+      const { modelJSON, weightData, shards } = await encodeTfjsModel(tiny.params, tiny.config);
+      const n = Math.ceil(weightData.byteLength / 4194304);
+      expect(n).toBeGreaterThan(20);
+      expect(modelJSON.weightsManifest[0].paths).toEqual(
+        Array.from({ length: n }, (_, i) => `group1-shard${i + 1}of${n}.bin`),
+      );
+      expect(shards.slice(0, -1).every((b) => b.byteLength === 4194304)).toBe(true);
+      expect(shards.reduce((s, b) => s + b.byteLength, 0)).toBe(weightData.byteLength);
+    } finally {
+      tiny.dispose();
+    }
+  });
+
+  it('round-trips shards that cut through weights, through the folder reader and the HTTP loader', async () => {
+    const model = createModel('smart-iqa-micro', { seed: 6 });
+    const dir = join(tmp, 'tfjs-sharded');
+    try {
+      // 1,000,003 bytes: an odd size, so shard boundaries fall inside weights.
+      const saved = await saveTfjsModel(dir, model.params, model.config, { shardBytes: 1_000_003 });
+      const n = Math.ceil(saved.bytes / 1_000_003);
+      expect(n).toBe(3);
+      const names = Array.from({ length: n }, (_, i) => `group1-shard${i + 1}of${n}.bin`);
+      expect(readdirSync(dir).sort()).toEqual([...names, 'model.json']);
+      expect(saved.shards).toEqual(names.map((f) => join(dir, f)));
+      expect(names.map((f) => readFileSync(join(dir, f)).length)).toEqual([
+        1_000_003,
+        1_000_003,
+        saved.bytes - 2_000_006,
+      ]);
+      const back = await loadTfjsModel(dir);
+      expect(sameParams(back.model.params, model.params)).toBe(true);
+      back.model.dispose();
+      const fetchFunc = async (input: string | URL | Request): Promise<Response> =>
+        new Response(readFileSync(join(dir, String(input).replace('https://example.org/s/', ''))));
+      const handler = tf.io.http('https://example.org/s/model.json', { fetchFunc });
+      if (!handler.load) throw new Error('tf.io.http handler cannot load');
+      const again = modelFromTfjsArtifacts(await handler.load());
+      expect(sameParams(again.model.params, model.params)).toBe(true);
+      again.model.dispose();
+    } finally {
+      model.dispose();
+    }
+  }, 30_000);
 
   it("is what tfjs's own HTTP loader (as in a browser) reads", async () => {
     const model = createModel('smart-iqa-micro', { seed: 9 });

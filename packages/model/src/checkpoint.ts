@@ -31,7 +31,8 @@ import { readWeights } from './weights/read.js';
 import type { ReadLimits } from './weights/torch-pickle.js';
 import { writeSafetensors } from './weights/safetensors.js';
 import { readTfjsFolder } from './weights/tfjs-folder.js';
-import { encodeTfjsModel, modelFromTfjsArtifacts, TFJS_SHARD_NAME } from './weights/tfjs-format.js';
+import type { EncodeTfjsOptions } from './weights/tfjs-format.js';
+import { encodeTfjsModel, modelFromTfjsArtifacts } from './weights/tfjs-format.js';
 
 export interface LoadCheckpointOptions {
   /** Every model tensor must be in the file with the right shape, and nothing else (default true). */
@@ -124,19 +125,24 @@ export async function loadBackboneWeights(
   return loadPretrainedBackbone(model.params, file.stateDict, path);
 }
 
-/** Writes `<dir>/model.json` and `<dir>/group1-shard1of1.bin` (TensorFlow.js weights format, each file atomic). */
+/**
+ * Writes `<dir>/model.json` and the weight shards `<dir>/group1-shard<i>of<n>.bin` of at most 4 MiB each
+ * (`opts.shardBytes`), as tfjs' converter does; each file atomic, model.json last. Returns the paths written and the
+ * bytes of weight data (`shard` is the first shard, for callers of the one-shard format).
+ */
 export async function saveTfjsModel(
   dir: string,
   store: ParamStore,
   config: ModelConfig,
-): Promise<{ modelJson: string; shard: string; bytes: number }> {
-  const { modelJSON, weightData } = await encodeTfjsModel(store, config);
+  opts: EncodeTfjsOptions = {},
+): Promise<{ modelJson: string; shards: string[]; shard: string; bytes: number }> {
+  const { modelJSON, weightData, shards } = await encodeTfjsModel(store, config, undefined, opts);
   await mkdir(dir, { recursive: true });
-  const shard = join(dir, TFJS_SHARD_NAME);
+  const paths = modelJSON.weightsManifest[0].paths.map((p) => join(dir, p));
+  for (const [i, data] of shards.entries()) await writeFileAtomic(paths[i], [new Uint8Array(data)]);
   const modelJson = join(dir, 'model.json');
-  await writeFileAtomic(shard, [new Uint8Array(weightData)]);
   await writeFileAtomic(modelJson, [new TextEncoder().encode(`${JSON.stringify(modelJSON, null, 1)}\n`)]);
-  return { modelJson, shard, bytes: weightData.byteLength };
+  return { modelJson, shards: paths, shard: paths[0], bytes: weightData.byteLength };
 }
 
 /**

@@ -51,6 +51,7 @@ export function checkCommand(ctx: Ctx): Command {
   ]);
   return cmd.action(
     ctx.action(async (out, flags: CheckFlags) => {
+      out.checkOutExtension(['.json']);
       const [result, baseline] = await Promise.all([
         readResult(out.path(flags.result), flags.result),
         readResult(out.path(flags.baseline), flags.baseline),

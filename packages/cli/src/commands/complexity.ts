@@ -3,7 +3,10 @@ import type { ComplexityReport } from '@iqa-bench/complexity';
 import type { BackendPreference, IqaModel } from '@iqa-bench/model';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
+import { resolvePreset } from '../models.js';
+import type { ModelLimitFlags } from '../model-limits.js';
+import { modelLimitOptions, modelLimits } from '../model-limits.js';
 import type { CommonFlags } from '../io.js';
 import {
   collect,
@@ -14,10 +17,10 @@ import {
   positiveIntList,
 } from '../options.js';
 import { complexityEnvironment, complexityTable } from '../report/sections.js';
-import { openCheckpoint, useBackend } from '../scoring.js';
+import { openCheckpoint, shortName, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 
-interface ComplexityFlags extends CommonFlags {
+interface ComplexityFlags extends CommonFlags, ModelLimitFlags {
   model: string[];
   batchSizes: number[];
   latency: boolean;
@@ -36,7 +39,8 @@ export function complexityCommand(ctx: Ctx): Command {
     .description(
       'Count parameters, and MACs and FLOPs from the TensorFlow.js kernels a forward pass executes (MACs and FLOPs ' +
         'kept apart; attention products and the TargetNet included, the HyperNet alone reported too), then time ' +
-        'batch-1 latency (mean, std, min, median, p95, max) and throughput per batch size, on the chosen backend, and ' +
+        'batch-1 latency and throughput per batch size on the chosen backend (after warm-up, each measurement repeats ' +
+        'forwards for at least --runs and --min-time; the median is printed with its interquartile range), and ' +
         'compare with the published figures. Models: a preset (smart-iqa-tiny, smart-iqa-small, smart-iqa-base, ' +
         'hyperiqa-resnet50, smart-iqa-micro) or a checkpoint file.',
     )
@@ -62,15 +66,21 @@ export function complexityCommand(ctx: Ctx): Command {
         .default('whole'),
     )
     .option('--warmup <n>', 'untimed forwards before the latency runs', nonNegativeInt, 3)
-    .option('--runs <n>', 'timed batch-1 forwards', positiveInt, 10)
+    .option(
+      '--runs <n>',
+      'at least this many timed forwards per measurement (batch-1 latency, each throughput batch size)',
+      positiveInt,
+      10,
+    )
     .option(
       '--min-time <ms>',
-      'time each throughput batch size for at least this long (0: one timed batch)',
+      'and time each measurement for at least this long (0: exactly --runs forwards)',
       nonNegativeInt,
-      0,
+      1000,
     )
     .option('--markdown', "print @iqa-bench/complexity's Markdown table (with the reference checks) instead")
     .option('--latex', 'print the LaTeX table instead');
+  modelLimitOptions(cmd);
   commonOptions(cmd, {
     out: 'also write the complexity report (JSON, schema of @iqa-bench/complexity) to <file>',
   });
@@ -81,36 +91,51 @@ export function complexityCommand(ctx: Ctx): Command {
   ]);
   return cmd.action(
     ctx.action(async (out, flags: ComplexityFlags) => {
+      out.checkOutExtension(['.json']);
       const [cx, m] = await Promise.all([import('@iqa-bench/complexity'), import('@iqa-bench/model')]);
-      for (const name of flags.model) {
+      // A preset by name, backbone name (swin_tiny_patch4_window7_224) or alias; else a checkpoint file.
+      const names = flags.model.map((name) =>
+        existsSync(out.path(name)) ? name : (resolvePreset(name) ?? name),
+      );
+      for (const name of names) {
         if (!m.isPresetName(name) && !existsSync(out.path(name))) {
           throw new CliError(
-            `--model ${name}: neither a preset (${m.PRESET_NAMES.join(', ')}) nor a checkpoint file`,
+            `--model ${name}: neither a preset (${m.PRESET_NAMES.join(', ')}; 'iqa-bench models' lists their other names) nor a checkpoint file`,
+            ExitCode.badInput,
+            { flag: '--model' },
           );
         }
       }
       await useBackend(out, flags.backend);
       const reports: ComplexityReport[] = [];
-      for (const name of flags.model) {
+      for (const name of names) {
         const isPreset = m.isPresetName(name);
         let model: IqaModel;
         if (isPreset) {
           // Counts and timings do not depend on the weights: skip drawing random ones (seconds for Swin-B).
           model = m.createModel(name, { seed: 1, randomInit: false });
         } else {
-          model = (await openCheckpoint(out, name, '--model')).model;
+          model = (await openCheckpoint(out, name, '--model', modelLimits(flags))).model;
         }
         try {
           out.log(`${name}: counting${flags.latency ? ' and timing' : ''}…`);
           reports.push(
             await cx.analyzeModel(model, {
-              name,
+              // A checkpoint is labelled by its short name; the description keeps the path.
+              name: isPreset ? name : shortName(name),
               description: isPreset ? `preset ${name}` : `checkpoint ${name}`,
               reference: isPreset && name !== 'smart-iqa-micro' ? name : null,
               timing: flags.timing,
-              latency: flags.latency ? { warmup: flags.warmup, runs: flags.runs } : false,
+              latency: flags.latency
+                ? { warmup: flags.warmup, runs: flags.runs, minTimeMs: flags.minTime }
+                : false,
               throughput: flags.latency
-                ? { batchSizes: flags.batchSizes, minTimeMs: flags.minTime, warmup: 1 }
+                ? {
+                    batchSizes: flags.batchSizes,
+                    minTimeMs: flags.minTime,
+                    minBatches: flags.runs,
+                    warmup: 2,
+                  }
                 : false,
             }),
           );

@@ -1,16 +1,69 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, extname, isAbsolute, relative } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
+import type { ModelLimitFlags } from '../model-limits.js';
+import { modelLimitOptions, modelLimits } from '../model-limits.js';
 import type { CommonFlags } from '../io.js';
 import { commonOptions, examples } from '../options.js';
 import { checkpointError, describeConfig, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 
-interface ConvertFlags extends CommonFlags {
+interface ConvertFlags extends CommonFlags, ModelLimitFlags {
   strict: boolean;
   to?: 'safetensors' | 'tfjs';
+}
+
+/** Extensions of weight files this command does not write: an output named so would be mistaken for one. */
+const FOREIGN_EXTENSIONS = [
+  '.pt',
+  '.pth',
+  '.pkl',
+  '.bin',
+  '.ckpt',
+  '.onnx',
+  '.h5',
+  '.npz',
+  '.pb',
+  '.json',
+  '.tar',
+  '.zip',
+];
+
+/**
+ * The format `<out>` asks for: `x.safetensors` a safetensors file; `model.json`, a name ending in `/` or a name
+ * without an extension a TF.js folder. Any other extension is refused (`convert x.pkl out.pt` would otherwise make a
+ * TF.js folder named `out.pt`); `--to` must agree with the name.
+ */
+export function outputFormat(output: string, to?: 'safetensors' | 'tfjs'): 'safetensors' | 'tfjs' {
+  const name = basename(output.replace(/[\\/]+$/, ''));
+  const folder = /[\\/]$/.test(output) || name === 'model.json';
+  const ext = folder ? '' : extname(name).toLowerCase();
+  if (ext === '.safetensors') {
+    if (to === 'tfjs')
+      throw new CliError(
+        `<out> ${output}: --to tfjs writes a folder; name it without .safetensors`,
+        ExitCode.badInput,
+        { flag: '--to' },
+      );
+    return 'safetensors';
+  }
+  if (to === 'safetensors')
+    throw new CliError(
+      `<out> ${output}: --to safetensors writes a .safetensors file; name it <name>.safetensors`,
+      ExitCode.badInput,
+      { flag: '--to' },
+    );
+  if (ext === '' || (to === 'tfjs' && !FOREIGN_EXTENSIONS.includes(ext))) return 'tfjs';
+  throw new CliError(
+    `<out> ${output}: convert writes <name>.safetensors, or a TF.js model folder (<dir>/ or <dir>/model.json); ` +
+      `'${ext}' would be mistaken for another format`,
+  );
+}
+
+function mib(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 }
 
 export function convertCommand(ctx: Ctx): Command {
@@ -25,17 +78,21 @@ export function convertCommand(ctx: Ctx): Command {
         'allow-list unpickler that never executes them: anything but a state dict (e.g. os.system) is refused.',
     )
     .argument('<in>', 'the checkpoint to read (.pkl, .pth, .pt, .bin, .safetensors)')
-    .argument('<out>', 'out.safetensors, or a folder / model.json for a TF.js model')
+    .argument(
+      '<out>',
+      'out.safetensors, or a TF.js model folder (a name without extension, <dir>/ or <dir>/model.json)',
+    )
     .addOption(
-      new Option('--to <format>', 'output format (default: from <out>: .safetensors, else tfjs)').choices([
-        'safetensors',
-        'tfjs',
-      ]),
+      new Option(
+        '--to <format>',
+        'output format (default: from <out>: .safetensors, else a TF.js folder); must agree with <out>',
+      ).choices(['safetensors', 'tfjs']),
     )
     .option(
       '--no-strict',
       'load a checkpoint with missing or unexpected tensors (they are listed; missing ones keep seed-0 init)',
     );
+  modelLimitOptions(cmd);
   commonOptions(cmd, false).option('--json', 'print what was converted as JSON');
   examples(cmd, [
     'iqa-bench convert koniq_pretrained.pkl koniq.safetensors',
@@ -44,7 +101,7 @@ export function convertCommand(ctx: Ctx): Command {
   ]);
   return cmd.action(
     ctx.action(async (out, flags: ConvertFlags, input: string, output: string) => {
-      const to = flags.to ?? (output.toLowerCase().endsWith('.safetensors') ? 'safetensors' : 'tfjs');
+      const to = outputFormat(output, flags.to);
       const inPath = out.path(input);
       const outPath = out.path(output);
       if (inPath === outPath) throw new CliError('<out> must differ from <in>');
@@ -58,7 +115,7 @@ export function convertCommand(ctx: Ctx): Command {
       await useBackend(out, 'cpu');
       let loaded;
       try {
-        loaded = await m.loadCheckpoint(inPath, { strict: flags.strict });
+        loaded = await m.loadCheckpoint(inPath, { strict: flags.strict, limits: modelLimits(flags) });
       } catch (err) {
         throw checkpointError(err, inPath, input);
       }
@@ -68,15 +125,23 @@ export function convertCommand(ctx: Ctx): Command {
           out.warn(`${input} (--no-strict): ${m.formatLoadReport(report).replace(/\n/g, '; ')}`);
         }
         let files: string[];
+        let wrote: string;
         if (to === 'safetensors') {
           await mkdir(dirname(outPath), { recursive: true });
           await m.saveSafetensors(outPath, model.params, config);
           files = [output];
+          wrote = `${output} (safetensors, ${mib((await stat(outPath)).size)}, architecture in its metadata)`;
         } else {
-          const dir = basename(outPath) === 'model.json' ? outPath.slice(0, -'model.json'.length) : outPath;
+          const dir = basename(outPath) === 'model.json' ? dirname(outPath) : outPath;
           const written = await m.saveTfjsModel(dir, model.params, config);
-          files = [written.modelJson, written.shard];
+          // Named as the user named <out>: relative paths stay relative.
+          const shown = (p: string) => relative(out.io.cwd, p) || p;
+          files = [written.modelJson, ...written.shards].map((p) => (isAbsolute(output) ? p : shown(p)));
+          wrote =
+            `${files[0]} + ${written.shards.length} weight shard(s) of at most 4 MiB ` +
+            `(TF.js model, ${mib(written.bytes)})`;
         }
+        out.log(`wrote ${wrote}`);
         const summary = {
           input,
           format: loaded.format,
@@ -97,7 +162,7 @@ export function convertCommand(ctx: Ctx): Command {
                 `${describeConfig(config)} (${loaded.configSource === 'metadata' ? 'stored in the file' : loaded.configSource})`,
               ],
               ['tensors', String(summary.tensors)],
-              ['written', files.join(', ')],
+              ['written', wrote],
             ],
           }),
         );

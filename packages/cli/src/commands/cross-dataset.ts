@@ -6,12 +6,15 @@ import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import type { DatasetSpec } from '../dataset-spec.js';
 import { CliError, describeError } from '../errors.js';
-import { datasetResult, meanMetrics } from '../evaluation.js';
+import { datasetResult, meanCounts, meanMetrics } from '../evaluation.js';
+import type { ModelLimitFlags } from '../model-limits.js';
+import { modelLimitOptions, modelLimits } from '../model-limits.js';
 import type { CommonFlags, Output } from '../io.js';
 import { commonOptions, examples } from '../options.js';
-import { resultTable } from '../report/sections.js';
-import type { DatasetResult, ResultFile } from '@iqa-bench/metrics';
+import { resultNotes, resultTable } from '../report/sections.js';
+import type { DatasetResult, MetricName, ResultFile } from '@iqa-bench/metrics';
 import { RESULT_SCHEMA } from '@iqa-bench/metrics';
+import type { LoadedResult } from '../result.js';
 import type { OpenedModel, ScoreFlags } from '../scoring.js';
 import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
@@ -19,7 +22,7 @@ import { VERSION } from '../version.js';
 import type { DatasetFlags } from './dataset-options.js';
 import { datasetOptions, datasetSpecs, loadSpec } from './dataset-options.js';
 
-interface EvalFlags extends CommonFlags, ScoreFlags, DatasetFlags {
+interface EvalFlags extends CommonFlags, ScoreFlags, DatasetFlags, ModelLimitFlags {
   checkpoint: string;
   split?: string;
   part?: string;
@@ -92,18 +95,29 @@ async function selectPart(
   return { images: partImages(ds, split, part), split: `${label}:${part}` };
 }
 
-function resultText(result: ResultFile): string {
-  return renderText(
-    resultTable({
-      file: '',
-      format: 'iqa-bench-result',
-      datasets: result.datasets,
-      ...(result.mean ? { mean: result.mean } : {}),
-    }),
-  );
+/**
+ * The result file of cross-dataset and eval: iqa-bench/result@1, plus what a reader of the numbers must know — how many
+ * datasets each mean covers (`meanOver`) and the notes printed under the table (`notes`: the reason for every
+ * missing metric, a logistic that reverses the sign, raw errors on another scale than MOS).
+ */
+type EvalResult = ResultFile & { meanOver?: Partial<Record<MetricName, number>>; notes: string[] };
+
+function loaded(result: ResultFile): LoadedResult {
+  return {
+    file: '',
+    format: 'iqa-bench-result',
+    datasets: result.datasets,
+    ...(result.mean ? { mean: result.mean } : {}),
+  };
+}
+
+function resultText(result: EvalResult): string {
+  const table = renderText(resultTable(loaded(result)));
+  return result.notes.length > 0 ? `${table}\n\n${result.notes.join('\n')}` : table;
 }
 
 async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'): Promise<void> {
+  out.checkOutExtension(['.json']);
   const specs = datasetSpecs(flags, kind === 'eval' ? 'one' : 'some');
   // Every dataset and split is read and checked before the model is loaded: bad input fails fast.
   const datasets = [];
@@ -112,7 +126,7 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
     datasets.push({ spec, ds, ...(await selectPart(out, ds, flags)) });
   }
   const backend = await useBackend(out, flags.backend);
-  const opened = await openCheckpoint(out, flags.checkpoint);
+  const opened = await openCheckpoint(out, flags.checkpoint, '--checkpoint', modelLimits(flags));
   const entries: DatasetResult[] = [];
   try {
     for (const { spec, ds, images, split } of datasets) {
@@ -121,7 +135,7 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
   } finally {
     opened.model.dispose();
   }
-  const result: ResultFile = {
+  const base: ResultFile = {
     schema: RESULT_SCHEMA,
     kind,
     producer: `@iqa-bench/cli ${VERSION}`,
@@ -140,6 +154,11 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
     datasets: entries,
     ...(entries.length > 1 ? { mean: meanMetrics(entries) } : {}),
   };
+  const result: EvalResult = {
+    ...base,
+    ...(base.mean ? { meanOver: meanCounts(entries) } : {}),
+    notes: resultNotes(loaded(base)),
+  };
   await out.writeOut(result);
   out.result(result, () => resultText(result));
 }
@@ -151,6 +170,7 @@ function evalOptions(cmd: Command): Command {
   );
   datasetOptions(cmd);
   scoreOptions(cmd, "the original's per dataset: seed, but none for live, csiq, tid2013, livec");
+  modelLimitOptions(cmd);
   return cmd.option(
     '--no-predictions',
     'leave the per-image predictions out of the result file (they feed the scatter plots)',
@@ -163,7 +183,9 @@ export function crossDatasetCommand(ctx: Ctx): Command {
     .description(
       'Score every image of each --dataset with one checkpoint and report SRCC, PLCC (raw and after the VQEG ' +
         "4-parameter logistic mapping), KRCC, RMSE and n per dataset, and their mean, like the original's " +
-        'cross-dataset table. --out writes the result file (iqa-bench/result@1) that check and report read.',
+        'cross-dataset table. Under the table: why a metric is missing (–), a logistic that reverses the sign of the ' +
+        'relation, a raw RMSE on another scale than MOS (†), datasets a mean leaves out. --out writes the result ' +
+        'file (iqa-bench/result@1) that check and report read.',
     );
   evalOptions(cmd);
   commonOptions(cmd, {});

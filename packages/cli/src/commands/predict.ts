@@ -3,16 +3,18 @@ import { extname, join, relative, resolve } from 'node:path';
 import type { ResizePresetName } from '@iqa-bench/data';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
-import { CliError, describeError, ExitCode } from '../errors.js';
+import { describeError, ExitCode } from '../errors.js';
+import type { ModelLimitFlags } from '../model-limits.js';
+import { modelLimitOptions, modelLimits } from '../model-limits.js';
 import type { CommonFlags } from '../io.js';
 import { writeFileAtomic } from '@iqa-bench/core/fs';
 import { commonOptions, examples } from '../options.js';
-import type { ScoreFlags } from '../scoring.js';
+import type { ScoreFlags, ScoreOutcome } from '../scoring.js';
 import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 import { VERSION } from '../version.js';
 
-interface PredictFlags extends CommonFlags, ScoreFlags {
+interface PredictFlags extends CommonFlags, ScoreFlags, ModelLimitFlags {
   checkpoint: string;
   csv?: boolean;
 }
@@ -29,30 +31,43 @@ interface Prediction {
   error?: string;
 }
 
-/** The images named on the command line: files as given, folders as their image files (sorted, not recursive). */
-async function collectImages(cwd: string, args: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
+/** One input to score, or why a command-line input gives nothing to score (it is reported like an unreadable image). */
+interface Input {
+  path: string;
+  error?: string;
+}
+
+/**
+ * The images named on the command line: files as given, folders as their image files (sorted, not recursive). A
+ * missing path or a folder without images is an input with an error: the others are still scored.
+ */
+async function collectImages(cwd: string, args: readonly string[]): Promise<Input[]> {
+  const out: Input[] = [];
   for (const arg of args) {
     const abs = resolve(cwd, arg);
     let s;
     try {
       s = await stat(abs);
-    } catch {
-      throw new CliError(`${arg}: no such file or folder`);
+    } catch (err) {
+      out.push({ path: arg, error: `${arg}: ${describeError(err).replace(`${abs}: `, '')}` });
+      continue;
     }
     if (s.isDirectory()) {
       const names = (await readdir(abs))
         .filter((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()))
         .sort();
       if (names.length === 0)
-        throw new CliError(`${arg}: no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder`);
-      out.push(...names.map((n) => join(arg, n)));
+        out.push({ path: arg, error: `${arg}: no images (${IMAGE_EXTENSIONS.join(', ')}) in this folder` });
+      out.push(...names.map((n) => ({ path: join(arg, n) })));
     } else {
-      out.push(arg);
+      out.push({ path: arg });
     }
   }
   return out;
 }
+
+/** `--out` of predict: JSON or CSV, said by the extension. */
+const OUT_EXTENSIONS = ['.json', '.csv'];
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -80,7 +95,8 @@ export function predictCommand(ctx: Ctx): Command {
       'Score images with a model: every image is decoded (JPEG, PNG, BMP, TIFF; no EXIF rotation, as PIL), ' +
         'preprocessed, cut into --patches crops, and scored as the mean of its crop scores (eval mode). Prints each ' +
         "image's path, score and patch scores. A folder contributes its image files (sorted, not recursive). An image " +
-        'that cannot be read is reported and the others are still scored; the exit code is then 2.',
+        'that cannot be read, a missing file and a folder without images are reported and the others are still ' +
+        'scored; the exit code is then 2.',
     )
     .argument('<image|folder...>', 'image files and folders')
     .requiredOption(
@@ -89,8 +105,9 @@ export function predictCommand(ctx: Ctx): Command {
     )
     .option('--csv', 'print CSV (path,score,patch_scores,error) instead of the table');
   scoreOptions(cmd, 'seed');
+  modelLimitOptions(cmd);
   commonOptions(cmd, {
-    out: 'also write the predictions to <file>: JSON, or CSV when it ends in .csv (atomically)',
+    out: 'also write the predictions to <file>: <file>.json (JSON) or <file>.csv (CSV), atomically',
   });
   examples(cmd, [
     'iqa-bench predict --checkpoint koniq.safetensors photo.jpg',
@@ -98,35 +115,47 @@ export function predictCommand(ctx: Ctx): Command {
     'iqa-bench predict --checkpoint model/ --preprocess none img1.png img2.png --json',
   ]);
   return cmd.action(
-    ctx.action(async (out, flags: PredictFlags, inputs: string[]) => {
-      const files = await collectImages(out.io.cwd, inputs);
+    ctx.action(async (out, flags: PredictFlags, args: string[]) => {
+      out.checkOutExtension(OUT_EXTENSIONS);
+      const inputs = await collectImages(out.io.cwd, args);
+      const files = inputs.filter((i) => i.error === undefined).map((i) => i.path);
       const backend = await useBackend(out, flags.backend);
-      const opened = await openCheckpoint(out, flags.checkpoint);
+      const opened = await openCheckpoint(out, flags.checkpoint, '--checkpoint', modelLimits(flags));
       const preset: ResizePresetName = flags.preprocess ?? 'seed';
       const jobs = files.map((file) => ({
         path: out.path(file),
         id: relative(out.io.cwd, out.path(file)) || file,
         preset,
       }));
-      let outcomes;
+      let outcomes: ScoreOutcome[];
       try {
         outcomes = await scoreMany(out, opened, jobs, flags, backend, 'predict');
       } finally {
         opened.model.dispose();
       }
-      const rows: Prediction[] = outcomes.map((o, i) => {
-        const file = files[i];
-        if (o.score) return { path: file, score: o.score.score, patchScores: o.score.cropScores };
-        const msg = describeError(o.error);
-        // Name the image as the user typed it.
-        const error = msg.includes(jobs[i].path)
-          ? msg.split(jobs[i].path).join(file)
-          : msg.includes(file)
-            ? msg
-            : `${file}: ${msg}`;
+      const rows: Prediction[] = [];
+      let k = 0;
+      for (const input of inputs) {
+        const file = input.path;
+        const o = input.error === undefined ? outcomes[k++] : undefined;
+        if (o?.score) {
+          rows.push({ path: file, score: o.score.score, patchScores: o.score.cropScores });
+          continue;
+        }
+        let error = input.error;
+        if (error === undefined) {
+          const msg = describeError(o?.error);
+          const abs = jobs[k - 1].path;
+          // Name the image as the user typed it.
+          error = msg.includes(abs)
+            ? msg.split(abs).join(file)
+            : msg.includes(file)
+              ? msg
+              : `${file}: ${msg}`;
+        }
         out.io.stderr.write(`iqa-bench: error: ${error}\n`);
-        return { path: file, score: null, patchScores: [], error };
-      });
+        rows.push({ path: file, score: null, patchScores: [], error });
+      }
       const json = {
         schema: PREDICTIONS_SCHEMA,
         producer: `@iqa-bench/cli ${VERSION}`,
@@ -142,11 +171,12 @@ export function predictCommand(ctx: Ctx): Command {
         images: rows,
       };
       if (flags.out !== undefined) {
-        const data = flags.out.toLowerCase().endsWith('.csv')
-          ? predictionsCsv(rows)
-          : `${JSON.stringify(json, null, 2)}\n`;
-        await writeFileAtomic(out.path(flags.out), data);
-        out.log(`wrote ${flags.out}`);
+        const csv = flags.out.toLowerCase().endsWith('.csv');
+        await writeFileAtomic(
+          out.path(flags.out),
+          csv ? predictionsCsv(rows) : `${JSON.stringify(json, null, 2)}\n`,
+        );
+        out.log(`wrote ${flags.out} (${csv ? 'CSV' : 'JSON'}, ${rows.length} image(s))`);
       }
       if (flags.csv && !flags.json) out.io.stdout.write(predictionsCsv(rows));
       else {
@@ -156,7 +186,12 @@ export function predictCommand(ctx: Ctx): Command {
             rows: rows.map((r) => [
               r.path,
               r.score === null ? 'ERROR' : r.score.toFixed(4),
-              r.error ?? r.patchScores.map((p) => p.toFixed(4)).join(' '),
+              // The path is in the first column: the error without it.
+              r.error !== undefined
+                ? r.error.startsWith(`${r.path}: `)
+                  ? r.error.slice(r.path.length + 2)
+                  : r.error
+                : r.patchScores.map((p) => p.toFixed(4)).join(' '),
             ]),
           }),
         );

@@ -86,7 +86,10 @@ export interface HeatmapFigure {
   cols: readonly string[];
   /** values[row][col]; null is drawn grey with a dash. */
   values: readonly (readonly (number | null)[])[];
-  /** Colour scale domain (default 0…1); values outside are clamped. */
+  /**
+   * Colour scale domain (default 0…1); values outside are clamped. A domain reaching below 0 is diverging: blues above
+   * 0, reds below (negative correlations are coloured, not shown as 0).
+   */
   min?: number;
   max?: number;
   digits?: number;
@@ -98,6 +101,27 @@ function blue(t: number): string {
   const b = [8, 48, 107];
   const c = a.map((v, i) => Math.round(v + (b[i] - v) * t));
   return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Reds: #fff5f0 at 0 to #67000d at 1. */
+function red(t: number): string {
+  const a = [255, 245, 240];
+  const b = [103, 0, 13];
+  const c = a.map((v, i) => Math.round(v + (b[i] - v) * t));
+  return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * A value's colour and its strength (0…1, for the text colour): blues from lo to hi; with lo < 0 < hi, blues by v / hi
+ * above 0 and reds by v / lo below.
+ */
+function heatColor(v: number, lo: number, hi: number): { fill: string; t: number } {
+  if (lo < 0 && hi > 0) {
+    const t = v >= 0 ? Math.min(1, v / hi) : Math.min(1, v / lo);
+    return { fill: v >= 0 ? blue(t) : red(t), t };
+  }
+  const t = Math.min(1, Math.max(0, (v - lo) / (hi - lo || 1)));
+  return { fill: blue(t), t };
 }
 
 /** A matrix of values (e.g. SRCC per test dataset and model) as coloured, labelled cells. */
@@ -117,17 +141,8 @@ export function heatmapSvg(fig: HeatmapFigure): string {
       const v = fig.values[r]?.[c] ?? null;
       const x = left + c * cellW;
       const y = top + r * cellH;
-      const t = v === null ? 0 : Math.min(1, Math.max(0, (v - lo) / (hi - lo || 1)));
-      cells.push(
-        el('rect', {
-          x,
-          y,
-          width: cellW,
-          height: cellH,
-          fill: v === null ? '#eeeeee' : blue(t),
-          stroke: '#ffffff',
-        }),
-      );
+      const { fill, t } = v === null ? { fill: '#eeeeee', t: 0 } : heatColor(v, lo, hi);
+      cells.push(el('rect', { x, y, width: cellW, height: cellH, fill, stroke: '#ffffff' }));
       cells.push(
         text(x + cellW / 2, y + cellH / 2 + 4, v === null ? '–' : v.toFixed(digits), {
           'text-anchor': 'middle',
@@ -143,12 +158,18 @@ export function heatmapSvg(fig: HeatmapFigure): string {
   // Colour bar.
   const barX = left + cellW * fig.cols.length + 24;
   const barH = Math.max(60, cellH * fig.rows.length);
-  const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => el('stop', { offset: t, 'stop-color': blue(1 - t) }));
+  // Top of the bar = hi, bottom = lo.
+  const stops = [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1].map((o) =>
+    el('stop', { offset: o, 'stop-color': heatColor(hi - o * (hi - lo), lo, hi).fill }),
+  );
   const legend = [
     el('defs', {}, el('linearGradient', { id: 'heat', x1: 0, y1: 0, x2: 0, y2: 1 }, stops)),
     el('rect', { x: barX, y: top, width: 12, height: barH, fill: 'url(#heat)', stroke: '#999999' }),
     text(barX + 16, top + 8, hi.toFixed(2), { 'font-size': 10 }),
     text(barX + 16, top + barH, lo.toFixed(2), { 'font-size': 10 }),
+    ...(lo < 0 && hi > 0
+      ? [text(barX + 16, top + (barH * hi) / (hi - lo) + 4, '0.00', { 'font-size': 10 })]
+      : []),
   ];
   return svgDoc(width, height, fig.title, [
     text(8, 18, fig.title, { 'font-size': 14, 'font-weight': 'bold' }),

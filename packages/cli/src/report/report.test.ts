@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../table.js';
+import { latexText, renderMarkdown } from '../table.js';
 import { barsSvg, heatmapSvg, lineSvg, scatterSvg } from './figures.js';
 import type { Report } from './report.js';
-import { renderHtml, renderReportMarkdown, slug, writeReport } from './report.js';
+import { renderHtml, renderReportLatex, renderReportMarkdown, slug, writeReport } from './report.js';
 import { f, niceTicks, tickLabel } from './svg.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iqa-report-'));
@@ -73,6 +73,27 @@ describe('figures', () => {
     expect(svg).toContain('>–</text>');
   });
 
+  it('heatmap: negative correlations get their own colours on a −1…1 scale', () => {
+    const svg = heatmapSvg({
+      title: 'h',
+      rows: ['a'],
+      cols: ['c1', 'c2', 'c3'],
+      values: [[-1, 0.5, 1]],
+      min: -1,
+      max: 1,
+    });
+    const fills = [
+      ...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="(#[0-9a-f]{6})"/g),
+    ].map((m) => m[1]);
+    // −1: the darkest red (#67000d); 0.5: halfway along the blues; 1: the darkest blue.
+    expect(fills).toEqual(['#67000d', '#8096b5', '#08306b']); // #f7fbff + (#08306b − #f7fbff) / 2, rounded
+    expect(svg).toContain('>-1.00</text>');
+    expect(svg).toContain('>0.00</text>');
+    // On the default 0…1 scale, −1 would be clamped to the colour of 0.
+    const clamped = heatmapSvg({ title: 'h', rows: ['a'], cols: ['c1'], values: [[-1]] });
+    expect(clamped).toContain('fill="#f7fbff"');
+  });
+
   it('bars scale to the largest value of each panel', () => {
     const svg = barsSvg({ title: 'b', labels: ['a', 'b'], panels: [{ title: 'params', values: [10, 5] }] });
     const widths = [...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="([^"]+)" height="18"/g)].map((m) =>
@@ -123,7 +144,15 @@ describe('report', () => {
         tables: [
           {
             caption: 'cap',
-            table: { columns: [{ header: 'a|b' }, { header: 'v', align: 'right' }], rows: [['p|q', '1.0']] },
+            table: {
+              columns: [{ header: 'a|b' }, { header: 'v', align: 'right' }],
+              rows: [
+                ['p|q', '1.0'],
+                ['r_1', '8.1 (7.9–8.6)'],
+              ],
+            },
+            notes: ['r_1: 50% of it'],
+            latex: true,
           },
         ],
         figures: [
@@ -139,9 +168,10 @@ describe('report', () => {
 
   it('markdown escapes pipes', () => {
     expect(renderMarkdown(report.sections[0].tables![0].table)).toBe(
-      '| a\\|b | v |\n|---|---:|\n| p\\|q | 1.0 |',
+      '| a\\|b | v |\n|---|---:|\n| p\\|q | 1.0 |\n| r_1 | 8.1 (7.9–8.6) |',
     );
     expect(renderReportMarkdown(report)).toContain('![bars](figures/bars.svg)');
+    expect(renderReportMarkdown(report)).toContain('| r_1 | 8.1 (7.9–8.6) |\n\n- r_1: 50% of it\n');
   });
 
   it('HTML is one self-contained file: inline SVG, no script, no external reference', () => {
@@ -153,11 +183,49 @@ describe('report', () => {
     expect(html).not.toMatch(/<script|<link|<img|src=|href=|@import|url\((?!#)/);
   });
 
+  it('HTML fits a 1280-px page: tables in their own scroll box, number cells break between parts only', () => {
+    const html = renderHtml(report);
+    expect(html).toContain('max-width:1100px');
+    expect(html).toContain('.table-wrap{max-width:100%;overflow-x:auto}');
+    expect(html).toContain('<div class="table-wrap"><table><caption>cap</caption>');
+    expect(html).toContain(
+      '<td>r_1</td><td class="r"><span class="nw">8.1</span> <span class="nw">(7.9–8.6)</span></td>',
+    );
+    expect(html).toContain('<ul class="notes"><li>r_1: 50% of it</li></ul>');
+  });
+
+  it('LaTeX: the marked tables as booktabs tables, specials escaped', () => {
+    expect(renderReportLatex(report)).toBe(
+      [
+        '% A & B: results tables written by iqa-bench report (needs \\usepackage{booktabs}).',
+        '',
+        '\\begin{table}[t]',
+        '\\centering',
+        '\\caption{cap}',
+        '\\begin{tabular}{lr}',
+        '\\toprule',
+        'a|b & v \\\\',
+        '\\midrule',
+        'p|q & 1.0 \\\\',
+        'r\\_1 & 8.1 (7.9--8.6) \\\\',
+        '\\bottomrule',
+        '\\end{tabular}',
+        '\\par\\smallskip\\footnotesize',
+        'r\\_1: 50\\% of it\\par',
+        '\\end{table}',
+      ].join('\n'),
+    );
+    expect(latexText('a\\b {x} ~ ^ # $ & −1 †')).toBe(
+      'a\\textbackslash{}b \\{x\\} \\textasciitilde{} \\textasciicircum{} \\# \\$ \\& $-$1 \\textdagger{}',
+    );
+  });
+
   it('writes html, md, svg and a PNG rasterised at twice the size', async () => {
     const dir = join(work, 'r1');
     const files = await writeReport(dir, report);
-    expect(files).toEqual(['figures/bars.svg', 'figures/bars.png', 'report.md', 'report.html']);
-    expect(readdirSync(dir).sort()).toEqual(['figures', 'report.html', 'report.md']);
+    expect(files).toEqual(['figures/bars.svg', 'figures/bars.png', 'report.md', 'report.tex', 'report.html']);
+    expect(readdirSync(dir).sort()).toEqual(['figures', 'report.html', 'report.md', 'report.tex']);
+    expect(readFileSync(join(dir, 'report.tex'), 'utf8')).toBe(`${renderReportLatex(report)}\n`);
     const svg = readFileSync(join(dir, 'figures/bars.svg'), 'utf8');
     const [w, h] = [Number(/width="(\d+)"/.exec(svg)?.[1]), Number(/height="(\d+)"/.exec(svg)?.[1])];
     const png = sharp(readFileSync(join(dir, 'figures/bars.png')));

@@ -1,5 +1,14 @@
 import type { ComplexityReport } from '@iqa-bench/complexity';
-import { logisticCurve } from '../evaluation.js';
+import {
+  datasetNotes,
+  logisticCurve,
+  MEAN_METRICS,
+  meanCounts,
+  METRIC_LABELS,
+  rawErrorOffScale,
+} from '../evaluation.js';
+
+export { METRIC_LABELS };
 import type { MetricName } from '@iqa-bench/metrics';
 import type { LoadedResult } from '../result.js';
 import type { Table } from '../table.js';
@@ -9,17 +18,6 @@ import { barsSvg, heatmapSvg, lineSvg, scatterSvg } from './figures.js';
 import type { Figure, Section } from './report.js';
 import { slug } from './report.js';
 
-/** How result metrics are labelled in tables and figures. */
-export const METRIC_LABELS: Record<MetricName, string> = {
-  srcc: 'SRCC',
-  plcc: 'PLCC',
-  plccLogistic: 'PLCC (logistic)',
-  krcc: 'KRCC',
-  rmse: 'RMSE',
-  rmseLogistic: 'RMSE (logistic)',
-  mae: 'MAE',
-  maeLogistic: 'MAE (logistic)',
-};
 /** Columns of result tables (MAE stays in the JSON: RMSE says the same in the same units). */
 const TABLE_METRICS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc', 'rmse', 'rmseLogistic'];
 const CORRELATIONS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc'];
@@ -27,19 +25,47 @@ const CORRELATIONS: MetricName[] = ['srcc', 'plcc', 'plccLogistic', 'krcc'];
 export interface NamedResult {
   label: string;
   result: LoadedResult;
+  /** How the numbers were made (patches, crop, preprocessing, seed, backend, model), one line; shown with the table. */
+  settings?: string;
 }
 
-/** The per-dataset metric table of one result, the mean last (the cross-dataset table of the original). */
-export function resultTable(result: LoadedResult): Table {
-  const present = TABLE_METRICS.filter(
+/** The metric columns a result's table shows. */
+function tableMetrics(result: LoadedResult): MetricName[] {
+  return TABLE_METRICS.filter(
     (m) => result.datasets.some((d) => d.metrics[m] !== undefined) || result.mean?.[m] !== undefined,
   );
+}
+
+/** Marks a raw RMSE on another scale than MOS (explained in resultNotes). */
+export const OFF_SCALE_MARK = '†';
+
+/**
+ * The per-dataset metric table of one result, the mean last (the cross-dataset table of the original). The mean row
+ * says how many datasets it averages; a mean over fewer datasets than the table has shows its count (`0.8123 (2/3)`).
+ * A raw RMSE on another scale than MOS is marked (see resultNotes).
+ */
+export function resultTable(result: LoadedResult): Table {
+  const present = tableMetrics(result);
   const rows = result.datasets.map((d) => [
     d.name,
     d.n === null ? '–' : String(d.n),
-    ...present.map((m) => num(d.metrics[m])),
+    ...present.map((m) =>
+      m === 'rmse' && rawErrorOffScale(d) ? `${num(d.metrics[m])}${OFF_SCALE_MARK}` : num(d.metrics[m]),
+    ),
   ]);
-  if (result.mean) rows.push(['mean', '', ...present.map((m) => num(result.mean?.[m]))]);
+  if (result.mean) {
+    const all = result.datasets.length;
+    const counts = meanCounts(result.datasets);
+    rows.push([
+      `mean of ${all}`,
+      '',
+      ...present.map((m) => {
+        const v = result.mean?.[m];
+        const k = counts[m];
+        return typeof v === 'number' && k !== undefined && k < all ? `${num(v)} (${k}/${all})` : num(v);
+      }),
+    ]);
+  }
   return {
     columns: [
       { header: 'dataset' },
@@ -50,6 +76,44 @@ export function resultTable(result: LoadedResult): Table {
   };
 }
 
+/**
+ * The notes under a result's table: why every "–" is empty, a logistic that reverses the sign, raw errors on another
+ * scale than MOS (marked in the table), and which datasets a mean over fewer than all leaves out.
+ */
+export function resultNotes(result: LoadedResult): string[] {
+  const present = tableMetrics(result);
+  const notes = result.datasets.flatMap((d) =>
+    datasetNotes(d, present).map((n) => (n.startsWith(`${d.name}: RMSE `) ? `${OFF_SCALE_MARK} ${n}` : n)),
+  );
+  if (result.mean) {
+    const unaveraged = present.filter((m) => typeof result.mean?.[m] !== 'number');
+    const errors = unaveraged.filter((m) => !(MEAN_METRICS as readonly string[]).includes(m));
+    if (errors.length > 0)
+      notes.push(
+        `mean ${errors.map((m) => METRIC_LABELS[m]).join(', ')} –: errors are on each dataset's own MOS scale and are not averaged`,
+      );
+    for (const m of unaveraged.filter((x) => !errors.includes(x)))
+      notes.push(`mean ${METRIC_LABELS[m]} –: no dataset has a value`);
+    for (const m of present) {
+      const v = result.mean[m];
+      if (typeof v !== 'number' || !(MEAN_METRICS as readonly string[]).includes(m)) continue;
+      const missing = result.datasets.filter((d) => typeof d.metrics[m] !== 'number').map((d) => d.name);
+      if (missing.length > 0)
+        notes.push(
+          `mean ${METRIC_LABELS[m]}: over ${result.datasets.length - missing.length} of ${result.datasets.length} datasets (without ${missing.join(', ')})`,
+        );
+    }
+  }
+  return notes;
+}
+
+/** The heatmap's colour scale: 0…1, or −1…1 when a correlation is negative (it is then coloured, not clamped to 0). */
+function correlationScale(values: readonly (readonly (number | null)[])[]): { min: number; max: number } {
+  return values.some((row) => row.some((v) => v !== null && v < 0))
+    ? { min: -1, max: 1 }
+    : { min: 0, max: 1 };
+}
+
 /** Heatmap: metrics × datasets for one result; results × datasets (SRCC) for several. */
 export function resultHeatmap(results: readonly NamedResult[]): Figure | undefined {
   if (results.length === 0) return undefined;
@@ -57,6 +121,7 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
     const r = results[0].result;
     const metrics = CORRELATIONS.filter((m) => r.datasets.some((d) => typeof d.metrics[m] === 'number'));
     if (metrics.length === 0 || r.datasets.length === 0) return undefined;
+    const values = metrics.map((m) => r.datasets.map((d) => d.metrics[m] ?? null));
     return {
       name: 'heatmap',
       caption: `Correlations per dataset (${results[0].label})`,
@@ -64,11 +129,15 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
         title: 'Correlation with MOS per dataset',
         rows: metrics.map((m) => METRIC_LABELS[m]),
         cols: r.datasets.map((d) => d.name),
-        values: metrics.map((m) => r.datasets.map((d) => d.metrics[m] ?? null)),
+        values,
+        ...correlationScale(values),
       }),
     };
   }
   const cols = [...new Set(results.flatMap((r) => r.result.datasets.map((d) => d.name)))];
+  const values = results.map((r) =>
+    cols.map((c) => r.result.datasets.find((d) => d.name === c)?.metrics.srcc ?? null),
+  );
   return {
     name: 'heatmap',
     caption: 'SRCC per model (rows) and test dataset (columns)',
@@ -76,9 +145,8 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
       title: 'Cross-dataset SRCC',
       rows: results.map((r) => r.label),
       cols,
-      values: results.map((r) =>
-        cols.map((c) => r.result.datasets.find((d) => d.name === c)?.metrics.srcc ?? null),
-      ),
+      values,
+      ...correlationScale(values),
     }),
   };
 }
@@ -86,6 +154,14 @@ export function resultHeatmap(results: readonly NamedResult[]): Figure | undefin
 /** Predicted score against MOS for every dataset that kept its per-image predictions, with the fitted curve. */
 export function scatterFigures(results: readonly NamedResult[]): Figure[] {
   const figs: Figure[] = [];
+  const names = new Set<string>();
+  /** A file stem not used yet (labels that differ may still slug alike). */
+  const unique = (stem: string) => {
+    let name = stem;
+    for (let k = 2; names.has(name); k++) name = `${stem}-${k}`;
+    names.add(name);
+    return name;
+  };
   for (const { label, result } of results) {
     for (const d of result.datasets) {
       if (!d.predictions || d.predictions.score.length === 0) continue;
@@ -96,7 +172,7 @@ export function scatterFigures(results: readonly NamedResult[]): Figure[] {
         .map((m) => `${METRIC_LABELS[m]} ${num(d.metrics[m])}`);
       const title = results.length > 1 ? `${d.name} · ${label}` : d.name;
       figs.push({
-        name: slug(`scatter-${results.length > 1 ? `${label}-` : ''}${d.name}`),
+        name: unique(slug(`scatter-${results.length > 1 ? `${label}-` : ''}${d.name}`)),
         caption: `Predicted score vs MOS on ${d.name}${curve ? ', with the fitted 4-parameter logistic' : ''}`,
         svg: scatterSvg({
           title,
@@ -118,7 +194,12 @@ export function resultSections(results: readonly NamedResult[]): Section[] {
   const sections: Section[] = [
     {
       title: 'Results per dataset',
-      tables: results.map((r) => ({ caption: r.label, table: resultTable(r.result) })),
+      tables: results.map((r) => ({
+        caption: r.label,
+        table: resultTable(r.result),
+        notes: [...(r.settings ? [`Settings: ${r.settings}`] : []), ...resultNotes(r.result)],
+        latex: true,
+      })),
       figures: heat ? [heat] : [],
     },
   ];
@@ -200,6 +281,29 @@ export function trainingSection(label: string, run: TrainingRun): Section {
   };
 }
 
+type Latency = NonNullable<ComplexityReport['models'][number]['latency']>['stats'];
+type Throughput = NonNullable<ComplexityReport['models'][number]['throughput']>['entries'][number];
+
+/** `8.12 (7.95–8.60)`: a median and its interquartile range. */
+function medianIqr(median: number, q1: number, q3: number, digits: number): string {
+  return `${median.toFixed(digits)} (${q1.toFixed(digits)}–${q3.toFixed(digits)})`;
+}
+
+/** Batch-1 latency: median (IQR); mean ± std for reports written before the quartiles were measured. */
+export function latencyCell(l: Latency | undefined): string {
+  if (!l) return '–';
+  if (l.q1Ms !== undefined && l.q3Ms !== undefined) return medianIqr(l.medianMs, l.q1Ms, l.q3Ms, 1);
+  return `${l.meanMs.toFixed(1)} ± ${l.stdMs.toFixed(1)}`;
+}
+
+/** Images per second: median of the batches (IQR); the overall rate for reports written before. */
+function throughputCell(e: Throughput | undefined): string {
+  if (!e) return '–';
+  if (e.status === 'out-of-memory') return 'OOM';
+  if (e.status !== 'ok' || e.imagesPerSecond === undefined) return 'skip';
+  return e.rate ? medianIqr(e.rate.median, e.rate.q1, e.rate.q3, 1) : e.imagesPerSecond.toFixed(2);
+}
+
 /** The complexity table (one row per model) as the CLI prints it and the HTML report shows it. */
 export function complexityTable(report: ComplexityReport): Table {
   const sizes = [
@@ -215,11 +319,11 @@ export function complexityTable(report: ComplexityReport): Table {
       { header: 'HyperNet GMACs', align: 'right' },
       ...(hasLatency
         ? [
-            { header: 'latency ms (mean ± std)', align: 'right' as const },
-            { header: 'p95 ms', align: 'right' as const },
+            { header: 'latency ms, median (IQR)', align: 'right' as const },
+            { header: 'runs', align: 'right' as const },
           ]
         : []),
-      ...sizes.map((b) => ({ header: `img/s @${b}`, align: 'right' as const })),
+      ...sizes.map((b) => ({ header: `img/s @${b}, median (IQR)`, align: 'right' as const })),
       { header: 'peak MiB', align: 'right' },
     ],
     rows: report.models.map((m) => {
@@ -230,21 +334,8 @@ export function complexityTable(report: ComplexityReport): Table {
         (m.ops.whole.macs / 1e9).toFixed(2),
         (m.ops.whole.flops / 1e9).toFixed(2),
         m.ops.hypernet ? (m.ops.hypernet.macs / 1e9).toFixed(2) : '–',
-        ...(hasLatency
-          ? [
-              lat ? `${lat.meanMs.toFixed(1)} ± ${lat.stdMs.toFixed(1)}` : '–',
-              lat ? lat.p95Ms.toFixed(1) : '–',
-            ]
-          : []),
-        ...sizes.map((b) => {
-          const e = m.throughput?.entries.find((x) => x.batchSize === b);
-          if (!e) return '–';
-          return e.status === 'ok' && e.imagesPerSecond !== undefined
-            ? e.imagesPerSecond.toFixed(2)
-            : e.status === 'out-of-memory'
-              ? 'OOM'
-              : 'skip';
-        }),
+        ...(hasLatency ? [latencyCell(lat), lat ? String(lat.runs) : '–'] : []),
+        ...sizes.map((b) => throughputCell(m.throughput?.entries.find((x) => x.batchSize === b))),
         (m.ops.whole.memory.peakBytes / 2 ** 20).toFixed(0),
       ];
     }),
@@ -258,10 +349,27 @@ export function complexityEnvironment(report: ComplexityReport): string {
   return `backend ${e.backend}${e.threads !== null ? ` (${e.threads} thread(s))` : ''}, tfjs ${e.tfjsVersion}, ${device}, Node ${e.node}; @iqa-bench/complexity ${report.tool.version}`;
 }
 
-/** Each distinct note once, named by the models it applies to (all models: no names). */
+/**
+ * Notes of @iqa-bench/complexity that explain its JSON fields or method rather than the numbers shown (how
+ * `ops.hypernet` was traced, the module attribution method, the MAC/FLOP definitions the paragraph states, reference
+ * checks the report does not show): left out of the report, kept in the JSON.
+ */
+const INTERNAL_NOTES = [
+  /\bops\.(whole|hypernet)\b/,
+  /^No HyperNet-only op count/,
+  /^Module attribution/,
+  /^MACs: multiply-accumulates/,
+  /^Reference MAC checks/,
+];
+
+/** Each distinct note a reader needs once, named by the models it applies to (all models: no names). */
 function notesOf(report: ComplexityReport): string[] {
   const byNote = new Map<string, string[]>();
-  for (const m of report.models) for (const n of m.notes) byNote.set(n, [...(byNote.get(n) ?? []), m.name]);
+  for (const m of report.models)
+    for (const n of m.notes) {
+      if (INTERNAL_NOTES.some((re) => re.test(n))) continue;
+      byNote.set(n, [...(byNote.get(n) ?? []), m.name]);
+    }
   return [...byNote].map(([n, models]) =>
     models.length === report.models.length ? n : `${models.join(', ')}: ${n}`,
   );
@@ -276,8 +384,8 @@ export function complexitySection(report: ComplexityReport, index = 0): Section 
   ];
   if (report.models.some((m) => m.latency !== null)) {
     panels.push({
-      title: 'latency (ms)',
-      values: report.models.map((m) => m.latency?.stats.meanMs ?? Number.NaN),
+      title: 'latency (ms, median)',
+      values: report.models.map((m) => m.latency?.stats.medianMs ?? Number.NaN),
     });
   }
   return {

@@ -40,6 +40,7 @@ export {
   assignTfjsWeights,
   decodeTfjsArtifacts,
   encodeTfjsModel,
+  type EncodeTfjsOptions,
   modelFromTfjsArtifacts,
   parseTfjsModelJSON,
   TFJS_FORMAT,

@@ -1,6 +1,9 @@
 /**
  * The TensorFlow.js weights format, for browsers: `model.json` (format, generatedBy, a `weightsManifest`, and our
- * ModelConfig in `userDefinedMetadata.iqaBench`) plus one binary shard. Weights are stored in the model's own (tfjs)
+ * ModelConfig in `userDefinedMetadata.iqaBench`) plus the weight data cut into shards of at most 4 MiB
+ * (`group1-shard1of3.bin`, …), as tfjs' own converter writes them (a weight may run across two shards; readers join
+ * them). Folders written before sharding hold one `group1-shard1of1.bin` and read the same way. Weights are stored in
+ * the model's own (tfjs)
  * layouts under their PyTorch names, so a browser assigns them without conversion. Encoding and decoding use
  * `tf.io.encodeWeights` / `tf.io.decodeWeights`. This module has no Node imports: in a browser,
  * `decodeTfjsArtifacts(await tf.io.http(url).load())` works as is.
@@ -17,7 +20,15 @@ import type { LoadReport } from './load.js';
 import { formatLoadReport, isCompleteLoad } from './load.js';
 
 export const TFJS_FORMAT = 'iqa-bench-hypernet';
+/** The shard of a model with one shard (all models written before sharding). */
 export const TFJS_SHARD_NAME = 'group1-shard1of1.bin';
+/** Shard size of tfjs' converter (`tensorflowjs_converter --weight_shard_size_bytes`, default 4 MiB). */
+const DEFAULT_SHARD_BYTES = 4 * 2 ** 20;
+
+/** `group1-shard<i>of<n>.bin`, i counted from 1: the names tfjs' converter gives the shards of weight group 1. */
+function shardName(i: number, n: number): string {
+  return `group1-shard${i + 1}of${n}.bin`;
+}
 
 export interface TfjsModelJSON {
   format: typeof TFJS_FORMAT;
@@ -27,23 +38,42 @@ export interface TfjsModelJSON {
   userDefinedMetadata: { iqaBench: { config: ModelConfig; layout: 'tfjs' } };
 }
 
-/** Encodes a model's weights (stored layouts, PyTorch names, state-dict order) as model.json + one shard. */
+export interface EncodeTfjsOptions {
+  /** Largest shard in bytes (default 4 MiB, as tfjs' converter). */
+  shardBytes?: number;
+}
+
+/**
+ * Encodes a model's weights (stored layouts, PyTorch names, state-dict order) as model.json and its shards: the weight
+ * data (`weightData`, whole) cut into consecutive `shards` of at most `shardBytes`, named in the manifest's `paths`.
+ */
 export async function encodeTfjsModel(
   store: ParamStore,
   config: ModelConfig,
   generatedBy = '@iqa-bench/model',
-): Promise<{ modelJSON: TfjsModelJSON; weightData: ArrayBuffer }> {
+  opts: EncodeTfjsOptions = {},
+): Promise<{ modelJSON: TfjsModelJSON; weightData: ArrayBuffer; shards: ArrayBuffer[] }> {
+  const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
+  if (!Number.isSafeInteger(shardBytes) || shardBytes < 4)
+    throw new Error(`encodeTfjsModel shardBytes: expected an integer of at least 4, got ${shardBytes}`);
   const named = store.list().map((e) => ({ name: e.name, tensor: e.variable as tf.Tensor }));
   const { data, specs } = await tf.io.encodeWeights(named);
+  const count = Math.max(1, Math.ceil(data.byteLength / shardBytes));
+  if (count > TFJS_MANIFEST_BOUNDS.maxShards)
+    throw new Error(
+      `encodeTfjsModel: ${data.byteLength} bytes in shards of ${shardBytes} would make ${count} shards, more than the ${TFJS_MANIFEST_BOUNDS.maxShards} a reader accepts`,
+    );
+  const shards = Array.from({ length: count }, (_, i) => data.slice(i * shardBytes, (i + 1) * shardBytes));
   return {
     modelJSON: {
       format: TFJS_FORMAT,
       generatedBy,
       convertedBy: null,
-      weightsManifest: [{ paths: [TFJS_SHARD_NAME], weights: specs }],
+      weightsManifest: [{ paths: shards.map((_, i) => shardName(i, count)), weights: specs }],
       userDefinedMetadata: { iqaBench: { config: parseModelConfig(config), layout: 'tfjs' } },
     },
     weightData: data,
+    shards,
   };
 }
 
