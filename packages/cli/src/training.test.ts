@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTrainingRun } from './training.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
 const fixture = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'cli', 'run');
 
@@ -24,7 +24,7 @@ describe('readTrainingRun', () => {
   });
 
   it('a NaN (null) loss is a gap; a malformed record names the folder as given, the file and the line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cli-training-'));
+    const dir = tempDir('cli-training-');
     const lines = readFileSync(join(fixture, 'metrics.jsonl'), 'utf8').split('\n');
     writeFileSync(join(dir, 'metrics.jsonl'), `${lines[0].replace('"loss": 0.412', '"loss": null')}\n`);
     expect((await readTrainingRun(dir)).epochs[0].loss).toBeNull();

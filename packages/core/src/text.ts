@@ -203,3 +203,17 @@ export function parseStructuredText(text: string, options: ParseTextOptions): un
   }
   return data;
 }
+
+/**
+ * A field of parsed data named as in JavaScript (`weightsManifest[0].paths[1]`, `model.backbone.depths[2]`), from a
+ * path of keys and indices such as a zod issue's; `prefix` is the name of the object the path starts in ('' when the
+ * path is empty and there is no prefix).
+ */
+export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}

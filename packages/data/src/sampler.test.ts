@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
@@ -8,8 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, normalizationTables, type RgbImage } from './image/decode.js';
 import { resizeBilinear } from './image/resize.js';
 import { PatchSampler, type PatchBatch, type SamplerImage } from './sampler.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'iqa-data-sampler-'));
+const dir = tempDir('iqa-data-sampler-');
 const images: SamplerImage[] = [];
 const decoded = new Map<string, RgbImage>();
 const lut = normalizationTables('imagenet');

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import {
 } from './splits.js';
 import { DatasetError } from './errors.js';
 import type { IqaDataset, IqaImage } from './types.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
 /** A reference-based dataset of `refs` × `per` images, in memory. */
 function fake(refs: number, per: number, referenceBased = true): IqaDataset {
@@ -204,7 +204,7 @@ describe('validation and shipped splits', () => {
 });
 
 describe('split manifest', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'iqa-data-split-'));
+  const dir = tempDir('iqa-data-split-');
 
   it('is written atomically and read back identical and validated', async () => {
     const d = fake(10, 2);

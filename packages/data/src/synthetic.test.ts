@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from './adapters/index.js';
 import { decodeImage } from './image/decode.js';
 import { shippedSplit } from './splits.js';
 import { DISTORTIONS, generateSynthetic } from './synthetic.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'iqa-data-synth-'));
+const work = tempDir('iqa-data-synth-');
 const out = (name: string): string => path.join(work, name);
 
 function diskHash(root: string, files: string[]): string {

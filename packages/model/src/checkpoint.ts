@@ -20,6 +20,7 @@ import {
   configMetadata,
 } from './weights/config-json.js';
 import { writeFileAtomic } from '@iqa-bench/core/fs';
+import { fileError, withFileErrorsAsync } from './weights/errors.js';
 import type { InferOptions } from './weights/infer.js';
 import { inferConfig } from './weights/infer.js';
 import type { LoadReport } from './weights/load.js';
@@ -73,11 +74,22 @@ export async function loadCheckpoint(
   opts: LoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
   const backend = opts.backend ? await selectBackend(opts.backend) : null;
+  // Whatever goes wrong with the file, the error is a ModelFileError naming it.
+  return withFileErrorsAsync(path, () => readCheckpointModel(path, opts, backend));
+}
+
+async function readCheckpointModel(
+  path: string,
+  opts: LoadCheckpointOptions,
+  backend: BackendSelection | null,
+): Promise<LoadedCheckpoint> {
   const file = await readWeights(path, opts.limits);
   const pretrained = detectPretrained(file.stateDict);
   if (pretrained) {
-    throw new Error(
-      `${path}: this is a ${pretrained} ImageNet backbone, not a HyperNet checkpoint; ` +
+    throw fileError(
+      path,
+      null,
+      `this is a ${pretrained} ImageNet backbone, not a HyperNet checkpoint; ` +
         'build a model with createModel() and call loadBackboneWeights(model, path)',
     );
   }

@@ -6,23 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageEntries } from '../../../tools/testing/entries.js';
 
 const root = join(import.meta.dirname, '..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  exports: Record<string, string | { types: string; import: string }>;
-};
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-/** The runtime names of every entry, loaded from the sources its dist file is built from. */
+/** The runtime names of every entry. */
 async function entries(): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (const [key, target] of Object.entries(pkg.exports)) {
-    if (typeof target === 'string') continue;
-    const src = target.import.replace(/^\.\/dist\//, './').replace(/\.js$/, '.ts');
-    const mod = (await import(src)) as Record<string, unknown>;
-    out.set(key === '.' ? '@iqa-bench/model' : `@iqa-bench/model${key.slice(1)}`, Object.keys(mod).sort());
-  }
-  return out;
+  return (await packageEntries(root, { fullNames: true })).names;
 }
 
 describe('package entries', () => {

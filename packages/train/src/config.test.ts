@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +9,7 @@ import {
   parseTrainConfig,
   readTrainConfigFile,
 } from './config.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
 const minimal = { dataset: { kind: 'kadid10k', root: '/data/kadid' }, model: { preset: 'smart-iqa-tiny' } };
 
@@ -95,7 +95,7 @@ describe('parseTrainConfig', () => {
   });
 
   it('loads YAML and JSON files and names the file in errors', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'train-config-'));
+    const dir = tempDir('train-config-');
     const y = join(dir, 'run.yaml');
     writeFileSync(
       y,
@@ -130,7 +130,7 @@ describe('parseTrainConfig', () => {
 
   it('refuses deeply nested YAML by file, line and column instead of overflowing the stack', () => {
     // A fuzzer found that 1,000 nested `[` gave a ConfigError reading "Maximum call stack size exceeded".
-    const dir = mkdtempSync(join(tmpdir(), 'train-config-'));
+    const dir = tempDir('train-config-');
     const deep = join(dir, 'deep.yaml');
     writeFileSync(deep, `seed: ${'['.repeat(1000)}\n`);
     let err: unknown;

@@ -15,6 +15,7 @@ import { FileError } from '@iqa-bench/core/fs';
 import { readStructuredFileSync } from '@iqa-bench/core/fs';
 import { TextFileError } from '@iqa-bench/core/text';
 import * as z from 'zod';
+import { fieldPath } from '@iqa-bench/core/text';
 
 const positive = () => z.number().positive();
 const nonNegative = () => z.number().nonnegative();
@@ -401,20 +402,12 @@ export class ConfigError extends Error {
   }
 }
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  return path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-    .join('.')
-    .replace(/\.\[/g, '[');
-}
-
 /** One zod issue as `field.path: what was expected` (the form of every validation message in this package). */
 export function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    return `${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    return `${fieldPath(issue.path) || '(root)'}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   }
-  return `${fieldPath(issue.path)}: ${issue.message}`;
+  return `${fieldPath(issue.path) || '(root)'}: ${issue.message}`;
 }
 
 /** Cross-field checks zod's per-field schema cannot express. */

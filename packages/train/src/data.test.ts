@@ -1,14 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateSynthetic } from '@iqa-bench/data';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseTrainConfig } from './config.js';
 import { datasetRounds } from './data.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
 describe('datasetRounds', () => {
   it('names a part too small to measure (here: 2 references leave the test part empty)', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'train-data-'));
+    const root = tempDir('train-data-');
     await generateSynthetic({ layout: 'kadid10k', out: root, seed: 1, refs: 2, width: 32, height: 32 });
     const cfg = (split: { train: number; val: number }) =>
       parseTrainConfig({

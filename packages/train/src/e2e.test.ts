@@ -4,8 +4,7 @@
  * trained on wasm. Kept tiny so the whole file runs in well under a minute.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSynthetic, writeSplitManifest } from '@iqa-bench/data';
@@ -15,8 +14,9 @@ import { parseTrainConfig, type TrainConfig } from './config.js';
 import { createProgress } from './run/progress.js';
 import { readMetricsLogSync } from './run-folder/metrics-log.js';
 import { runTraining } from './run-training.js';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'train-e2e-'));
+const tmp = () => tempDir('train-e2e-');
 let cfg: TrainConfig;
 /** The run directory of the first uninterrupted single-thread run (the reference of the other tests). */
 let reference = '';

@@ -1,5 +1,6 @@
 /**
- * Training losses on a batch of predictions p [B] and labels y [B] (seed-spec 2.5). Pair terms run over the B x B
+ * Training losses on a batch of predictions p [B] and labels y [B], as the original's solver implements them (its
+ * `srcc` loss is really a Pearson loss with no ranking step). Pair terms run over the B x B
  * pairs of the batch (both orders of each pair count), so every loss except l1/l2 is a *batch-level* loss: it does
  * not decompose over samples (the trainer handles micro-batches accordingly).
  */

@@ -1,10 +1,10 @@
 /** Runs the README example as a user would (built dists, a fresh folder), so the documented code keeps working. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../tools/testing/temp-dir.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const dist = (name: string) => join(pkg, '..', name, 'dist', 'index.js');
@@ -17,7 +17,7 @@ describe('README', () => {
     const script = (code as string)
       .replace("'@iqa-bench/data'", `'${pathToFileURL(dist('data')).href}'`)
       .replace("'@iqa-bench/train'", `'${pathToFileURL(dist('train')).href}'`);
-    const dir = mkdtempSync(join(tmpdir(), 'train-readme-'));
+    const dir = tempDir('train-readme-');
     writeFileSync(join(dir, 'example.mjs'), script);
     const out = execFileSync(process.execPath, ['example.mjs'], {
       cwd: dir,

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pngWithHeader } from '../__tests__/png.js';
 import { DatasetError } from '../errors.js';
 import { decodeImage, readImageSize, toFloat32 } from './decode.js';
+import { tempDir } from '../../../../tools/testing/temp-dir.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const golden = JSON.parse(readFileSync(path.join(fixtures, 'golden/decode.json'), 'utf8')).decode as Record<
@@ -28,7 +28,7 @@ describe('decodeImage matches Pillow convert("RGB") (golden: Pillow 9.4)', () =>
 });
 
 describe('decodeImage options and failures', () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'iqa-data-decode-'));
+  const tmp = tempDir('iqa-data-decode-');
 
   it('does not apply EXIF orientation unless asked', async () => {
     const file = path.join(fixtures, 'images/exif-rot6.jpg');

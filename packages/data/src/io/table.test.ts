@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../errors.js';
 import { readXlsx, xlsxDeadlineMs } from './table.js';
+import { tempDir } from '../../../../tools/testing/temp-dir.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const limits = { maxBytes: 1 << 20, maxRows: 1000 };
@@ -50,7 +50,7 @@ describe('readXlsx settles on damaged workbooks', () => {
 });
 
 describe('readXlsx bounds', () => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'iqa-data-xlsx-'));
+  const tmp = tempDir('iqa-data-xlsx-');
 
   it('refuses a workbook whose XML inflates past maxBytes', async () => {
     const wb = new ExcelJS.Workbook();

@@ -5,6 +5,7 @@
  * allocation failures) are wrapped at the readers' entry points, with the original as `cause`.
  */
 import { PickleError } from '@iqa-bench/core/pickle';
+import { fieldPath } from '@iqa-bench/core/text';
 import type * as z from 'zod';
 
 export interface ModelFileErrorOptions {
@@ -90,16 +91,6 @@ export async function withFileErrorsAsync<T>(
   } catch (err) {
     throw asModelFileError(err, file, field);
   }
-}
-
-/** A zod path as written in JavaScript: `weightsManifest[0].paths[1]`. */
-export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
-  let out = prefix;
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
 }
 
 /** The first problem zod found, as a ModelFileError naming the file and the field (and the value found there). */

@@ -12,6 +12,7 @@ import { dataDepth } from '@iqa-bench/core/text';
 import type { ZodType } from 'zod';
 import { z } from 'zod';
 import { confinePath } from './paths.js';
+import { fieldPath } from '@iqa-bench/core/text';
 
 /** The version of this package, which a coordinator stamps on its jobs unless told otherwise. */
 export const STUDY_VERSION: string = (
@@ -67,18 +68,9 @@ export class JobRefusedError extends Error {
   }
 }
 
-/** `a.b[2].c` from a zod issue path. */
-function fieldPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  return path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-    .join('.')
-    .replace(/\.\[/g, '[');
-}
-
 function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: string): string[] {
   return issues.slice(0, 20).map((issue) => {
-    const at = fieldPath([...(prefix === '' ? [] : [prefix]), ...issue.path]);
+    const at = fieldPath([...(prefix === '' ? [] : [prefix]), ...issue.path]) || '(root)';
     if (issue.code === 'unrecognized_keys') {
       return `${at}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
     }

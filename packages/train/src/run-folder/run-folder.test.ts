@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +22,9 @@ import {
   type RunSummary,
   type TrainerState,
 } from './index.js';
+import { tempDir } from '../../../../tools/testing/temp-dir.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'train-run-folder-'));
+const tmp = () => tempDir('train-run-folder-');
 const m = (srcc: number) => ({ srcc, plcc: srcc + 0.01, krcc: srcc - 0.2, rmse: 0.1 });
 const epoch = (e: number, part: 'val' | 'test' = 'val'): EpochRecord => ({
   kind: 'epoch',

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { initialEarlyStopping, roundStats, updateEarlyStopping } from './stats.js';
+import { tempDir } from '../../../../tools/testing/temp-dir.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'train-run-'));
+const tmp = () => tempDir('train-run-');
 
 describe('checkpoint files', () => {
   it('round-trips tensors and state exactly (safetensors layout, 8-byte aligned data)', () => {
