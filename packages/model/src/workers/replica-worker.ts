@@ -57,7 +57,7 @@ async function serve(msg: ToWorker): Promise<void> {
         const fn = Object.hasOwn(handler.requests, msg.kind) ? handler.requests[msg.kind] : undefined;
         if (!fn) throw new Error(`replica worker: the handler has no request '${msg.kind}'`);
         const out = await fn(state as never, msg.payload as never);
-        const [value, transfer] = out instanceof Transfer ? [out.value, out.list] : [out, []];
+        const [value, transfer] = Transfer.is(out) ? [out.value, out.list] : [out, []];
         const reply: FromWorker = { type: 'reply', id: msg.id, value };
         port!.postMessage(reply, transfer as ArrayBuffer[]);
       } catch (e) {

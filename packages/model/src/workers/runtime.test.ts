@@ -90,9 +90,12 @@ describe('ReplicaPool (one model replica per worker thread)', { timeout: 60_000 
     }
   });
 
-  it('refuses a bad worker count, a module that is not a handler, and a model that cannot be built', async () => {
+  it('refuses a bad worker count, a relative handler path, a module that is not a handler, and a model that cannot be built', async () => {
     await expect(ReplicaPool.start({ handler: probe, source, workers: 65 })).rejects.toThrow(
       'replica pool: workers must be an integer in [1, 64], got 65',
+    );
+    await expect(ReplicaPool.start({ handler: './handler.js', source, workers: 1 })).rejects.toThrow(
+      "ReplicaPool: handler must be a URL (e.g. new URL('./handler.js', import.meta.url)), got './handler.js'",
     );
     await expect(
       ReplicaPool.start({

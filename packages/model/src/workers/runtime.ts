@@ -7,7 +7,7 @@
  * stack, a crashed or exited worker rejecting what it had pending).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BackendPreference, BackendSelection } from '../backend.js';
 import { loadCheckpoint } from '../checkpoint.js';
@@ -18,12 +18,20 @@ import type { FromWorker, PoolModelSource, ToWorker } from './protocol.js';
 
 export type { PoolModelSource } from './protocol.js';
 
+const TRANSFER = Symbol.for('@iqa-bench/model/workers.transfer');
+
 /** A reply together with the buffers to move (not copy) to the other thread. */
 export class Transfer<T> {
+  readonly [TRANSFER] = true;
   constructor(
     readonly value: T,
     readonly list: readonly ArrayBuffer[],
   ) {}
+
+  /** Also true for a Transfer made by another copy of this module (a handler importing the built package). */
+  static is(x: unknown): x is Transfer<unknown> {
+    return typeof x === 'object' && x !== null && (x as { [TRANSFER]?: unknown })[TRANSFER] === true;
+  }
 }
 
 /** Replies with `value`, moving `list` to the main thread (the worker's views on them are detached afterwards). */
@@ -103,7 +111,7 @@ export class ReplicaError extends Error {
 }
 
 export interface ReplicaPoolOptions {
-  /** The handler module (its URL; a `.js` URL whose file is missing falls back to the `.ts` beside it). */
+  /** The handler module's URL (a `file:` URL ending in `.js` whose file is missing falls back to the `.ts` beside it). */
   handler: URL | string;
   /** Where each worker's model comes from. */
   source: PoolModelSource;
@@ -222,7 +230,12 @@ function spawn(handler: string): Worker {
 }
 
 function handlerHref(handler: URL | string): string {
-  const url = handler instanceof URL ? handler : new URL(handler, pathToFileURL(`${process.cwd()}/`));
+  if (!(handler instanceof URL) && !URL.canParse(handler)) {
+    throw new Error(
+      `ReplicaPool: handler must be a URL (e.g. new URL('./handler.js', import.meta.url)), got '${handler}'`,
+    );
+  }
+  const url = new URL(handler);
   if (url.protocol === 'file:' && url.pathname.endsWith('.js') && !existsSync(fileURLToPath(url))) {
     const ts = new URL(url.href.replace(/\.js$/, '.ts'));
     if (existsSync(fileURLToPath(ts))) return ts.href;

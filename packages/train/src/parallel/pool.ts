@@ -6,7 +6,7 @@
  * thread: the worker count changes the wall time, never the numbers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ReplicaPool } from '@iqa-bench/model/workers';
+import { ReplicaError, ReplicaPool } from '@iqa-bench/model/workers';
 import type { TrainConfig } from '../config.js';
 import { modelConfigOf } from '../model.js';
 import type { MicroJob, MicroResult, MicroRunner } from '../trainer/step.js';
@@ -20,9 +20,10 @@ export interface WorkerRunner extends MicroRunner {
   close(): Promise<void>;
 }
 
-/** Rethrows a worker's failure as the training worker's (the worker's stack stays on the error). */
+/** Names the worker in a handler's error (whose stack, the worker's, stays on the error); a crash is named already. */
 function named(e: unknown): never {
-  throw new Error(`training worker: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  if (!(e instanceof ReplicaError) || e.workerStack === '') throw e;
+  throw new Error(`training worker ${e.worker}: ${e.message}`, { cause: e });
 }
 
 /**
