@@ -91,12 +91,8 @@ export class ScoringPool {
         name: 'ScoringPool',
       });
     } catch (e) {
-      throw new Error(
-        `ScoringPool: a worker could not build the model: ${e instanceof Error ? e.message : String(e)}`,
-        {
-          cause: e,
-        },
-      );
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(`ScoringPool: a worker could not build the model: ${why}`, { cause: e });
     }
     return new ScoringPool(
       pool,
