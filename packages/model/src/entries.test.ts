@@ -117,6 +117,7 @@ describe('package entries', () => {
         'tfjsModelConfig',
         'writeSafetensors',
       ],
+      '@iqa-bench/model/workers': ['ReplicaError', 'ReplicaPool', 'defineReplicaHandler', 'withTransfer'],
       '@iqa-bench/model/browser': [
         'DEFAULT_MODEL_COST_LIMITS',
         'IqaModel',

@@ -1,8 +1,7 @@
-/** Messages between a ScoringPool (main thread) and its workers (worker_threads). Plain structured-clone data. */
+/** Messages between a ReplicaPool (main thread) and its replica workers (worker_threads). Structured-clone data. */
 import type { BackendPreference, BackendSelection } from '../backend.js';
 import type { ModelConfig } from '../config.js';
 import type { ModelPresetName } from '../presets.js';
-import type { ImageScore, NormalizedImage, ScoreImageOptions } from '../score.js';
 import type { StateDict } from '../weights/state-dict.js';
 
 /** Where each worker gets its model from. */
@@ -11,15 +10,17 @@ export type PoolModelSource =
   | { checkpoint: string; strict?: boolean }
   /** A configuration and its weights (PyTorch names and layouts), e.g. from exportStateDict; copied to each worker. */
   | { config: ModelConfig; weights: StateDict }
-  /** A freshly initialised model (benchmarks, tests). */
+  /** A freshly initialised model (benchmarks, tests, replicas whose weights are sent later). */
   | { config: ModelConfig | ModelPresetName; seed: number };
 
 export type ToWorker =
-  | { type: 'init'; source: PoolModelSource; backend: BackendPreference }
-  | { type: 'score'; id: number; image: NormalizedImage; options: ScoreImageOptions }
+  /** `handler`: the URL of the handler module whose default export serves the requests. */
+  | { type: 'init'; handler: string; source: PoolModelSource; backend: BackendPreference }
+  | { type: 'request'; id: number; kind: string; payload: unknown }
   | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendSelection; config: ModelConfig }
-  | { type: 'result'; id: number; score: ImageScore; ms: number; numTensors: number }
-  | { type: 'error'; id: number | null; message: string };
+  | { type: 'ready'; backend: BackendSelection; config: ModelConfig; params: string[] }
+  | { type: 'reply'; id: number; value: unknown }
+  /** `id` null: the init failed. */
+  | { type: 'error'; id: number | null; name: string; message: string; stack: string };

@@ -6,13 +6,14 @@
  * on the same backend. Results come back in input order.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { BackendPreference, BackendSelection } from '../backend.js';
 import type { ModelConfig } from '../config.js';
 import type { IqaModel } from '../model.js';
 import type { ImageScore, NormalizedImage, ScoreImageOptions } from '../score.js';
 import { exportStateDict } from '../weights/load.js';
-import type { FromWorker, PoolModelSource, ToWorker } from './protocol.js';
+import type { PoolModelSource } from './protocol.js';
+import { ReplicaPool } from './runtime.js';
+import type scoringHandler from './scoring-handler.js';
 
 export type { PoolModelSource } from './protocol.js';
 
@@ -53,50 +54,25 @@ export interface ScoreImagesOptions {
 
 type Input = PoolImage | NormalizedImage;
 
-interface Slot {
-  worker: Worker;
-  index: number;
-  busy: boolean;
-  /** Pending message handler of the job in flight. */
-  job: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null;
-  exited: boolean;
-}
-
-/**
- * The worker entry next to this file: `worker.js` in the build. From TypeScript sources (tests), `worker.ts` run
- * through tsx's loader (a dev dependency of the repository).
- */
-function spawnWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.js')) return new Worker(new URL('./worker.js', here));
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', here).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true });
-}
-
 function isPoolImage(x: Input): x is PoolImage {
   return (x as PoolImage).image !== undefined;
 }
 
 export class ScoringPool {
-  private readonly slots: Slot[];
   private busyCall = false;
   private closed = false;
 
   private constructor(
-    slots: Slot[],
+    private readonly pool: ReplicaPool<typeof scoringHandler>,
     /** The model's configuration (as the first worker built it). */
     readonly config: ModelConfig,
     /** What each worker's backend selection reported. */
     readonly backends: BackendSelection[],
-  ) {
-    this.slots = slots;
-  }
+  ) {}
 
   /** Number of worker threads. */
   get size(): number {
-    return this.slots.length;
+    return this.pool.size;
   }
 
   /** Starts the workers and builds the model in each; resolves when all are ready. */
@@ -105,46 +81,23 @@ export class ScoringPool {
     if (!Number.isInteger(n) || n < 1 || n > 64) {
       throw new Error(`ScoringPool: workers must be an integer in [1, 64], got ${String(opts.workers)}`);
     }
-    const slots: Slot[] = [];
-    for (let i = 0; i < n; i++) {
-      const slot: Slot = { worker: spawnWorker(), index: i, busy: false, job: null, exited: false };
-      slot.worker.on('message', (m: FromWorker) => {
-        const job = slot.job;
-        slot.job = null;
-        job?.resolve(m);
-      });
-      slot.worker.on('error', (e: Error) => {
-        const job = slot.job;
-        slot.job = null;
-        job?.reject(new Error(`ScoringPool worker ${i} crashed: ${e.message}`));
-      });
-      slot.worker.on('exit', (code) => {
-        slot.exited = true;
-        const job = slot.job;
-        slot.job = null;
-        job?.reject(new Error(`ScoringPool worker ${i} exited (code ${code})`));
-      });
-      slots.push(slot);
-    }
-    const init: ToWorker = { type: 'init', source: opts.model, backend: opts.backend ?? 'wasm' };
-    let replies: FromWorker[];
+    let pool: ReplicaPool<typeof scoringHandler>;
     try {
-      replies = await Promise.all(slots.map((s) => ScoringPool.request(s, init)));
+      pool = await ReplicaPool.start({
+        handler: new URL('./scoring-handler.js', import.meta.url),
+        source: opts.model,
+        workers: n,
+        backend: opts.backend ?? 'wasm',
+        name: 'ScoringPool',
+      });
     } catch (e) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(`ScoringPool: a worker could not build the model: ${why}`, { cause: e });
     }
-    const failed = replies.find((r) => r.type === 'error');
-    if (failed || replies.some((r) => r.type !== 'ready')) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      const why = failed && failed.type === 'error' ? failed.message : 'unexpected reply';
-      throw new Error(`ScoringPool: a worker could not build the model: ${why}`);
-    }
-    const ready = replies as Extract<FromWorker, { type: 'ready' }>[];
     return new ScoringPool(
-      slots,
-      ready[0].config,
-      ready.map((r) => r.backend),
+      pool,
+      pool.replicas[0].config,
+      pool.replicas.map((r) => r.backend),
     );
   }
 
@@ -156,14 +109,6 @@ export class ScoringPool {
     return ScoringPool.create({
       ...opts,
       model: { config: model.config, weights: exportStateDict(model.params) },
-    });
-  }
-
-  private static request(slot: Slot, msg: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
-    if (slot.exited) return Promise.reject(new Error(`ScoringPool worker ${slot.index} has exited`));
-    return new Promise<FromWorker>((resolve, reject) => {
-      slot.job = { resolve, reject };
-      slot.worker.postMessage(msg, transfer);
     });
   }
 
@@ -199,7 +144,7 @@ export class ScoringPool {
       pulling = p.catch(() => undefined);
       return p;
     };
-    const run = async (slot: Slot): Promise<void> => {
+    const run = async (worker: number): Promise<void> => {
       for (;;) {
         const job = await pull();
         if (!job) return;
@@ -207,28 +152,20 @@ export class ScoringPool {
         const label = `image #${index}${item.name ? ` (${item.name})` : ''}`;
         const options = { ...opts.options, ...item.options };
         const transfer = opts.transfer ? [item.image.data.buffer as ArrayBuffer] : [];
-        let reply: FromWorker;
+        let reply;
         try {
-          reply = await ScoringPool.request(
-            slot,
-            { type: 'score', id: index, image: item.image, options },
-            transfer,
-          );
+          reply = await this.pool.request(worker, 'score', { image: item.image, options }, transfer);
         } catch (e) {
-          throw new Error(`${label}: ${e instanceof Error ? e.message : String(e)}`);
+          throw new Error(`${label}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
-        if (reply.type === 'error') throw new Error(`${label}: ${reply.message}`);
-        if (reply.type !== 'result' || reply.id !== index) {
-          throw new Error(`${label}: unexpected reply from worker ${slot.index}`);
-        }
-        const score: PoolScore = { ...reply.score, worker: slot.index, ms: reply.ms };
+        const score: PoolScore = { ...reply.score, worker, ms: reply.ms };
         results[index] = score;
         opts.onResult?.(index, score);
       }
     };
     try {
-      const runs = this.slots.map((s) =>
-        run(s).catch((e: unknown) => {
+      const runs = Array.from({ length: this.size }, (_, w) =>
+        run(w).catch((e: unknown) => {
           failure ??= e instanceof Error ? e : new Error(String(e));
         }),
       );
@@ -245,19 +182,6 @@ export class ScoringPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(
-      this.slots.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            if (s.exited) return resolve();
-            const timer = setTimeout(() => void s.worker.terminate(), 5000);
-            s.worker.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            s.worker.postMessage({ type: 'close' } satisfies ToWorker);
-          }),
-      ),
-    );
+    await this.pool.close();
   }
 }

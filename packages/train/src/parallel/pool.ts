@@ -1,78 +1,18 @@
 /**
- * Data-parallel micro-batches over worker threads. Each worker holds a replica of the model on its own backend; before
- * a job the main thread sends it the current parameter values, micro-batch k goes to worker k mod W, and the results
- * come back to `stepGradients`, which sums the gradients (and averages the BatchNorm buffers) in micro-batch order. The
- * result is therefore the same, bit for bit, as with one thread: the worker count changes the wall time, never the
- * numbers.
+ * Data-parallel micro-batches over worker threads (@iqa-bench/model/workers' ReplicaPool with ./handler.ts). Each
+ * worker holds a replica of the model on its own backend; before a job the main thread sends it the current parameter
+ * values, micro-batch k goes to worker k mod W, and the results come back to `stepGradients`, which sums the gradients
+ * (and averages the BatchNorm buffers) in micro-batch order. The result is therefore the same, bit for bit, as with one
+ * thread: the worker count changes the wall time, never the numbers.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { ReplicaError, ReplicaPool } from '@iqa-bench/model/workers';
 import type { TrainConfig } from '../config.js';
+import { modelConfigOf } from '../model.js';
 import type { MicroJob, MicroResult, MicroRunner } from '../trainer/step.js';
 import { writeBuffers } from '../trainer/values.js';
 import type { TrainableModel } from '../trainer/types.js';
-import type { FromWorker, ToWorker } from './protocol.js';
-
-interface Pending {
-  resolve: (m: FromWorker) => void;
-  reject: (e: Error) => void;
-}
-
-class WorkerHandle {
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  readonly ready: Promise<string[]>;
-
-  constructor(private readonly worker: Worker) {
-    this.ready = new Promise((resolve, reject) => {
-      const fail = (e: Error) => {
-        reject(e);
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      };
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready') return resolve(m.params);
-        if (m.type === 'error' && m.id === -1) return fail(new Error(`training worker failed: ${m.message}`));
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if (m.type === 'error') p.reject(new Error(`training worker: ${m.message}`));
-        else p.resolve(m);
-      });
-      worker.on('error', fail);
-      worker.on('exit', (code) => fail(new Error(`training worker exited with code ${code}`)));
-    });
-  }
-
-  post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(m, transfer);
-  }
-
-  request(make: (id: number) => ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.post(make(id), transfer);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
-  }
-}
-
-function startWorker(workerData: unknown): Worker {
-  const js = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
-  // running from the TypeScript sources (tests): register tsx in the worker, then import the .ts entry
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const ts = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
+import type trainingHandler from './handler.js';
 
 export interface WorkerRunner extends MicroRunner {
   /** Marks the main model's parameters as changed: they are sent to the workers before the next job. */
@@ -80,9 +20,16 @@ export interface WorkerRunner extends MicroRunner {
   close(): Promise<void>;
 }
 
+/** Names the worker in a handler's error (whose stack, the worker's, stays on the error); a crash is named already. */
+function named(e: unknown): never {
+  if (!(e instanceof ReplicaError) || e.workerStack === '') throw e;
+  throw new Error(`training worker ${e.worker}: ${e.message}`, { cause: e });
+}
+
 /**
- * Starts `n` workers, each building `config`'s model, and returns a runner whose jobs they share. `model` is the main
- * thread's model: its parameter values are what the workers compute with.
+ * Starts `n` workers, each building `config`'s model (seed `modelSeed`; its values come from the main thread before
+ * the first job), and returns a runner whose jobs they share. `model` is the main thread's model: its parameter values
+ * are what the workers compute with.
  */
 export async function workerRunner(
   config: TrainConfig,
@@ -90,37 +37,42 @@ export async function workerRunner(
   n: number,
   modelSeed: number,
 ): Promise<WorkerRunner> {
-  const handles = Array.from({ length: n }, () => new WorkerHandle(startWorker({ config, modelSeed })));
-  try {
-    const names = await Promise.all(handles.map((h) => h.ready));
-    const mine = model.params.map((p) => p.name);
-    for (const ns of names) {
-      if (ns.length !== mine.length || ns.some((x, i) => x !== mine[i]))
-        throw new Error('training worker built a different model');
-    }
-  } catch (err) {
-    await Promise.all(handles.map((h) => h.terminate()));
-    throw err;
+  const pool = await ReplicaPool.start<typeof trainingHandler>({
+    handler: new URL('./handler.js', import.meta.url),
+    source: { config: modelConfigOf(config), seed: modelSeed },
+    workers: n,
+    backend: config.backend,
+    name: 'training',
+  }).catch(named);
+  const mine = model.params.map((p) => p.name);
+  if (pool.replicas.some((r) => r.params.length !== mine.length || r.params.some((x, i) => x !== mine[i]))) {
+    await pool.close();
+    throw new Error('training worker built a different model');
   }
   const trainable = model.params.filter((p) => p.trainable);
   let dirty = true;
-  const sync = () => {
-    if (!dirty) return;
+  /** Sends the parameter values to every worker (once per change); jobs sent after them see them. */
+  const sync = (): Promise<unknown> => {
+    if (!dirty) return Promise.resolve();
     dirty = false;
-    for (const h of handles) {
-      const values = model.params.map((p) => Float32Array.from(p.variable.dataSync()));
-      h.post(
-        { type: 'params', values },
-        values.map((v) => v.buffer as ArrayBuffer),
-      );
-    }
+    return Promise.all(
+      Array.from({ length: n }, (_, w) => {
+        const values = model.params.map((p) => Float32Array.from(p.variable.dataSync()));
+        return pool.request(
+          w,
+          'params',
+          values,
+          values.map((v) => v.buffer as ArrayBuffer),
+        );
+      }),
+    );
   };
   return {
     paramsChanged() {
       dirty = true;
     },
     async run(jobs: readonly MicroJob[], onResult: (k: number, r: MicroResult) => void) {
-      sync();
+      const synced = sync();
       const ready = new Map<number, MicroResult>();
       let next = 0;
       const deliver = () => {
@@ -131,18 +83,16 @@ export async function workerRunner(
           next += 1;
         }
       };
-      await Promise.all(
-        jobs.map(async (job, k) => {
+      await Promise.all([
+        synced,
+        ...jobs.map(async (job, k) => {
           const x = job.x.slice();
-          const m = await handles[k % n].request(
-            (id) => ({
-              type: 'job',
-              id,
-              job: { ...job, x, labels: job.labels?.slice(), upstream: job.upstream?.slice() },
-            }),
+          const m = await pool.request(
+            k % n,
+            'job',
+            { ...job, x, labels: job.labels?.slice(), upstream: job.upstream?.slice() },
             [x.buffer as ArrayBuffer],
           );
-          if (m.type !== 'job') throw new Error(`training worker: unexpected reply '${m.type}'`);
           const grads =
             m.grads.length === 0
               ? null
@@ -157,28 +107,23 @@ export async function workerRunner(
           });
           deliver();
         }),
-      );
+      ]).catch(named);
     },
     async evalScores(batches) {
-      sync();
-      return Promise.all(
-        batches.map(async (b, k) => {
+      const synced = sync();
+      const [, ...scores] = await Promise.all([
+        synced,
+        ...batches.map((b, k) => {
           const x = b.x.slice();
-          const m = await handles[k % n].request(
-            (id) => ({ type: 'eval', id, x, n: b.n, size: b.size }),
-            [x.buffer as ArrayBuffer],
-          );
-          if (m.type !== 'eval') throw new Error(`training worker: unexpected reply '${m.type}'`);
-          return m.scores;
+          return pool.request(k % n, 'eval', { x, n: b.n, size: b.size }, [x.buffer as ArrayBuffer]);
         }),
-      );
+      ]).catch(named);
+      return scores as Float32Array[];
     },
     setBuffers(values) {
       writeBuffers(model, values);
       dirty = true;
     },
-    async close() {
-      await Promise.all(handles.map((h) => h.terminate()));
-    },
+    close: () => pool.close(),
   };
 }
