@@ -12,16 +12,9 @@
 //   --workers 1                   worker threads sharing the micro-batches (2 = both cores; same numbers)
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@iqa-bench/model';
-import {
-  Adam,
-  buildModel,
-  localRunner,
-  stepGradients,
-  workerRunner,
-  clipGradNorm,
-  originalParamGroups,
-  parseTrainConfig,
-} from '@iqa-bench/train';
+import { buildModel, parseTrainConfig } from '@iqa-bench/train';
+import { Adam, clipGradNorm, originalParamGroups } from '@iqa-bench/train/optim';
+import { localRunner, stepGradients, workerRunner } from '@iqa-bench/train/steps';
 import { RngStream } from '@iqa-bench/core/seed';
 
 function option(name, fallback) {

@@ -1,6 +1,6 @@
 /**
  * JSON records the tools write and read back: split manifests (@iqa-bench/data readSplitManifest), result files
- * (@iqa-bench/cli readResult) and training run folders (metrics.jsonl through @iqa-bench/train readJsonl, summary.json
+ * (@iqa-bench/cli readResult) and training run folders (metrics.jsonl through @iqa-bench/train/run-folder readMetricsLog, summary.json
  * through readResult).
  */
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Cli from '@iqa-bench/cli';
 import type * as Data from '@iqa-bench/data';
-import type * as Train from '@iqa-bench/train';
+import type * as RunFolder from '@iqa-bench/train/run-folder';
 import { mutateBytes } from '../mutate/bytes.js';
 import { damageJsonText, jsonText, mutateValue } from '../mutate/json.js';
 import { repoPath } from '../paths.js';
@@ -139,7 +139,7 @@ export const splitManifestFormat: FormatSpec = {
 // Result files
 
 let cli: typeof Cli;
-let train: typeof Train;
+let runFolder: typeof RunFolder;
 
 const CLI_FIXTURES = 'test/fixtures/cli';
 
@@ -236,11 +236,11 @@ function mutateJsonl(bytes: Uint8Array, rng: Rng): { bytes: Uint8Array; notes: s
 export const runFolderFormat: FormatSpec = {
   name: 'run-folder',
   description:
-    'training run folders: metrics.jsonl (@iqa-bench/train readMetricsLog) and summary.json (@iqa-bench/cli readResult)',
+    'training run folders: metrics.jsonl (@iqa-bench/train/run-folder readMetricsLog) and summary.json (@iqa-bench/cli readResult)',
   cleanErrors: ['RunFolderError', 'ResultFormatError', 'CliError', 'FileError', 'TextFileError'],
   async prepare() {
     cli = await import('@iqa-bench/cli');
-    train = await import('@iqa-bench/train');
+    runFolder = await import('@iqa-bench/train/run-folder');
   },
   async seeds() {
     const files = new Map(
@@ -265,7 +265,7 @@ export const runFolderFormat: FormatSpec = {
     return { ...seed, files, mutations: m.notes };
   },
   async run(caseDir) {
-    const { records, tornLastLine } = await train.readMetricsLog(join(caseDir, 'metrics.jsonl'));
+    const { records, tornLastLine } = await runFolder.readMetricsLog(join(caseDir, 'metrics.jsonl'));
     const r = await cli.readResult(join(caseDir, 'summary.json'));
     return `${records.length} records${tornLastLine ? ' (torn last line)' : ''}, ${r.datasets.length} dataset(s)`;
   },

@@ -30,27 +30,10 @@ export {
   writeSplitManifest,
 } from './splits.js';
 export type { RandomSplitOptions, Selection, Split, SplitManifest, ValidationOptions } from './splits.js';
-export {
-  decodeImage,
-  readImageSize,
-  toFloat32,
-  normalizationTables,
-  DEFAULT_MAX_PIXELS,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-} from './image/decode.js';
-export type { DecodeOptions, Normalization, RgbImage } from './image/decode.js';
-export { resizeBilinear } from './image/resize.js';
-export {
-  adjustBrightness,
-  adjustContrast,
-  adjustHue,
-  adjustSaturation,
-  colorJitter,
-  SEED_JITTER,
-} from './image/jitter.js';
-export type { JitterRanges } from './image/jitter.js';
-export { RESIZE_PRESETS, applyResize, centerCrop, defaultPreset, randomCrop } from './image/presets.js';
+export { decodeImage } from './image/decode.js';
+export type { DecodeOptions, RgbImage } from './image/decode.js';
+export { RESIZE_PRESETS, applyResize, defaultPreset } from './image/presets.js';
+// The image operations underneath (resize, crops, jitter, normalisation): `@iqa-bench/data/image`.
 export type { ResizePresetName, ResizeSpec } from './image/presets.js';
 export { PatchSampler } from './sampler.js';
 export type { BatchOptions, PatchBatch, PatchSamplerOptions, SamplerImage } from './sampler.js';

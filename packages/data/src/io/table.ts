@@ -123,10 +123,25 @@ function cellText(v: unknown): string {
   return '';
 }
 
-/** The workbook parts exceljs' streaming reader needs, in an order that lets it stream the sheet without temp files. */
-const WORKBOOK_PARTS = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/sharedStrings.xml'];
 const WORKSHEET = /^xl\/worksheets\/sheet\d+\.xml$/;
+const WORKBOOK_RELS = 'xl/_rels/workbook.xml.rels';
+const WORKBOOK = 'xl/workbook.xml';
 const SHARED_STRINGS = 'xl/sharedStrings.xml';
+const MAIN_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const REL_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const WORKBOOK_XML = new TextEncoder().encode(
+  `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}">` +
+    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+);
+
+/** Relationships of a one-sheet workbook whose sheet is `target` (relative to xl/). */
+function workbookRelsXml(target: string): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+    `<Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="${target}"/></Relationships>`
+  );
+}
 const EMPTY_SHARED_STRINGS = new TextEncoder().encode(
   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"/>',
@@ -171,10 +186,10 @@ export async function readXlsx(
   let xmlBytes = 0;
   try {
     const entries = listZip(buf);
-    const sheet = entries.find((e) => WORKSHEET.test(e.name));
-    const chosen = [...WORKBOOK_PARTS.map((n) => entries.find((e) => e.name === n)), sheet].filter(
-      (e) => e !== undefined,
-    );
+    const sheet =
+      entries.find((e) => WORKSHEET.test(e.name)) ?? unreadable('no worksheet (xl/worksheets/sheetN.xml)');
+    const strings = entries.find((e) => e.name === SHARED_STRINGS);
+    const chosen = [strings, sheet].filter((e) => e !== undefined);
     xmlBytes = chosen.reduce((a, e) => a + e.size, 0);
     if (xmlBytes > limits.maxBytes) {
       fail({
@@ -184,13 +199,15 @@ export async function readXlsx(
         expected: `at most ${limits.maxBytes} bytes (option maxMetadataBytes)`,
       });
     }
-    for (const e of chosen) {
-      // exceljs' reader copies a worksheet to a temporary file when it meets it before the workbook's relationships
-      // and shared strings: a workbook with inline strings only gets an empty shared-string table in its place.
-      if (e === sheet && parts[SHARED_STRINGS] === undefined) parts[SHARED_STRINGS] = EMPTY_SHARED_STRINGS;
-      parts[e.name] = unzipEntry(buf, e);
-    }
-    if (parts[WORKBOOK_PARTS[0]] === undefined) unreadable(`no ${WORKBOOK_PARTS[0]}`);
+    // exceljs' reader copies a worksheet to a temporary file unless it has already read the workbook's relationships
+    // and shared strings (and a damaged relationships part leaves them unread). Only the first sheet's cells are read
+    // here, so the reader gets a workbook and relationships of our own that name that sheet, then the file's shared
+    // strings (an empty table for a workbook with inline strings only), then the sheet.
+    const sheetFile = sheet.name.slice('xl/'.length);
+    parts[WORKBOOK_RELS] = new TextEncoder().encode(workbookRelsXml(sheetFile));
+    parts[WORKBOOK] = WORKBOOK_XML;
+    parts[SHARED_STRINGS] = strings === undefined ? EMPTY_SHARED_STRINGS : unzipEntry(buf, strings);
+    parts[sheet.name] = unzipEntry(buf, sheet);
   } catch (e) {
     if (e instanceof ZipFormatError) unreadable(`damaged zip container: ${e.message}`);
     throw e;

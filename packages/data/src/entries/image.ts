@@ -1,0 +1,25 @@
+/**
+ * `@iqa-bench/data/image`: the image operations underneath the loaders and the patch sampler — decoding details
+ * (size probe, float conversion, normalisation tables, ImageNet statistics), Pillow-exact bilinear resizing, crops,
+ * and torchvision's ColorJitter.
+ */
+export {
+  readImageSize,
+  toFloat32,
+  normalizationTables,
+  DEFAULT_MAX_PIXELS,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type Normalization,
+} from '../image/decode.js';
+export { resizeBilinear } from '../image/resize.js';
+export {
+  adjustBrightness,
+  adjustContrast,
+  adjustHue,
+  adjustSaturation,
+  colorJitter,
+  SEED_JITTER,
+  type JitterRanges,
+} from '../image/jitter.js';
+export { centerCrop, randomCrop } from '../image/presets.js';
