@@ -1,0 +1,196 @@
+/**
+ * The Swin Transformer backbone as an ONNX graph (timm arithmetic, features only: patch embedding and four stages).
+ *
+ * Layout: the residual stream of a stage is [B, L, C] with its tokens in the order of the current block's windows
+ * (see windows.ts), so window partition, cyclic shift and window merge collapse into one Gather between blocks and
+ * one per patch merging. Every linear layer is MatMul + Add on [B, L, C] (onnxruntime fuses the pair, and the bias
+ * with the next LayerNormalization / GELU); attention runs as two batched MatMuls over [B, windows, heads, N, ·] with
+ * the relative-position bias, plus the shift mask, as one constant initializer per block.
+ */
+import type { SwinBackboneConfig } from '@iqa-bench/model';
+import { swinStageGeometry } from '@iqa-bench/model';
+import type { GraphBuilder } from './graph.js';
+import type { ParamReader } from './params.js';
+import { transposed } from './tensor.js';
+import {
+  mergeIndices,
+  rasterOrder,
+  relativePositionIndex,
+  reorderIndices,
+  shiftMask,
+  windowOrder,
+} from './windows.js';
+
+/** A stage map as the residual stream holds it: [B, side², channels] in token order `order`. */
+export interface TokenMap {
+  value: string;
+  order: Int32Array;
+  side: number;
+  channels: number;
+}
+
+/** LayerNorm eps of timm's Swin (torch's default). */
+const LN_EPS = 1e-5;
+
+export function layerNorm(g: GraphBuilder, p: ParamReader, x: string, name: string, c: number): string {
+  const w = g.float(`${name}.weight`, p.get(`${name}.weight`, [c]), [c]);
+  const b = g.float(`${name}.bias`, p.get(`${name}.bias`, [c]), [c]);
+  return g.op1('LayerNormalization', [x, w, b], { axis: -1, epsilon: { float: LN_EPS } }, name);
+}
+
+/** Exact GELU: the Gelu operator from opset 20 on, else x·0.5·(1 + erf(x/√2)), which onnxruntime fuses into one op. */
+export function gelu(g: GraphBuilder, x: string, name: string): string {
+  if (g.opset >= 20) return g.op1('Gelu', [x], {}, name);
+  const d = g.op1('Div', [x, g.scalar(Math.SQRT2, 'sqrt2')], {}, `${name}/div`);
+  const e = g.op1('Erf', [d], {}, `${name}/erf`);
+  const a = g.op1('Add', [e, g.scalar(1, 'one')], {}, `${name}/add`);
+  const m = g.op1('Mul', [x, a], {}, `${name}/mul`);
+  return g.op1('Mul', [m, g.scalar(0.5, 'half')], {}, name);
+}
+
+/** torch Linear `name` ([out, in] weight, optional bias) on the last axis of x. */
+function torchLinear(
+  g: GraphBuilder,
+  p: ParamReader,
+  x: string,
+  name: string,
+  inF: number,
+  outF: number,
+  bias = true,
+): string {
+  const w = g.float(`${name}.weight`, transposed(p.get(`${name}.weight`, [outF, inF]), outF, inF), [
+    inF,
+    outF,
+  ]);
+  const b = bias ? g.float(`${name}.bias`, p.get(`${name}.bias`, [outF]), [outF]) : null;
+  return g.linear(x, w, b, name);
+}
+
+/** The block's attention bias [heads, N, N] (+ the shift mask: [windows, heads, N, N]) from its bias table. */
+function attentionBias(
+  table: Float32Array,
+  heads: number,
+  window: number,
+  mask: Float32Array | null,
+): Float32Array {
+  const n = window * window;
+  const idx = relativePositionIndex(window);
+  const bias = new Float32Array(heads * n * n);
+  for (let h = 0; h < heads; h++)
+    for (let ij = 0; ij < n * n; ij++) bias[h * n * n + ij] = table[idx[ij] * heads + h];
+  if (!mask) return bias;
+  const windows = mask.length / (n * n);
+  const out = new Float32Array(windows * heads * n * n);
+  for (let w = 0; w < windows; w++)
+    for (let h = 0; h < heads; h++)
+      for (let ij = 0; ij < n * n; ij++)
+        out[(w * heads + h) * n * n + ij] = bias[h * n * n + ij] + mask[w * n * n + ij];
+  return out;
+}
+
+export function swinGraph(
+  g: GraphBuilder,
+  p: ParamReader,
+  cfg: SwinBackboneConfig,
+  prefix: string,
+  image: string,
+): TokenMap[] {
+  const geo = swinStageGeometry(cfg);
+  const P = (n: string): string => `${prefix}.${n}`;
+  const ps = cfg.patchSize;
+  const c0 = geo[0].dim;
+  const side0 = geo[0].size;
+
+  // Patch embedding: Conv(k = s = patch) → [B, C, side, side] → tokens [B, L, C] in raster order → LayerNorm.
+  const pw = g.float(P('patch_embed.proj.weight'), p.get(P('patch_embed.proj.weight'), [c0, 3, ps, ps]), [
+    c0,
+    3,
+    ps,
+    ps,
+  ]);
+  const pb = g.float(P('patch_embed.proj.bias'), p.get(P('patch_embed.proj.bias'), [c0]), [c0]);
+  let x = g.op1('Conv', [image, pw, pb], { kernel_shape: [ps, ps], strides: [ps, ps] }, 'patch_embed/conv');
+  x = g.transpose(g.reshape(x, [-1, c0, side0 * side0], 'patch_embed/flat'), [0, 2, 1], 'patch_embed/tokens');
+  x = layerNorm(g, p, x, P('patch_embed.norm'), c0);
+  let order = rasterOrder(side0 * side0);
+
+  const maps: TokenMap[] = [];
+  geo.forEach((s, si) => {
+    const { dim: c, heads, size: side, window: ws } = s;
+    const L = side * side;
+    const n = ws * ws;
+    const nW = L / n;
+    const hd = c / heads;
+    const lp = (name: string): string => P(`layers_${si}.${name}`);
+    if (si > 0) {
+      // Patch merging: gather the 2×2 neighbours of every merged token (already in the first block's window order).
+      const prev = maps[si - 1];
+      const next = windowOrder(side, ws, 0);
+      const idx = mergeIndices(prev.side, prev.order, next);
+      let m = g.gather(x, idx, [L, 4], 1, lp('downsample/gather'));
+      m = g.reshape(m, [-1, L, 4 * prev.channels], lp('downsample/concat'));
+      m = layerNorm(g, p, m, lp('downsample.norm'), 4 * prev.channels);
+      x = torchLinear(g, p, m, lp('downsample.reduction'), 4 * prev.channels, c, false);
+      order = next;
+    }
+    const hid = Math.round(cfg.mlpRatio * c);
+    const tableRows = (2 * ws - 1) ** 2;
+    const scale = 1 / Math.sqrt(hd);
+    for (let j = 0; j < s.depth; j++) {
+      const bp = (name: string): string => lp(`blocks.${j}.${name}`);
+      const shift = j % 2 === 1 ? s.shift : 0;
+      const want = windowOrder(side, ws, shift);
+      const idx = reorderIndices(order, want);
+      if (idx) x = g.gather(x, idx, [L], 1, bp('windows'));
+      order = want;
+
+      // Attention: qkv with the q part scaled by head_dim^-0.5 (timm scales q before q·kᵀ).
+      const ln1 = layerNorm(g, p, x, bp('norm1'), c);
+      const wq = transposed(p.get(bp('attn.qkv.weight'), [3 * c, c]), 3 * c, c); // [C, 3C]
+      const bq = Float32Array.from(p.get(bp('attn.qkv.bias'), [3 * c]));
+      for (let r = 0; r < c; r++) for (let k = 0; k < c; k++) wq[r * 3 * c + k] *= scale;
+      for (let k = 0; k < c; k++) bq[k] *= scale;
+      const qkv = g.linear(
+        ln1,
+        g.float(bp('attn.qkv.weight'), wq, [c, 3 * c]),
+        g.float(bp('attn.qkv.bias'), bq, [3 * c]),
+        bp('attn.qkv'),
+      );
+      const heads6 = g.transpose(
+        g.reshape(qkv, [-1, nW, n, 3, heads, hd], bp('attn/split_heads')),
+        [3, 0, 1, 4, 2, 5],
+        bp('attn/qkv_t'),
+      );
+      const [q, k, v] = g.split(heads6, [1, 1, 1], 0, bp('attn/qkv_split'));
+      const kt = g.transpose(k, [0, 1, 2, 3, 5, 4], bp('attn/k_t'));
+      let a = g.op1('MatMul', [q, kt], {}, bp('attn/qk'));
+      const mask = shift > 0 ? shiftMask(side, ws, shift) : null;
+      const bias = attentionBias(
+        p.get(bp('attn.relative_position_bias_table'), [tableRows, heads]),
+        heads,
+        ws,
+        mask,
+      );
+      const biasDims = mask ? [nW, heads, n, n] : [heads, n, n];
+      a = g.op1('Add', [a, g.float(bp('attn.bias'), bias, biasDims)], {}, bp('attn/bias'));
+      a = g.op1('Softmax', [a], { axis: -1 }, bp('attn/softmax'));
+      let o = g.op1('MatMul', [a, v], {}, bp('attn/av'));
+      o = g.reshape(
+        g.transpose(o, [0, 1, 2, 4, 3, 5], bp('attn/merge_heads')),
+        [-1, L, c],
+        bp('attn/tokens'),
+      );
+      o = torchLinear(g, p, o, bp('attn.proj'), c, c);
+      x = g.op1('Add', [x, o], {}, bp('residual1'));
+
+      // MLP
+      const ln2 = layerNorm(g, p, x, bp('norm2'), c);
+      let h = torchLinear(g, p, ln2, bp('mlp.fc1'), c, hid);
+      h = gelu(g, h, bp('mlp/gelu'));
+      h = torchLinear(g, p, h, bp('mlp.fc2'), hid, c);
+      x = g.op1('Add', [x, h], {}, bp('residual2'));
+    }
+    maps.push({ value: x, order, side, channels: c });
+  });
+  return maps;
+}
