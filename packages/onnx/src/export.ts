@@ -4,7 +4,7 @@
  * running statistics folded into the convolutions).
  */
 import { createRequire } from 'node:module';
-import { writeFileAtomic } from '@iqa-bench/core/fs';
+import { FileError, writeFileAtomic } from '@iqa-bench/core/fs';
 import type { IqaModel, ModelConfig } from '@iqa-bench/model';
 import { exportStateDict, validateModelConfig } from '@iqa-bench/model';
 import { GraphBuilder, type Dim } from './graph.js';
@@ -131,6 +131,13 @@ export function exportOnnx(model: IqaModel, options: ExportOptions = {}): Uint8A
 /** exportOnnx, written to `path` atomically (a temporary file renamed over it: never a half-written model). */
 export async function writeOnnx(path: string, model: IqaModel, options: ExportOptions = {}): Promise<number> {
   const bytes = exportOnnx(model, options);
-  await writeFileAtomic(path, bytes);
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    throw new FileError(path, `not written: ${err instanceof Error ? err.message : String(err)}`, undefined, {
+      cause: err,
+    });
+  }
   return bytes.byteLength;
 }

@@ -12,14 +12,7 @@ import { swinStageGeometry } from '@iqa-bench/model';
 import type { GraphBuilder } from './graph.js';
 import type { ParamReader } from './params.js';
 import { transposed } from './tensor.js';
-import {
-  mergeIndices,
-  rasterOrder,
-  relativePositionIndex,
-  reorderIndices,
-  shiftMask,
-  windowOrder,
-} from './windows.js';
+import { mergeIndices, relativePositionIndex, reorderIndices, shiftMask, windowOrder } from './windows.js';
 
 /** A stage map as the residual stream holds it: [B, side², channels] in token order `order`. */
 export interface TokenMap {
@@ -101,7 +94,7 @@ export function swinGraph(
   const c0 = geo[0].dim;
   const side0 = geo[0].size;
 
-  // Patch embedding: Conv(k = s = patch) → [B, C, side, side] → tokens [B, L, C] in raster order → LayerNorm.
+  // Patch embedding: Conv(k = s = patch) → [B, C, side, side] → tokens [B, L, C] → LayerNorm.
   const pw = g.float(P('patch_embed.proj.weight'), p.get(P('patch_embed.proj.weight'), [c0, 3, ps, ps]), [
     c0,
     3,
@@ -110,9 +103,17 @@ export function swinGraph(
   ]);
   const pb = g.float(P('patch_embed.proj.bias'), p.get(P('patch_embed.proj.bias'), [c0]), [c0]);
   let x = g.op1('Conv', [image, pw, pb], { kernel_shape: [ps, ps], strides: [ps, ps] }, 'patch_embed/conv');
-  x = g.transpose(g.reshape(x, [-1, c0, side0 * side0], 'patch_embed/flat'), [0, 2, 1], 'patch_embed/tokens');
+  // [B, C, side, side] → tokens [B, L, C] already in the first block's window order: one Transpose.
+  const w0 = geo[0].window;
+  const per0 = side0 / w0;
+  x = g.reshape(x, [-1, c0, per0, w0, per0, w0], 'patch_embed/windows');
+  x = g.reshape(
+    g.transpose(x, [0, 2, 4, 3, 5, 1], 'patch_embed/tokens'),
+    [-1, side0 * side0, c0],
+    'patch_embed/flat',
+  );
   x = layerNorm(g, p, x, P('patch_embed.norm'), c0);
-  let order = rasterOrder(side0 * side0);
+  let order = windowOrder(side0, w0, 0);
 
   const maps: TokenMap[] = [];
   geo.forEach((s, si) => {
