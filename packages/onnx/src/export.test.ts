@@ -106,7 +106,7 @@ describe('the ModelProto', () => {
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
-  it('Swin: LayerNormalization, exact Gelu, one Gather per block move, three Transposes per block', () => {
+  it('Swin: LayerNormalization, exact Gelu, one Gather per window move, four Transposes per block', () => {
     const m = decode(exportOnnx(micro));
     const c = opCounts(m);
     const blocks = 8; // depths [2, 2, 2, 2]
@@ -118,8 +118,9 @@ describe('the ModelProto', () => {
     expect(c.Erf).toBeUndefined();
     expect(c.Tanh).toBeUndefined();
     expect(c.Softmax).toBe(blocks + 1); // + the attention fusion
-    // attention: qkv split, kᵀ, head merge; + patch embedding into windows + hyper_in to NCHW
-    expect(c.Transpose).toBe(3 * blocks + 2);
+    // attention: q, kᵀ, v into their head layouts and the heads merged; + patch embedding into windows + hyper_in
+    expect(c.Transpose).toBe(4 * blocks + 2);
+    expect(c.Split).toBe(3); // the head's (generators, their linears, fusion weights): no q/k/v split in the blocks
     // window moves: into the shifted block of stages 0-2 (3) and the patch merges (3), each straight into the next
     // block's windows; the patch embedding lands in stage 0's windows by its Transpose. Head pooling gathers aside.
     const moves = graph(m).node.filter((n) => n.opType === 'Gather' && /windows|downsample/.test(n.name!));

@@ -54,7 +54,7 @@ function pool(g: GraphBuilder, stages: StageMaps, i: number, cell: number, name:
   const idx = poolIndices(m.side, cell, m.order);
   // Within a cell the order does not matter: when the stream already holds the cells contiguously, reshape.
   const grouped = contiguousRows(idx, k)
-    ? g.reshape(m.value, [-1, cells, k, m.channels], `${name}/cells`)
+    ? g.reshape(m.value, [0, cells, k, m.channels], `${name}/cells`)
     : g.gather(m.value, idx, [cells, k], 1, `${name}/cells`);
   return g.reduceMean(grouped, [2], false, name);
 }
@@ -94,7 +94,7 @@ export function headGraph(
     if (tokens) {
       const cw = g.float(lp(`lda${i + 1}_pool.0.weight`), transposed(convW, k, ch[i]), [ch[i], k]);
       const conv = g.op1('MatMul', [pooled, cw], {}, lp(`lda${i + 1}/conv`)); // [B, cells, k]
-      flat = g.reshape(conv, [-1, cells * k], lp(`lda${i + 1}/flatten`));
+      flat = g.reshape(conv, [0, cells * k], lp(`lda${i + 1}/flatten`));
       for (let pos = 0; pos < cells; pos++)
         for (let c = 0; c < k; c++)
           for (let o = 0; o < cfg.ldaOut; o++)
@@ -102,13 +102,13 @@ export function headGraph(
     } else {
       const cw = g.float(lp(`lda${i + 1}_pool.0.weight`), convW, [k, ch[i], 1, 1]);
       const conv = g.op1('Conv', [pooled, cw], { kernel_shape: [1, 1] }, lp(`lda${i + 1}/conv`)); // [B, k, g, g]
-      flat = g.reshape(conv, [-1, k * cells], lp(`lda${i + 1}/flatten`));
+      flat = g.reshape(conv, [0, k * cells], lp(`lda${i + 1}/flatten`));
       w.set(transposed(fcW, cfg.ldaOut, k * cells));
     }
     const b = g.float(`${fcName}.bias`, p.get(`${fcName}.bias`, [cfg.ldaOut]), [cfg.ldaOut]);
     lda.push(g.linear(flat, g.float(`${fcName}.weight`, w, [k * cells, cfg.ldaOut]), b, fcName));
   }
-  const global = g.reshape(pool(g, stages, 3, stages.maps[3].side, lp('lda4/pool')), [-1, ch[3]], lp('gap4'));
+  const global = g.reshape(pool(g, stages, 3, stages.maps[3].side, lp('lda4/pool')), [0, ch[3]], lp('gap4'));
   const lda4Out = cfg.targetInSize - 3 * cfg.ldaOut;
   lda.push(linear(global, lp('lda4_fc'), ch[3], lda4Out));
   const targetIn = g.op1('Concat', lda, { axis: 1 }, 'target_in_vec');
@@ -131,14 +131,13 @@ export function headGraph(
       fusionWeights = g.op('Softmax', [logits], { axis: -1 }, { outputNames: ['fusion_weights'] })[0];
       const alphas = g.split(fusionWeights, [1, 1, 1, 1], 1, 'fusion/alpha');
       parts.forEach((part, i) => {
-        const alpha = g.reshape(alphas[i], tokens ? [-1, 1, 1] : [-1, 1, 1, 1], `fusion/alpha${i}`);
+        const alpha = g.reshape(alphas[i], tokens ? [0, 1, 1] : [0, 1, 1, 1], `fusion/alpha${i}`);
         parts[i] = g.op1('Mul', [part, alpha], {}, `fusion/weighted${i}`);
       });
     }
     fused = g.op1('Concat', parts, { axis: tokens ? 2 : 1 }, 'fusion/concat');
   }
-  if (tokens)
-    fused = g.reshape(g.transpose(fused, [0, 2, 1], 'hyper_in/nchw'), [-1, cin, fs, fs], 'hyper_in');
+  if (tokens) fused = g.reshape(g.transpose(fused, [0, 2, 1], 'hyper_in/nchw'), [0, cin, fs, fs], 'hyper_in');
 
   // conv1: three 1×1 convs with ReLU → H [B, hyperInChannels, fs, fs]
   const widths = [cin, cfg.conv1Hidden[0], cfg.conv1Hidden[1], cfg.hyperInChannels];
@@ -179,7 +178,7 @@ export function headGraph(
     'fc1-4w_conv',
   );
   const wParts = g.split(wAll, convOut, 1, 'fc1-4w_conv/split');
-  const weights = wParts.map((w, l) => g.reshape(w, [-1, sizes[l + 1], sizes[l]], `target_fc${l + 1}w`));
+  const weights = wParts.map((w, l) => g.reshape(w, [0, sizes[l + 1], sizes[l]], `target_fc${l + 1}w`));
 
   // fc{1..4}b_fc, fc5w_fc, fc5b_fc on the pooled H as one MatMul + Add.
   const gap = g.reduceMean(h, [2, 3], false, 'hyper_gap');
@@ -209,12 +208,12 @@ export function headGraph(
     'fc_gen',
   );
   const gen = g.split(genLin, outs, 1, 'fc_gen/split');
-  weights.push(g.reshape(gen[4], [-1, 1, sizes[4]], 'target_fc5w'));
-  const biases = [0, 1, 2, 3].map((l) => g.reshape(gen[l], [-1, sizes[l + 1], 1], `target_fc${l + 1}b`));
-  biases.push(g.reshape(gen[5], [-1, 1, 1], 'target_fc5b'));
+  weights.push(g.reshape(gen[4], [0, 1, sizes[4]], 'target_fc5w'));
+  const biases = [0, 1, 2, 3].map((l) => g.reshape(gen[l], [0, sizes[l + 1], 1], `target_fc${l + 1}b`));
+  biases.push(g.reshape(gen[5], [0, 1, 1], 'target_fc5b'));
 
   // TargetNet, batched: q [B, in, 1] → sigmoid(W·q + b) for layers 1-4, W·q + b for layer 5.
-  let q = g.reshape(targetIn, [-1, cfg.targetInSize, 1], 'target/q0');
+  let q = g.reshape(targetIn, [0, cfg.targetInSize, 1], 'target/q0');
   for (let l = 0; l < 5; l++) {
     const y = g.op1(
       'Add',
@@ -224,6 +223,6 @@ export function headGraph(
     );
     q = l < 4 ? g.op1('Sigmoid', [y], {}, `target/sigmoid${l + 1}`) : y;
   }
-  const score = g.op('Reshape', [q, g.int64([-1], [1], 'shape')], {}, { outputNames: ['score'] })[0];
+  const score = g.op('Reshape', [q, g.int64([0], [1], 'shape')], {}, { outputNames: ['score'] })[0];
   return { score, fusionWeights };
 }

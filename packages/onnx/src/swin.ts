@@ -1,11 +1,11 @@
 /**
  * The Swin Transformer backbone as an ONNX graph (timm arithmetic, features only: patch embedding and four stages).
  *
- * Layout: the residual stream of a stage is [B, L, C] with its tokens in the order of the current block's windows
- * (see windows.ts), so window partition, cyclic shift and window merge collapse into one Gather between blocks and
- * one per patch merging. Every linear layer is MatMul + Add on [B, L, C] (onnxruntime fuses the pair, and the bias
- * with the next LayerNormalization / GELU); attention runs as two batched MatMuls over [B, windows, heads, N, ·] with
- * the relative-position bias, plus the shift mask, as one constant initializer per block.
+ * Layout: the residual stream of a stage is [B·L, C] with each image's tokens in the order of the current block's
+ * windows (see windows.ts), so window partition, cyclic shift and window merge collapse into one Gather between blocks
+ * and one per patch merging. Every linear layer is a 2-D MatMul + Add, which onnxruntime runs as one Gemm with the
+ * bias; attention runs as two batched MatMuls over [B, windows, heads, N, ·] with the relative-position bias, plus the
+ * shift mask, as one constant initializer per block.
  */
 import type { SwinBackboneConfig } from '@iqa-bench/model';
 import { swinStageGeometry } from '@iqa-bench/model';
@@ -94,7 +94,8 @@ export function swinGraph(
   const c0 = geo[0].dim;
   const side0 = geo[0].size;
 
-  // Patch embedding: Conv(k = s = patch) → [B, C, side, side] → tokens [B, L, C] → LayerNorm.
+  // Patch embedding: Conv(k = s = patch) → [B, C, side, side] → tokens [B·L, C] in stage 0's first windows (one
+  // Transpose) → LayerNorm. The stream stays 2-D so that every MatMul + bias Add becomes one Gemm in onnxruntime.
   const pw = g.float(P('patch_embed.proj.weight'), p.get(P('patch_embed.proj.weight'), [c0, 3, ps, ps]), [
     c0,
     3,
@@ -103,17 +104,21 @@ export function swinGraph(
   ]);
   const pb = g.float(P('patch_embed.proj.bias'), p.get(P('patch_embed.proj.bias'), [c0]), [c0]);
   let x = g.op1('Conv', [image, pw, pb], { kernel_shape: [ps, ps], strides: [ps, ps] }, 'patch_embed/conv');
-  // [B, C, side, side] → tokens [B, L, C] already in the first block's window order: one Transpose.
   const w0 = geo[0].window;
   const per0 = side0 / w0;
-  x = g.reshape(x, [-1, c0, per0, w0, per0, w0], 'patch_embed/windows');
-  x = g.reshape(
-    g.transpose(x, [0, 2, 4, 3, 5, 1], 'patch_embed/tokens'),
-    [-1, side0 * side0, c0],
-    'patch_embed/flat',
-  );
+  x = g.reshape(x, [0, c0, per0, w0, per0, w0], 'patch_embed/windows');
+  x = g.reshape(g.transpose(x, [0, 2, 4, 3, 5, 1], 'patch_embed/tokens'), [-1, c0], 'patch_embed/flat');
   x = layerNorm(g, p, x, P('patch_embed.norm'), c0);
   let order = windowOrder(side0, w0, 0);
+  /** Gathers stream positions `idx` (shape `dims`) of every image: [B·L, C] → [B, ...dims, C]. */
+  const gatherTokens = (
+    t: string,
+    L: number,
+    ch: number,
+    idx: Int32Array,
+    dims: number[],
+    name: string,
+  ): string => g.gather(g.reshape(t, [-1, L, ch], `${name}/images`), idx, dims, 1, name);
 
   const maps: TokenMap[] = [];
   geo.forEach((s, si) => {
@@ -128,10 +133,11 @@ export function swinGraph(
       const prev = maps[si - 1];
       const next = windowOrder(side, ws, 0);
       const idx = mergeIndices(prev.side, prev.order, next);
-      let m = g.gather(x, idx, [L, 4], 1, lp('downsample/gather'));
-      m = g.reshape(m, [-1, L, 4 * prev.channels], lp('downsample/concat'));
-      m = layerNorm(g, p, m, lp('downsample.norm'), 4 * prev.channels);
-      x = torchLinear(g, p, m, lp('downsample.reduction'), 4 * prev.channels, c, false);
+      const cin = 4 * prev.channels;
+      let m = gatherTokens(x, prev.side ** 2, prev.channels, idx, [L, 4], lp('downsample/gather'));
+      m = g.reshape(m, [-1, cin], lp('downsample/concat'));
+      m = layerNorm(g, p, m, lp('downsample.norm'), cin);
+      x = torchLinear(g, p, m, lp('downsample.reduction'), cin, c, false);
       order = next;
     }
     const hid = Math.round(cfg.mlpRatio * c);
@@ -142,45 +148,38 @@ export function swinGraph(
       const shift = j % 2 === 1 ? s.shift : 0;
       const want = windowOrder(side, ws, shift);
       const idx = reorderIndices(order, want);
-      if (idx) x = g.gather(x, idx, [L], 1, bp('windows'));
+      if (idx) x = g.reshape(gatherTokens(x, L, c, idx, [L], bp('windows')), [-1, c], bp('windows/flat'));
       order = want;
 
-      // Attention: qkv with the q part scaled by head_dim^-0.5 (timm scales q before q·kᵀ).
+      // Attention. q, k and v as three products (q scaled by head_dim^-0.5, as timm scales q before q·kᵀ), each
+      // transposed straight into its layout: q, v [B, windows, heads, N, head_dim], kᵀ [B, windows, heads, head_dim, N].
       const ln1 = layerNorm(g, p, x, bp('norm1'), c);
-      const wq = transposed(p.get(bp('attn.qkv.weight'), [3 * c, c]), 3 * c, c); // [C, 3C]
-      const bq = Float32Array.from(p.get(bp('attn.qkv.bias'), [3 * c]));
-      for (let r = 0; r < c; r++) for (let k = 0; k < c; k++) wq[r * 3 * c + k] *= scale;
-      for (let k = 0; k < c; k++) bq[k] *= scale;
-      const qkv = g.linear(
-        ln1,
-        g.float(bp('attn.qkv.weight'), wq, [c, 3 * c]),
-        g.float(bp('attn.qkv.bias'), bq, [3 * c]),
-        bp('attn.qkv'),
-      );
-      const heads6 = g.transpose(
-        g.reshape(qkv, [-1, nW, n, 3, heads, hd], bp('attn/split_heads')),
-        [3, 0, 1, 4, 2, 5],
-        bp('attn/qkv_t'),
-      );
-      const [q, k, v] = g.split(heads6, [1, 1, 1], 0, bp('attn/qkv_split'));
-      const kt = g.transpose(k, [0, 1, 2, 3, 5, 4], bp('attn/k_t'));
-      let a = g.op1('MatMul', [q, kt], {}, bp('attn/qk'));
+      const wAll = transposed(p.get(bp('attn.qkv.weight'), [3 * c, c]), 3 * c, c); // [C, 3C]
+      const bAll = p.get(bp('attn.qkv.bias'), [3 * c]);
+      const [q, k, v] = ['q', 'k', 'v'].map((part, i) => {
+        const f = i === 0 ? scale : 1;
+        const w = new Float32Array(c * c);
+        for (let r = 0; r < c; r++)
+          for (let col = 0; col < c; col++) w[r * c + col] = wAll[r * 3 * c + i * c + col] * f;
+        const b = Float32Array.from(bAll.subarray(i * c, (i + 1) * c), (v) => v * f);
+        const y = g.linear(
+          ln1,
+          g.float(bp(`attn.${part}.weight`), w, [c, c]),
+          g.float(bp(`attn.${part}.bias`), b, [c]),
+          bp(`attn.${part}`),
+        );
+        const heads5 = g.reshape(y, [-1, nW, n, heads, hd], bp(`attn/${part}_heads`));
+        return g.transpose(heads5, part === 'k' ? [0, 1, 3, 4, 2] : [0, 1, 3, 2, 4], bp(`attn/${part}_t`));
+      });
+      let a = g.op1('MatMul', [q, k], {}, bp('attn/qk'));
       const mask = shift > 0 ? shiftMask(side, ws, shift) : null;
-      const bias = attentionBias(
-        p.get(bp('attn.relative_position_bias_table'), [tableRows, heads]),
-        heads,
-        ws,
-        mask,
-      );
+      const table = p.get(bp('attn.relative_position_bias_table'), [tableRows, heads]);
+      const bias = attentionBias(table, heads, ws, mask);
       const biasDims = mask ? [nW, heads, n, n] : [heads, n, n];
       a = g.op1('Add', [a, g.float(bp('attn.bias'), bias, biasDims)], {}, bp('attn/bias'));
       a = g.op1('Softmax', [a], { axis: -1 }, bp('attn/softmax'));
       let o = g.op1('MatMul', [a, v], {}, bp('attn/av'));
-      o = g.reshape(
-        g.transpose(o, [0, 1, 2, 4, 3, 5], bp('attn/merge_heads')),
-        [-1, L, c],
-        bp('attn/tokens'),
-      );
+      o = g.reshape(g.transpose(o, [0, 1, 3, 2, 4], bp('attn/merge_heads')), [-1, c], bp('attn/tokens'));
       o = torchLinear(g, p, o, bp('attn.proj'), c, c);
       x = g.op1('Add', [x, o], {}, bp('residual1'));
 
@@ -191,7 +190,7 @@ export function swinGraph(
       h = torchLinear(g, p, h, bp('mlp.fc2'), hid, c);
       x = g.op1('Add', [x, h], {}, bp('residual2'));
     }
-    maps.push({ value: x, order, side, channels: c });
+    maps.push({ value: g.reshape(x, [-1, L, c], lp('tokens')), order, side, channels: c });
   });
   return maps;
 }
