@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +147,46 @@ describe('the ModelProto', () => {
       model.dispose();
     }
   });
+});
+
+/** sha256 of the graph's structure (operators, wiring, attributes, initializer names and shapes; not the values). */
+function fingerprint(m: Model): string {
+  const g = graph(m);
+  const text = JSON.stringify({
+    opset: m.opsetImport,
+    nodes: g.node.map((n) => [n.opType, n.domain, n.input, n.output, n.attribute]),
+    initializers: g.initializer.map((t) => [t.name, (t.dims ?? []).map(Number), t.dataType]),
+    io: [g.input, g.output],
+  });
+  return createHash('sha256').update(text).digest('hex');
+}
+
+it('EXPORTER_VERSION names the graph: a changed graph needs a new version (the cache key of exported models)', () => {
+  // When this fails because the exporter's graph changed on purpose: bump EXPORTER_VERSION and put the new hashes here.
+  const expected: Record<string, [string, string]> = {
+    'iqa-bench-onnx/1': [
+      'b9d0afc43a18c2d58a41843cdbac6b4c25ef579bcb7a2c0e1297ee5136e4c941',
+      'b61fa5af2083e3e7c5d78270e9ce7082576ed9ec0d64a28114f980e1c6fdc8b9',
+    ],
+  };
+  const resnet = createModel(
+    {
+      ...presetConfig('hyperiqa-resnet50'),
+      fusion: 'attention',
+      backbone: { kind: 'resnet', layers: [1, 1, 2, 1], baseWidth: 4, imgSize: 224 },
+      head: presetConfig('smart-iqa-micro').head,
+    },
+    { seed: 1, randomInit: false },
+  );
+  try {
+    const got: [string, string] = [
+      fingerprint(decode(exportOnnx(micro))),
+      fingerprint(decode(exportOnnx(resnet))),
+    ];
+    expect(got).toEqual(expected[EXPORTER_VERSION]);
+  } finally {
+    resnet.dispose();
+  }
 });
 
 describe('bad input', () => {
