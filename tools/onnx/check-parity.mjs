@@ -13,7 +13,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { createModel, exportStateDict, loadCheckpoint, loadStateDict } from '@iqa-bench/model';
+import { createModel, loadCheckpoint } from '@iqa-bench/model';
+import { exportStateDict, loadStateDict } from '@iqa-bench/model/weights';
 import { exportOnnx } from '@iqa-bench/onnx';
 import * as ort from 'onnxruntime-node';
 

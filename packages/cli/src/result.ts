@@ -2,6 +2,7 @@ import { parseResultFile, RESULT_SCHEMA, ResultFormatError, type DatasetResult }
 import { parseRunSummary, SUMMARY_SCHEMA } from '@iqa-bench/train/run-folder';
 import { CliError } from './errors.js';
 import { readJsonFile } from './json-file.js';
+import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 
 /** A result as `check` and the reports see it, whatever file format it came from. */
 export interface LoadedResult {
@@ -66,9 +67,11 @@ function parseSmartIqa(o: JsonObject, file: string): LoadedResult {
 export function parseResult(text: string, file: string): LoadedResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseStructuredText(text, { file, format: 'json' });
   } catch (err) {
-    throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
+    const why =
+      err instanceof TextFileError ? err.reason.replace(/^not valid JSON: /, '') : (err as Error).message;
+    throw new CliError(`${file}: not valid JSON (${why})`);
   }
   return parseValue(value, file);
 }

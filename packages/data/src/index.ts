@@ -30,7 +30,7 @@ export {
   writeSplitManifest,
 } from './splits.js';
 export type { RandomSplitOptions, Selection, Split, SplitManifest, ValidationOptions } from './splits.js';
-export { decodeImage } from './image/decode.js';
+export { decodeImage, toFloat32 } from './image/decode.js';
 export type { DecodeOptions, RgbImage } from './image/decode.js';
 export { RESIZE_PRESETS, applyResize, defaultPreset } from './image/presets.js';
 // The image operations underneath (resize, crops, jitter, normalisation): `@iqa-bench/data/image`.

@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { FileError, writeFileAtomic } from '@iqa-bench/core/fs';
 import type { IqaModel, ModelConfig } from '@iqa-bench/model';
-import { exportStateDict, validateModelConfig } from '@iqa-bench/model';
+import { validateModelConfig } from '@iqa-bench/model';
+import { exportStateDict } from '@iqa-bench/model/weights';
 import { GraphBuilder, type Dim } from './graph.js';
 import { headGraph, type StageMaps } from './head.js';
 import { ParamReader } from './params.js';

@@ -3,7 +3,7 @@
  * exporter expects. A missing or mis-shaped parameter is recorded rather than thrown at once, so that one error names
  * every problem.
  */
-import type { StateDict } from '@iqa-bench/model';
+import type { StateDict } from '@iqa-bench/model/weights';
 
 export class ParamReader {
   private readonly missing: string[] = [];

@@ -4,7 +4,7 @@
  * so each conv-BN-ReLU is one Conv + Relu that onnxruntime fuses; the residual Add + Relu follow the last conv.
  */
 import type { ResNetBackboneConfig } from '@iqa-bench/model';
-import { RESNET_EXPANSION, resnetStageSizes } from '@iqa-bench/model';
+import { RESNET_EXPANSION, resnetStageSizes } from '@iqa-bench/model/resnet';
 import type { GraphBuilder } from './graph.js';
 import type { ParamReader } from './params.js';
 

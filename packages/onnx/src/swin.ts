@@ -8,7 +8,7 @@
  * shift mask, as one constant initializer per block.
  */
 import type { SwinBackboneConfig } from '@iqa-bench/model';
-import { swinStageGeometry } from '@iqa-bench/model';
+import { swinStageGeometry } from '@iqa-bench/model/swin';
 import type { GraphBuilder } from './graph.js';
 import type { ParamReader } from './params.js';
 import { transposed } from './tensor.js';

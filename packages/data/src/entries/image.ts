@@ -5,7 +5,6 @@
  */
 export {
   readImageSize,
-  toFloat32,
   normalizationTables,
   DEFAULT_MAX_PIXELS,
   IMAGENET_MEAN,

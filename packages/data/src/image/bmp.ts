@@ -136,7 +136,8 @@ function parseHeader(buf: Uint8Array): Parsed {
 function layoutOf(buf: Uint8Array, p: Parsed): Layout {
   const bpp = p.bitsPerPixel;
   if (p.compression === BI_BITFIELDS || p.compression === BI_ALPHABITFIELDS) {
-    if (buf.length < 66) throw new BmpError('truncated BMP bit masks');
+    // R, G, B masks at bytes 54-66, and the alpha mask at 66-70 in headers of 56 bytes and more.
+    if (buf.length < (p.headerSize >= 56 ? 70 : 66)) throw new BmpError('truncated BMP bit masks');
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const [r, g, b] = [dv.getUint32(54, true), dv.getUint32(58, true), dv.getUint32(62, true)];
     let a = 0;

@@ -1,5 +1,6 @@
 /** What the run-folder formats share: their error, bounded reading under a display name, and schema validation. */
 import { FileError, readFileBounded, readFileBoundedSync } from '@iqa-bench/core/fs';
+import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 import type * as z from 'zod';
 import { describeIssue } from '../config.js';
 
@@ -46,9 +47,12 @@ export function readRunTextSync(file: string, label: string, what: string): stri
 /** JSON text as a value; a RunFolderError naming `label` when it is not JSON. */
 export function parseJson(text: string, label: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    // Depth-bounded: a value nested thousands deep is refused here, before any recursive validation or message.
+    return parseStructuredText(text, { file: label, format: 'json' });
   } catch (err) {
-    throw new RunFolderError(label, `not valid JSON (${(err as Error).message})`);
+    const why =
+      err instanceof TextFileError ? err.reason.replace(/^not valid JSON: /, '') : (err as Error).message;
+    throw new RunFolderError(label, `not valid JSON (${why})`);
   }
 }
 

@@ -10,7 +10,7 @@
 import { readFileBoundedSync, writeFileAtomicSync } from '@iqa-bench/core/fs';
 import * as z from 'zod';
 import { describeIssue } from '../config.js';
-import { MAX_RUN_FILE_BYTES, RunFolderError, readRunText, readRunTextSync } from './files.js';
+import { MAX_RUN_FILE_BYTES, parseJson, RunFolderError, readRunText, readRunTextSync } from './files.js';
 import { roundResultSchema, runMetricsSchema, type RoundResult, type RunMetrics } from './summary.js';
 
 /** The log's name in a run folder. */
@@ -114,9 +114,12 @@ export function parseMetricsLog(text: string, label: string): MetricsLog {
     if (line.trim() === '') return;
     let value: unknown;
     try {
-      value = JSON.parse(line) as unknown;
-    } catch {
-      throw new RunFolderError(label, `line ${i + 1}: not valid JSON`);
+      value = parseJson(line, label);
+    } catch (err) {
+      throw new RunFolderError(
+        label,
+        `line ${i + 1}: ${(err as RunFolderError).message.slice(label.length + 2)}`,
+      );
     }
     records.push(recordOf(value, label, i + 1));
     lines.push(line);
