@@ -22,8 +22,38 @@ import { parseTrainerState, TRAINER_STATE_VERSION, type TrainerState } from '../
 import { readResumePoint, type CheckpointContents } from '../run/checkpoint.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
 import { initialEarlyStopping } from '../run/stats.js';
-import type { TrainOptions } from './train.js';
-import type { TrainingData } from './types.js';
+import type { WorkerRunner } from '../parallel/pool.js';
+import type { TrainableModel, TrainingData } from './types.js';
+
+export interface StepInfo {
+  round: number;
+  epoch: number;
+  /** Step index within the epoch (0-based) just completed. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Optimizer steps completed in this round. */
+  globalStep: number;
+  loss: number;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  runDir: string;
+  /** The data, or a factory of each round's data (rounds with random splits draw a new split). */
+  data: TrainingData | ((round: number) => TrainingData | Promise<TrainingData>);
+  /** Builds round `round`'s model with its seeded initialisation (`seed` derives from the run seed). */
+  createModel: (ctx: { seed: number; round: number }) => TrainableModel | Promise<TrainableModel>;
+  progress?: ProgressSink;
+  /** Extra facts recorded in config.json (e.g. what the backend selection reported). */
+  environment?: Record<string, unknown>;
+  /** Called after every optimizer step (after any checkpoint of that step). */
+  onStep?: (info: StepInfo) => void;
+  /**
+   * Starts worker threads for `memory.workers` > 1 (replicas of round `modelSeed`'s model; see src/parallel).
+   * runTraining provides it; without it only 1 worker is possible.
+   */
+  startWorkers?: (model: TrainableModel, modelSeed: number) => Promise<WorkerRunner>;
+}
 
 export interface RunContext {
   readonly opts: TrainOptions;

@@ -14,45 +14,13 @@
  *   round-<r>/best.params.ckpt              variables of the selected epoch (internal format, exact)
  *   round-<r>/best.safetensors, final.safetensors   the model's own weights files (when the model can write them)
  */
-import type { TrainConfig } from '../config.js';
 import { writeRunSummary, type RunSummary } from '../run-folder/summary.js';
-import type { ProgressSink } from '../run/progress.js';
-import type { WorkerRunner } from '../parallel/pool.js';
 import { trainEpoch } from './epoch.js';
 import { endRound, startRound } from './round.js';
-import { openRun, type RunContext } from './run-state.js';
+import { openRun, type RunContext, type TrainOptions } from './run-state.js';
 import { summarise } from './summary.js';
-import type { TrainableModel, TrainingData } from './types.js';
 
-export interface StepInfo {
-  round: number;
-  epoch: number;
-  /** Step index within the epoch (0-based) just completed. */
-  step: number;
-  stepsPerEpoch: number;
-  /** Optimizer steps completed in this round. */
-  globalStep: number;
-  loss: number;
-}
-
-export interface TrainOptions {
-  config: TrainConfig;
-  runDir: string;
-  /** The data, or a factory of each round's data (rounds with random splits draw a new split). */
-  data: TrainingData | ((round: number) => TrainingData | Promise<TrainingData>);
-  /** Builds round `round`'s model with its seeded initialisation (`seed` derives from the run seed). */
-  createModel: (ctx: { seed: number; round: number }) => TrainableModel | Promise<TrainableModel>;
-  progress?: ProgressSink;
-  /** Extra facts recorded in config.json (e.g. what the backend selection reported). */
-  environment?: Record<string, unknown>;
-  /** Called after every optimizer step (after any checkpoint of that step). */
-  onStep?: (info: StepInfo) => void;
-  /**
-   * Starts worker threads for `memory.workers` > 1 (replicas of round `modelSeed`'s model; see src/parallel).
-   * runTraining provides it; without it only 1 worker is possible.
-   */
-  startWorkers?: (model: TrainableModel, modelSeed: number) => Promise<WorkerRunner>;
-}
+export type { StepInfo, TrainOptions } from './run-state.js';
 
 /** Trains per `config` into `runDir`, resuming from `runDir/checkpoints/last.ckpt` when it exists. */
 export async function train(opts: TrainOptions): Promise<RunSummary> {
