@@ -100,6 +100,14 @@ describe('parseStructuredText', () => {
     expect(yaml('a: !!str 3\nb: !!int "4"')).toEqual({ a: '3', b: 4 });
   });
 
+  it('refuses a list longer than maxItems anywhere in the data, when asked', () => {
+    const text = JSON.stringify({ a: { b: Array.from({ length: 200_001 }, (_, i) => i) } });
+    expect(() => json(text)).not.toThrow();
+    expect(() => parseStructuredText(text, { file: 'c.json', format: 'json', maxItems: 65_536 })).toThrow(
+      'c.json: a list of 200001 items, expected at most 65536',
+    );
+  });
+
   it('textNestingBound is an upper bound of the data depth', () => {
     for (const t of ['a: 1', 'a:\n  b:\n    c: [1, {d: 2}]', '- - - 1', '[[1], [2, [3]]]']) {
       expect(textNestingBound(t).depth).toBeGreaterThanOrEqual(dataDepth(yaml(t)));

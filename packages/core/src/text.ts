@@ -23,6 +23,9 @@ export interface ParseTextOptions {
   format: TextFormat;
   /** Deepest nesting of mappings / sequences accepted (default 64). */
   maxDepth?: number;
+  /** Longest sequence accepted (default: no bound). Schemas of small lists set one, so that a list of 200,000 items
+   * is refused here and never reaches a validator that would collect an issue per item. */
+  maxItems?: number;
 }
 
 /** A structured text file could not be read or parsed. */
@@ -167,6 +170,19 @@ function parseYamlData(text: string): unknown {
   return doc.toJS({ maxAliasCount: 100 }) as unknown;
 }
 
+/** The length of the longest array anywhere in parsed data, computed without recursion. */
+export function longestArray(value: unknown): number {
+  let longest = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v) && v.length > longest) longest = v.length;
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push(child);
+  }
+  return longest;
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0].trim();
 }
@@ -200,6 +216,12 @@ export function parseStructuredText(text: string, options: ParseTextOptions): un
   // Aliases can nest data deeper than the text shows.
   if (dataDepth(data) > maxDepth) {
     throw new TextFileError(file, `not valid ${label}: nested more than ${maxDepth} levels deep`);
+  }
+  if (options.maxItems !== undefined) {
+    const longest = longestArray(data);
+    if (longest > options.maxItems) {
+      throw new TextFileError(file, `a list of ${longest} items, expected at most ${options.maxItems}`);
+    }
   }
   return data;
 }

@@ -137,7 +137,7 @@ export function configFromMetadata(
   if (raw === undefined) return null;
   let value: unknown;
   try {
-    value = parseStructuredText(raw, { file: source, format: 'json' });
+    value = parseStructuredText(raw, { file: source, format: 'json', maxItems: 1024 });
   } catch (err) {
     const why = err instanceof TextFileError ? err.reason : 'not valid JSON';
     throw fileError(source, `metadata '${CONFIG_METADATA_KEY}'`, why, { cause: err });

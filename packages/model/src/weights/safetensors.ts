@@ -68,7 +68,7 @@ function parse(bytes: Uint8Array, source: string): SafetensorsContents {
   if (!text.startsWith('{')) fail(source, "header does not start with '{'");
   let header: unknown;
   try {
-    header = parseStructuredText(text, { file: source, format: 'json' });
+    header = parseStructuredText(text, { file: source, format: 'json', maxItems: 1024 });
   } catch (err) {
     fail(
       source,

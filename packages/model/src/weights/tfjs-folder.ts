@@ -13,7 +13,7 @@ import type { ModelCostLimits } from '../config-cost.js';
 import { fileError, withFileErrorsAsync } from './errors.js';
 import { readFileBounded } from '@iqa-bench/core/fs';
 import type { TfjsModelJSON } from './tfjs-format.js';
-import { parseTfjsModelJSON, weightSpecBytes } from './tfjs-format.js';
+import { parseTfjsModelJSON, TFJS_MANIFEST_BOUNDS, weightSpecBytes } from './tfjs-format.js';
 import { parseStructuredText, TextFileError } from '@iqa-bench/core/text';
 
 /** Largest model.json accepted (64 MiB). */
@@ -46,6 +46,7 @@ export async function readTfjsFolder(path: string, opts: ReadTfjsFolderOptions =
     value = parseStructuredText(new TextDecoder('utf-8', { fatal: true }).decode(raw), {
       file: jsonPath,
       format: 'json',
+      maxItems: TFJS_MANIFEST_BOUNDS.maxWeights,
     });
   } catch (err) {
     throw fileError(

@@ -83,7 +83,7 @@ export async function encodeTfjsModel(
 const RESERVED_NAMES = ['__proto__', 'constructor', 'prototype'];
 
 /** Largest rank, extent of one dimension and number of weights a manifest may declare. */
-export const TFJS_MANIFEST_BOUNDS = { maxRank: 8, maxDim: 2 ** 31 - 1, maxWeights: 1 << 20, maxShards: 1024 };
+export const TFJS_MANIFEST_BOUNDS = { maxRank: 8, maxDim: 2 ** 31 - 1, maxWeights: 1 << 16, maxShards: 1024 };
 
 /** True for a shard path this format accepts: a plain file name next to model.json (nothing may point elsewhere). */
 export function isShardFileName(p: string): boolean {
