@@ -121,7 +121,9 @@ describe('iqa-bench report', () => {
     writeFileSync(join(run, 'metrics.jsonl'), `${lines[0]}\nnot json\n`);
     const bad = await iqa(['report', '--run', run, '--out', join(work, 'bad-report')]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(`iqa-bench: error: ${run}/metrics.jsonl: line 2: not valid JSON\n`);
+    expect(bad.stderr).toBe(
+      `iqa-bench: error: ${run}/metrics.jsonl: line 2: not valid JSON (Unexpected token 'o', "not json" is not valid JSON)\n`,
+    );
   });
 
   it('labels results (<label>=<file>, else the checkpoint short name), keeps same-named files apart, states settings', async () => {
