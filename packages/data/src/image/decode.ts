@@ -20,6 +20,23 @@ export interface RgbImage {
 /** Default pixel budget of one image (width × height): 100 megapixels. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/**
+ * Bytes one decoded image may take at its own sample depth (width × height × channels × bytes per sample): 320 MiB,
+ * which a 100-megapixel 8-bit RGB image fits. A 16-bit or float image of as many pixels decodes to two or four times
+ * that, and the decoder's working copies double it again, so the pixel budget alone does not bound memory.
+ */
+export const MAX_DECODED_BYTES = 320 * 1024 * 1024;
+
+const SAMPLE_BYTES: Record<string, number> = {
+  uchar: 1,
+  char: 1,
+  ushort: 2,
+  short: 2,
+  uint: 4,
+  int: 4,
+  float: 4,
+};
+
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (decompression-bomb guard; default {@link DEFAULT_MAX_PIXELS}). */
   maxPixels?: number;
@@ -118,6 +135,16 @@ export async function decodeImage(file: string, options: DecodeOptions = {}): Pr
   }
   if (!meta.width || !meta.height) throw corrupt(file, 'no dimensions in the header');
   if (meta.width * meta.height > maxPixels) throw tooMany(file, meta.width, meta.height, maxPixels);
+  const decodedBytes =
+    meta.width * meta.height * (meta.channels ?? 4) * (SAMPLE_BYTES[meta.depth ?? ''] ?? 8);
+  if (decodedBytes > MAX_DECODED_BYTES) {
+    throw new DatasetError({
+      code: 'too-many-pixels',
+      file,
+      message: `image is ${meta.width}x${meta.height} with ${meta.channels ?? '?'} channels of ${meta.depth ?? 'unknown'} samples: ${decodedBytes} bytes once decoded`,
+      expected: `at most ${MAX_DECODED_BYTES} bytes (a decompression bomb or a wrong file?)`,
+    });
+  }
   try {
     const { data, info } = await sharp(file, {
       limitInputPixels: maxPixels,
