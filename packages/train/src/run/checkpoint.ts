@@ -7,7 +7,7 @@
  * `adam.m/<name>`, `adam.v/<name>`, `f32/<key>` for float arrays of the trainer state, and the state as JSON in
  * `__metadata__.state`.
  */
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { readFileBoundedSync, writeFileAtomicSync } from '@iqa-bench/core/fs';
 import { parseSafetensors, serializeSafetensors, type StateDict } from '@iqa-bench/model/weights';
 
@@ -60,12 +60,21 @@ export interface ResumePaths {
 }
 
 /**
- * Writes the run's new resume point. The one it replaces is kept as `previous` (renamed, no copy), so that a last
- * checkpoint damaged after it was written (a truncated copy, a bad disk) still leaves the run one checkpoint back.
- * A crash between the rename and the new write leaves only `previous`, which is a valid resume point too.
+ * Writes the run's new resume point. The one it replaces is kept as `previous` (a hard link to the same file, no
+ * copy), so that a last checkpoint damaged after it was written (a truncated copy, a bad disk) still leaves the run
+ * one checkpoint back; the new `last` then replaces its name atomically, so `last` is never missing. Where hard links
+ * are not supported the old file is renamed instead, and a crash before the new write leaves only `previous`, which
+ * is a valid resume point too.
  */
 export function writeResumePoint(paths: ResumePaths, c: CheckpointContents): void {
-  if (existsSync(paths.last)) renameSync(paths.last, paths.previous);
+  if (existsSync(paths.last)) {
+    rmSync(paths.previous, { force: true });
+    try {
+      linkSync(paths.last, paths.previous);
+    } catch {
+      renameSync(paths.last, paths.previous);
+    }
+  }
   writeCheckpoint(paths.last, c);
 }
 
