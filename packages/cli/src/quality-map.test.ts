@@ -336,4 +336,69 @@ describe('predict --map', () => {
     expect(clash.code).toBe(2);
     expect(clash.stderr).toContain('--map .: its map x.map.png would replace an image being scored');
   }, 60_000);
+
+  it('report --predictions shows the maps of the lowest- and highest-scored images', async () => {
+    // The predictions and maps of the first test.
+    const p = JSON.parse(readFileSync(join(work, 'out', 'p.json'), 'utf8')) as Predictions;
+    const [lo, hi] = [...p.images].sort((x, y) => x.score - y.score);
+    expect(lo.score).toBeLessThan(hi.score);
+    const r = await cli(['report', '--predictions', 'out/p.json', '--out', 'rep']);
+    expect(r.stderr).toBe('wrote 6 files to rep\n'); // svg + png of two maps, md, html
+    expect(r.code).toBe(0);
+    const html = readFileSync(join(work, 'rep', 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Quality maps: micro</h2>');
+    for (const [which, e] of [
+      ['lowest', lo],
+      ['highest', hi],
+    ] as const) {
+      const png = readFileSync(join(work, 'out', e.map!.png));
+      expect(html).toContain(`href="data:image/png;base64,${png.toString('base64')}"`);
+      expect(readFileSync(join(work, 'rep', 'figures', `quality-map-1-${which}.png`)).equals(png)).toBe(true);
+      const caption = `${which === 'lowest' ? 'Lowest' : 'Highest'} score: ${e.path} (${Number(e.score.toPrecision(4))}), ${e.map!.png}`;
+      expect(html).toContain(`<figcaption>${caption}</figcaption>`);
+    }
+    // Self-contained: the only references are the embedded pictures.
+    expect(html.match(/href="(?!data:image\/png;base64,)/g)).toBeNull();
+    expect(html).not.toMatch(/<script|<link|src=/);
+  }, 60_000);
+
+  it('report --predictions: a file without maps says so; a bad map path names the file and field', async () => {
+    const plain = await cli([
+      'predict',
+      '--checkpoint',
+      attentionPkl,
+      '--backend',
+      'wasm',
+      '--out',
+      'plain.json',
+      kadidImage,
+    ]);
+    expect(plain.code).toBe(0);
+    expect((await cli(['report', '--predictions', 'plain.json', '--out', 'rep2'])).code).toBe(0);
+    expect(readFileSync(join(work, 'rep2', 'report.html'), 'utf8')).toContain(
+      '<p>No quality maps in this file (predict writes them with --map &lt;dir&gt;).</p>',
+    );
+    const p = JSON.parse(readFileSync(join(work, 'out', 'p.json'), 'utf8')) as Predictions;
+    const bad = async (png: string) => {
+      const q = structuredClone(p);
+      q.images[1].map = { png, json: 'x.json' };
+      writeFileSync(join(work, 'out', 'bad.json'), JSON.stringify(q));
+      const r = await cli(['report', '--predictions', 'out/bad.json', '--out', 'rep3']);
+      expect(r.code).toBe(2);
+      return r.stderr;
+    };
+    expect(await bad('/etc/passwd')).toBe(
+      'iqa-bench: error: out/bad.json: images[1].map.png "/etc/passwd": expected a path relative to the predictions file\n',
+    );
+    expect(await bad('maps/none.png')).toBe(
+      'iqa-bench: error: out/bad.json: images[1].map.png "maps/none.png": quality map not found\n',
+    );
+    expect(await bad('maps/photo.map.json')).toBe(
+      'iqa-bench: error: out/bad.json: images[1].map.png "maps/photo.map.json": not a PNG file\n',
+    );
+    writeFileSync(join(work, 'out', 'bad.json'), JSON.stringify({ ...p, schema: 'iqa-bench/result@1' }));
+    expect((await cli(['report', '--predictions', 'out/bad.json', '--out', 'rep3'])).stderr).toBe(
+      'iqa-bench: error: out/bad.json: schema: expected "iqa-bench/predictions@1" (a predict --out file), got "iqa-bench/result@1"\n',
+    );
+  }, 60_000);
 });
