@@ -304,7 +304,7 @@ export interface MapFiles {
 /** The `<name>.map.json` sidecar. */
 export interface QualityMapSidecar {
   schema: typeof QUALITY_MAP_SCHEMA;
-  /** The image, as predict names it. */
+  /** The image, relative to the working folder predict ran in. */
   image: string;
   /** The PNG next to this file. */
   map: string;
