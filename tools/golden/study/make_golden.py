@@ -225,7 +225,7 @@ METRICS = ["srcc", "plcc", "krcc", "rmse"]
 def make_study():
     rng = np.random.default_rng(16)
     seeds = [0, 1, 2]
-    n_in, n_x = 120, 80
+    n_in, n_x = 80, 50
     mos_in = rng.uniform(1, 5, n_in)
     mos_x = rng.uniform(0, 100, n_x)  # DMOS-like: lower is better
     shared_in = rng.normal(size=n_in)
