@@ -27,3 +27,4 @@ export type {
 } from './types.js';
 export { STUDY_METRIC_DIRECTIONS, STUDY_METRICS, STUDY_REPORT_SCHEMA } from './types.js';
 export { aggregateStudy, STATISTICS_METHOD, StudyReportError, type AggregateOptions } from './aggregate.js';
+export { parseStudyAggregate, StudyAggregateFormatError } from './parse.js';
