@@ -330,6 +330,7 @@ export function aggregateStudy(input: StudyReportInput, options: AggregateOption
   });
   const metricsOf = new Map(variants.map((v) => [v.name, v.metrics]));
 
+  const cache = new Map<string, SeededBootstrap<StudyMetric>>();
   /** Two-level bootstrap of `group` variants on dataset i over the seeds all of them finished. */
   const bootstrap = (
     group: readonly string[],
@@ -352,14 +353,31 @@ export function aggregateStudy(input: StudyReportInput, options: AggregateOption
       };
     }
     if (d.mos.length < 3) return { seeds, boot: null, reason: `only ${d.mos.length} test images` };
-    const runsBySeed = maps.map((m) => seeds.map((s) => scores(m.get(s) as StudyRunRecord, i) as number[]));
-    const boot = seededBootstrap(runsBySeed, d.mos, {
-      seed: opts.seed,
-      resamples: opts.resamples,
-      level: opts.level,
-      metrics: opts.metrics,
-      lowerIsBetter: d.info.direction === 'lower-better',
+    // The resamples depend only on the bootstrap seed, the number of seeds and of images, so a variant's replicates
+    // on a seed set are the same in every comparison it enters: computed once and combined here.
+    const parts = group.map((v, k) => {
+      const key = `${i}\u0000${v}\u0000${seeds.join(',')}`;
+      let one = cache.get(key);
+      if (one === undefined) {
+        const runsBySeed = [seeds.map((s) => scores(maps[k].get(s) as StudyRunRecord, i) as number[])];
+        one = seededBootstrap(runsBySeed, d.mos as number[], {
+          seed: opts.seed,
+          resamples: opts.resamples,
+          level: opts.level,
+          metrics: opts.metrics,
+          lowerIsBetter: d.info.direction === 'lower-better',
+        });
+        cache.set(key, one);
+      }
+      return one;
     });
+    const estimates = {} as Record<StudyMetric, number[]>;
+    const replicates = {} as Record<StudyMetric, Float64Array[]>;
+    for (const m of opts.metrics) {
+      estimates[m] = parts.map((b) => b.estimates[m][0]);
+      replicates[m] = parts.map((b) => b.replicates[m][0]);
+    }
+    const boot: SeededBootstrap<StudyMetric> = { ...parts[0], groups: group.length, estimates, replicates };
     return { seeds, boot };
   };
 
