@@ -167,6 +167,9 @@ describe('writeStudyReport', () => {
     const sweep = read(dir, 'figures/sweep-0-optim-lr.svg');
     for (const label of ['>1e-7<', '>1e-6<', '>1e-5<']) expect(sweep).toContain(label);
     expect(sweep).toContain('baseline SRCC');
+    const md = read(dir, 'report.md');
+    expect(md).toContain('| 1e-6 | lr-1e-6 | 3/3 | ');
+    expect(md).toContain('| lr-1e-5 | optim.lr: 1e-5 | 3 | 2 | 0 | 1 | 0 | 0 | partial (1 running) |');
     const size = read(dir, 'figures/accuracy-vs-params.svg');
     expect(size).toContain('>tiny</text>');
     expect(size).toContain('>base</text>');

@@ -63,6 +63,14 @@ export function pText(p: number | null): string {
   return p === 0 ? '0' : p.toExponential(1);
 }
 
+/** A config value as a reader writes it: small and large numbers in exponent form (`1e-6`, `5e-7`), others as JSON. */
+export function valueText(v: unknown): string {
+  if (typeof v === 'number' && v !== 0 && Number.isFinite(v) && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6)) {
+    return v.toExponential().replace(/\.?0*e\+?/, 'e');
+  }
+  return JSON.stringify(v) ?? String(v);
+}
+
 function percent(v: number | null): string {
   return v === null ? '–' : `${(100 * v).toFixed(1)} %`;
 }
@@ -286,7 +294,7 @@ function sweepSections(agg: StudyAggregate): Section[] {
       rows: s.points.map((p) => {
         const v = agg.variants.find((x) => x.name === p.variant);
         return [
-          String(p.value),
+          valueText(p.value),
           p.variant,
           v ? runsCell(v) : '–',
           ...agg.datasets.flatMap((_, i) =>
@@ -434,7 +442,7 @@ function runsSection(agg: StudyAggregate): Section {
     rows: agg.variants.map((v) => [
       v.name,
       Object.entries(v.overrides)
-        .map(([k, x]) => `${k}: ${JSON.stringify(x)}`)
+        .map(([k, x]) => `${k}: ${valueText(x)}`)
         .join(', ') || (v.name === agg.baseline ? '(baseline)' : '–'),
       String(v.runs.planned),
       String(v.runs.done),
