@@ -212,7 +212,7 @@ describe('aggregateStudy against the numpy/scipy/statsmodels reference', () => {
     expect(other.comparisons[0].lower).not.toBe(agg.comparisons[0].lower);
     // plain JSON: no NaN or undefined survives a round trip
     expect(JSON.parse(JSON.stringify(agg))).toEqual(agg);
-  });
+  }, 60_000);
 });
 
 describe('aggregateStudy on a synthetic study generated here', () => {
