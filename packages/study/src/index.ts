@@ -5,3 +5,5 @@
  */
 export const PACKAGE_NAME = '@iqa-bench/study';
 export * from './queue/index.js';
+export * from './study/index.js';
+export type * from './report/input.js';
