@@ -40,6 +40,7 @@ export {
   HASHED_FILES,
   readRunManifest,
   RESULT_FILE,
+  RUN_LOCK_FILE,
   RUN_MANIFEST_FILE,
 } from './run.js';
 export type { RunFolderState, StudyRunState } from './state.js';

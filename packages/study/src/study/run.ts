@@ -7,7 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFileBounded, writeJsonAtomic } from '@iqa-bench/core/fs';
+import type { FolderLock } from '@iqa-bench/core/fs';
+import { FolderLockedError, lockFolder, readFileBounded, writeJsonAtomic } from '@iqa-bench/core/fs';
+import { mkdirSync } from 'node:fs';
 import { parseStructuredText } from '@iqa-bench/core/text';
 import type { IqaImage, PatchSampler as PatchSamplerClass } from '@iqa-bench/data';
 import type { DatasetResult, ResultFile } from '@iqa-bench/metrics';
@@ -242,6 +244,38 @@ export async function executeRun(
   runDir: string,
   opts: ExecuteOptions = {},
 ): Promise<RunOutcome> {
+  const lock = await lockRun(runDir, opts.signal);
+  try {
+    return await executeLocked(spec, runDir, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The lock a run folder is executed under (besides the trainer's own, which ends with the training). */
+export const RUN_LOCK_FILE = '.study.lock';
+
+/**
+ * Takes the run folder's execution lock, waiting while another live process holds it: a queue job handed to a second
+ * worker while the first still runs it (its lock lost to a blocked event loop) waits for the first to stop, then
+ * reuses or resumes its work, so a run is never executed twice at once. A lock of another host cannot be checked
+ * and is waited for until `signal` aborts (remove the file by hand when that machine is known to be gone).
+ */
+async function lockRun(runDir: string, signal: AbortSignal | undefined): Promise<FolderLock> {
+  mkdirSync(runDir, { recursive: true });
+  for (;;) {
+    try {
+      return lockFolder(runDir, { name: RUN_LOCK_FILE, what: 'run folder' });
+    } catch (err) {
+      if (!(err instanceof FolderLockedError)) throw err;
+      if (signal?.aborted)
+        throw new Error(`run folder ${runDir} is in use by process ${err.pid} on ${err.host}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function executeLocked(spec: RunSpec, runDir: string, opts: ExecuteOptions): Promise<RunOutcome> {
   const t0 = Date.now();
   const existing = await readRunManifest(runDir).catch(() => undefined);
   if (existing !== undefined && existing.runId === spec.runId) {
@@ -283,6 +317,12 @@ export async function executeRun(
     });
   }
   await evaluateRun(spec, runDir);
+  // A run whose worker lost its job (the queue gave it to another worker) ends here, unfinished: the other worker,
+  // waiting for this run's lock, finishes it.
+  if (opts.signal?.aborted)
+    throw new Error(
+      `run ${spec.runId} stopped before its manifest: ${String(opts.signal.reason ?? 'aborted')}`,
+    );
   const files: Record<string, string> = {};
   for (const rel of HASHED_FILES) {
     const path = join(runDir, rel);

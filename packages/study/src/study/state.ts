@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedStudy, RunSpec } from './resolve.js';
 import { runDirOf } from './resolve.js';
-import { editedFiles, FAILURE_FILE, readRunManifest } from './run.js';
+import { editedFiles, FAILURE_FILE, readRunManifest, RUN_LOCK_FILE } from './run.js';
 
 export type RunFolderState = 'done' | 'edited' | 'failed' | 'running' | 'interrupted' | 'missing';
 
@@ -23,8 +23,13 @@ export interface StudyRunState {
 }
 
 function lockHolder(runDir: string): { pid: number; host: string } | undefined {
+  return holderOf(join(runDir, RUN_LOCK_FILE)) ?? holderOf(join(runDir, '.lock'));
+}
+
+/** The live holder of a lock file (see @iqa-bench/core's lockFolder), if any. */
+function holderOf(file: string): { pid: number; host: string } | undefined {
   try {
-    const v = JSON.parse(readFileSync(join(runDir, '.lock'), 'utf8')) as { pid?: number; host?: string };
+    const v = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; host?: string };
     if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined;
     if (v.host !== hostname()) return { pid: v.pid, host: v.host };
     try {

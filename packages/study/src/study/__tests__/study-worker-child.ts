@@ -12,7 +12,7 @@ registerStudyRunKind(registry);
 await serveJobWorker(url, queueName, {
   root,
   registry,
-  lockDurationMs: 4000,
+  lockDurationMs: 15_000,
   stalledIntervalMs: 1000,
   maxStalledCount: 1,
   log: (line) => process.stderr.write(`${line}\n`),
