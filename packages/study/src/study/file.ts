@@ -27,8 +27,16 @@ export class StudyError extends Error {
   }
 }
 
-/** The closest of `known` to `word` when it is close enough to be a likely typo. */
+/**
+ * The closest of `known` to `word` when it is close enough to be a likely typo (a few edits), or the one it
+ * abbreviates (`optim` for `optimizer`).
+ */
 export function suggest(word: string, known: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  if (lower.length >= 3) {
+    const prefixed = known.filter((k) => k.toLowerCase().startsWith(lower));
+    if (prefixed.length === 1) return prefixed[0];
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {

@@ -102,6 +102,8 @@ export interface ResolveOptions {
   baseDir?: string;
   /** The study's name when it has none (default: the file's stem). */
   name?: string;
+  /** Names an in-memory study in errors (default `study`). */
+  label?: string;
 }
 
 /** Canonical JSON: keys sorted, so equal values hash equally. */
@@ -391,7 +393,7 @@ export async function resolveStudy(
   options: ResolveOptions = {},
 ): Promise<ResolvedStudy> {
   const file = typeof study === 'string' ? resolve(study) : undefined;
-  const label = typeof study === 'string' ? study : 'study';
+  const label = typeof study === 'string' ? study : (options.label ?? 'study');
   const parsed = typeof study === 'string' ? readStudyFile(study) : study;
   const baseDir = file !== undefined ? dirname(file) : resolve(options.baseDir ?? '.');
   const recipes = { ...BUILTIN_RECIPES, ...options.recipes };
@@ -434,12 +436,21 @@ export async function resolveStudy(
   parsed.chain?.forEach((c, i) => known(`chain[${i}]`, c));
 
   // Each variant's config (seed aside), checked by the training schema, and compared with the others.
+  // Two variants are the same when their configs are equal with the model as built (preset plus overrides), so that
+  // `model.fusion: attention` over a preset whose fusion is attention is seen as the base itself.
+  const { modelConfigOf } = await import('@iqa-bench/train');
   const configs = new Map<string, TrainConfig>();
   const byHash = new Map<string, string>();
   for (const v of variants) {
     let config: TrainConfig;
+    let effective: unknown;
     try {
       config = parseTrainConfig(applyOverrides(base, v.overrides), `variant ${v.name}`);
+      effective = {
+        ...config,
+        seed: 0,
+        model: { initWeights: config.model.initWeights, built: modelConfigOf(config) },
+      };
     } catch (err) {
       if (err instanceof ConfigError) {
         problems.push(...err.problems.map((p) => `${label}: variant '${v.name}': ${p}`));
@@ -448,7 +459,7 @@ export async function resolveStudy(
       throw err;
     }
     configs.set(v.name, config);
-    const h = sha256(canonicalJson({ ...config, seed: 0 }));
+    const h = sha256(canonicalJson(effective));
     const same = byHash.get(h);
     if (same !== undefined) {
       problems.push(
