@@ -58,3 +58,5 @@ export {
 } from './queue-run.js';
 export type { CollectOptions } from './collect.js';
 export { collectStudyReportInput } from './collect.js';
+export type { ExampleName } from './example.js';
+export { ABLATION_BASE, ABLATION_STUDY, EXAMPLE_NAMES, writeExampleStudy } from './example.js';
