@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../tools/testing/temp-dir.js';
 import { TINY_BASE, writeTinyStudy } from './__tests__/fixture.js';
 import { parseStudyFile, readStudyFile, StudyError } from './file.js';
+import { writeExampleStudy } from './example.js';
 import { runStudyLocal } from './local.js';
 import { resolveStudy, unknownConfigPath } from './resolve.js';
 
@@ -84,6 +85,38 @@ describe('study files', () => {
       "study.yaml: variant 'c': optimizer.lr: Too small: expected number to be >0",
     ]);
   });
+
+  it("refuses a variant whose model the model's own checks refuse, at plan time", async () => {
+    expect(await problems({ variants: { full: {}, small: { 'patches.size': 64 } } })).toEqual([
+      "study.yaml: variant 'small': Swin config: stage 0: map 16x16 is not a multiple of window 7",
+    ]);
+  });
+
+  it('the built-in ablation example resolves to its A/B/E shape: 6 variants x 3 seeds, a sweep, a chain', async () => {
+    const exampleDir = join(dir, 'example');
+    const s = await resolveStudy(await writeExampleStudy(exampleDir), exampleDir);
+    expect(s.variants.map((v) => v.name)).toEqual([
+      'full',
+      'A1-concat',
+      'A2-single',
+      'B1-wide',
+      'E-lr=0.001',
+      'E-lr=0.01',
+    ]);
+    expect(s.runs).toHaveLength(18);
+    expect(s.sweeps).toEqual([
+      {
+        field: 'optimizer.lr',
+        variants: [
+          { name: 'E-lr=0.001', value: 1e-3 },
+          { name: 'E-lr=0.01', value: 1e-2 },
+        ],
+      },
+    ]);
+    expect(s.chain).toEqual(['A2-single', 'A1-concat', 'full']);
+    expect(s.split.manifest.counts).toEqual({ train: 100, val: 25, test: 25 });
+    expect(Object.keys(s.hashes.eval)).toEqual(['koniq-synth']);
+  }, 60_000);
 
   it('refuses two variants that resolve to the same config, naming both', async () => {
     expect(

@@ -200,7 +200,12 @@ export async function runStudyQueue(
   opts.onEvent?.({ type: 'plan', total: states.length, done: result.reused.length, todo: queued.length });
   if (queued.length === 0) return result;
   const jobs = jobsOf(queued);
-  const outcomes = await enqueueRuns(url, queueName, jobs, opts);
+  // The folder says these runs are not finished: a job the queue holds as completed (its folder removed since, to run
+  // it again) is replaced.
+  const outcomes = await enqueueRuns(url, queueName, jobs, {
+    ...opts,
+    replaceCompleted: queued.map((s) => s.runId),
+  });
   const byId = new Map(queued.map((s) => [s.runId, s]));
   for (const o of outcomes)
     opts.onEvent?.({ type: 'queued', spec: byId.get(o.id)!, action: `${o.action} (${o.state})` });

@@ -4,7 +4,7 @@
  * as the local executor's. A second `study run` enqueues nothing; a queue that does not answer fails within seconds.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, renameSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -152,6 +152,19 @@ describe('a study through BullMQ on PostgreSQL', () => {
     });
     expect(again).toEqual({ trained: [], reused: study.runs.map((r) => r.runId), failed: [] });
     expect(readdirSync(join(shared, 'queued', 'runs'))).toHaveLength(6);
+
+    // A run folder removed to run it again: its completed job is replaced, and only that run trains again.
+    const redo = study.runs[3];
+    rmSync(runDirOf(study.outDir, redo.runId), { recursive: true });
+    const third = await runStudyQueue(study, url, {
+      queueName: 'study',
+      root: shared,
+      pollMs: 200,
+      timeoutMs: 120_000,
+    });
+    expect(third.trained).toEqual([redo.runId]);
+    expect(third.reused).toHaveLength(5);
+    expect(runBytes(runDirOf(study.outDir, redo.runId))).toEqual(runBytes(localDir(redo.runId)));
     process.kill(b.pid, 'SIGTERM');
     expect((await b.exited).code).toBe(0);
   }, 300_000);

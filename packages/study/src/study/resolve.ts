@@ -439,6 +439,7 @@ export async function resolveStudy(
   // Two variants are the same when their configs are equal with the model as built (preset plus overrides), so that
   // `model.fusion: attention` over a preset whose fusion is attention is seen as the base itself.
   const { modelConfigOf } = await import('@iqa-bench/train');
+  const { validateModelConfig } = await import('@iqa-bench/model');
   const configs = new Map<string, TrainConfig>();
   const byHash = new Map<string, string>();
   for (const v of variants) {
@@ -446,11 +447,15 @@ export async function resolveStudy(
     let effective: unknown;
     try {
       config = parseTrainConfig(applyOverrides(base, v.overrides), `variant ${v.name}`);
-      effective = {
-        ...config,
-        seed: 0,
-        model: { initWeights: config.model.initWeights, built: modelConfigOf(config) },
-      };
+      const built = modelConfigOf(config);
+      // The model's own checks (window sizes against feature maps, head sizes), at plan time rather than mid-study.
+      try {
+        validateModelConfig(built);
+      } catch (err) {
+        problems.push(`${label}: variant '${v.name}': ${(err as Error).message}`);
+        continue;
+      }
+      effective = { ...config, seed: 0, model: { initWeights: config.model.initWeights, built } };
     } catch (err) {
       if (err instanceof ConfigError) {
         problems.push(...err.problems.map((p) => `${label}: variant '${v.name}': ${p}`));
