@@ -22,7 +22,8 @@ export interface CollectOptions extends ResolveOptions, QueueCallOptions {
   /** A queue to ask about runs that are not finished (queued / running / failed there). */
   queue?: { url: string; name?: string };
   /**
-   * The model size of each variant (parameters, GMACs per 224 crop) through @iqa-bench/complexity: a forward pass
+   * The model size of each variant (parameters, GMACs of one crop of the run's patch size, as it trains and is
+   * evaluated) through @iqa-bench/complexity: a forward pass
    * per distinct model, cached in the study folder (`complexity.json`). Default true.
    */
   complexity?: boolean;
@@ -94,6 +95,7 @@ function settingsOf(study: ResolvedStudy): Record<string, string | number | bool
     seeds: study.seeds.join(', '),
     backend: c.backend,
     'evaluated weights': 'round 0, best epoch on the validation part',
+    'model size input': `${c.patches.size}×${c.patches.size} crop`,
     ...(evalSets !== '' ? { 'evaluation sets': evalSets } : {}),
   };
 }
