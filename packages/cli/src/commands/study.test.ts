@@ -131,6 +131,29 @@ describe('iqa-bench study', () => {
     expect(rerun.stderr).toContain('1 of 2 runs failed');
   }, 240_000);
 
+  it('--devices pins one device per run, never two runs on one device', async () => {
+    const res = await cli(
+      dir,
+      'study',
+      'run',
+      'study.json',
+      '--out',
+      'devices-out',
+      '--devices',
+      '3,5',
+      '--parallel',
+      '2',
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const starts = [...res.stderr.matchAll(/^start (\S+) seed 1 \(r-[0-9a-f]+\) on device (\d)$/gm)].map(
+      (m) => m[2],
+    );
+    expect(starts.sort()).toEqual(['3', '5']);
+    const bad = await cli(dir, 'study', 'run', 'study.json', '--out', 'devices-out', '--devices', '0,x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected device indices separated by commas, e.g. 0,1');
+  }, 120_000);
+
   it('names unknown fields and override paths with a suggestion (exit 2)', async () => {
     writeFileSync(join(dir, 'bad.json'), study({ full: {}, a: { 'model.fuson': 'concat' } }, { seed: [1] }));
     const bad = await cli(dir, 'study', 'plan', 'bad.json', '--out', 'out');

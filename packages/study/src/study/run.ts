@@ -29,6 +29,8 @@ export const FAILURE_FILE = 'study-failed.json';
 export const HASHED_FILES = [
   SUMMARY_FILE,
   RESULT_FILE,
+  'metrics.jsonl',
+  'config.json',
   'checkpoints/last.ckpt',
   'round-0/best.safetensors',
   'round-0/final.safetensors',
