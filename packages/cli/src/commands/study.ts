@@ -7,12 +7,13 @@ import type {
   StudyRecipe,
 } from '@iqa-bench/study';
 import { DEFAULT_QUEUE_NAME } from '@iqa-bench/study';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Ctx } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
 import type { CommonFlags, Output } from '../io.js';
 import { duration } from '../io.js';
-import { commonOptions, examples, positiveInt } from '../options.js';
+import { commonOptions, examples, nonNegativeInt, nonNegativeNumber, positiveInt } from '../options.js';
 import { SYNTHETIC_EPOCHS, syntheticRecipe } from '../recipes.js';
 import { renderText } from '../table.js';
 import { VERSION } from '../version.js';
@@ -336,30 +337,80 @@ function statusCommand(ctx: Ctx): Command {
   );
 }
 
+interface ReportFlags extends StudyFlags {
+  reportDir?: string;
+  check?: string;
+  tolerance: number;
+  resamples: number;
+  bootstrapSeed: number;
+}
+
 function reportCommand(ctx: Ctx): Command {
   const cmd = new Command('report')
-    .summary("a study's report input: every run with its predictions, curve and model size")
-    .argument('<study-file>', 'the study file (.yaml, .yml, .json)');
+    .summary(
+      "a study's report: per-variant medians over seeds, Δ vs baseline with intervals, figures; --check gates CI",
+    )
+    .description(
+      'Aggregates every planned run (finished or not: failed and missing runs are shown, never dropped) and writes ' +
+        'HTML, Markdown, LaTeX and JSON (study-report.json) with SVG and PNG figures to --report-dir. Δ vs the ' +
+        'baseline and along the forward-ablation chain comes with a 95 % interval from a paired bootstrap over seeds ' +
+        'and the shared test images, and a paired test with Holm correction across the comparisons. --json prints ' +
+        "the aggregate instead. --check <baseline.json> compares the study's medians with an earlier " +
+        'study-report.json and exits 1 on a regression beyond --tolerance or a baseline run no longer finished.',
+    )
+    .argument('<study-file>', 'the study file (.yaml, .yml, .json)')
+    .option('--report-dir <dir>', 'where the report goes (default: <out>/report)')
+    .option(
+      '--check <baseline.json>',
+      "compare with an earlier study's study-report.json; exit 1 on a regression",
+    )
+    .option(
+      '--tolerance <t>',
+      'how much worse than the baseline a median may be (--check)',
+      nonNegativeNumber,
+      0.005,
+    )
+    .option('--resamples <n>', 'bootstrap resamples per comparison', positiveInt, 1000)
+    .option(
+      '--bootstrap-seed <n>',
+      'seed of the bootstrap (same seed, same report bytes)',
+      nonNegativeInt,
+      0,
+    );
   sharedOptions(cmd);
   queueOptions(cmd, 'also ask this queue about the runs that are not finished');
   commonOptions(cmd, false);
   return cmd.action(
-    ctx.action(async (out, flags: StudyFlags, file: string) => {
+    ctx.action(async (out, flags: ReportFlags, file: string) => {
       const study = await resolve(out, file, flags.out);
       const s = await import('@iqa-bench/study');
       const input = await s.collectStudyReportInput(study, study.outDir, {
         ...(flags.queue !== undefined ? { queue: { url: flags.queue, name: flags.name } } : {}),
       });
-      if (flags.json) {
-        out.io.stdout.write(`${JSON.stringify(input, null, 2)}\n`);
-        return;
+      const options = { resamples: flags.resamples, seed: flags.bootstrapSeed };
+      const r = await import('../study-report/index.js');
+      let aggregate;
+      try {
+        aggregate = s.aggregateStudy(input, options);
+      } catch (err) {
+        if (err instanceof s.StudyReportError) throw new CliError(`study report: ${err.message}`);
+        throw err;
       }
-      // ── STUDY REPORT RENDERER: the single call site. ───────────────────────────────────────────────────────────
-      // writeStudyReport(input, study.outDir, opts) from ../study-report/ (statistics, HTML / Markdown / LaTeX /
-      // JSON, figures) is wired here at merge; until then `study report` without --json says so.
-      throw new CliError(
-        `study report: the rendered report is not available in this build; use --json for the collected input (${input.runs.length} runs)`,
-      );
+      let status: ExitCode = ExitCode.ok;
+      if (flags.check !== undefined) {
+        const report = await r.checkStudy(aggregate, out.path(flags.check), { tolerance: flags.tolerance });
+        out.log(`${renderText(r.studyCheckTable(report))}\n\n${r.studyCheckVerdict(report)}`);
+        if (!report.passed) status = ExitCode.checkFailed;
+      }
+      if (flags.json) {
+        out.io.stdout.write(`${JSON.stringify(aggregate, null, 2)}\n`);
+        return status;
+      }
+      const dir = flags.reportDir !== undefined ? out.path(flags.reportDir) : join(study.outDir, 'report');
+      const written = await r.writeStudyReport(aggregate, dir);
+      out.log(`wrote ${written.files.length} files to ${dir} (${input.runs.length} runs)`);
+      out.io.stdout.write(`${join(dir, 'report.html')}\n`);
+      return status;
     }),
   );
 }
