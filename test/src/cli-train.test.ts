@@ -129,6 +129,7 @@ describe('iqa-bench train', () => {
     expect((JSON.parse(forced.stdout) as Summary).seed).toBe(4);
     expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config.seed).toBe(4);
     expect(readFileSync(join(run, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(run, 'round-0', 'split.json'))).toBe(true);
   });
 
   it('--dry-run checks what the run would check before its first step: the model preset, the run folder', async () => {

@@ -335,12 +335,8 @@ export function trainCommand(ctx: Ctx): Command {
       const t = await import('@iqa-bench/train');
       const refused = (err: unknown): never => {
         if (err instanceof t.RunConflictError) {
-          const what =
-            err.differences.length > 0
-              ? t.formatConfigDifferences(err.differences)
-              : err.message.slice(err.message.indexOf('(') + 1, err.message.lastIndexOf(')'));
           throw new CliError(
-            `--out ${outName}: the run folder holds a run of a different config (${what}); use another --out, or --force to start over (discarding that run)`,
+            `--out ${outName}: the run folder holds a run of a different config (${err.reason}); use another --out, or --force to start over (discarding that run)`,
             undefined,
             { flag: '--out', cause: err },
           );

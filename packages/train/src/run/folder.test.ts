@@ -160,6 +160,12 @@ describe('the run folder', () => {
     expect(clean(dir)).toBe(clean(ref));
     expect(files(dir)['round-0/final.params.ckpt']).toBe(files(ref)['round-0/final.params.ckpt']);
 
+    // starting over, then failing before the first step: the old run is gone (as asked), nothing of the new one stays
+    await expect(
+      runToy(old, dir, undefined, undefined, { startOver: true, createModel: broken }),
+    ).rejects.toThrow('no model today');
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+
     // a start-over killed after moving some of the old run's entries: the next run finishes it first
     const crashed = tmp();
     await runToy(old, crashed);

@@ -84,20 +84,24 @@ export function finishDiscard(runDir: string): void {
  * hashed configs differently).
  */
 export class RunConflictError extends Error {
+  /** What differs, as the message says it: the fields (a few), or the hashes and why no fields are named. */
+  readonly reason: string;
+
   constructor(
     readonly runDir: string,
     readonly differences: readonly ConfigDifference[],
     readonly hashes: { run: string; config: string },
     known: boolean,
   ) {
-    const why =
+    const reason =
       differences.length > 0
         ? formatConfigDifferences(differences)
         : `config hash ${hashes.run.slice(0, 12)}, this config ${hashes.config.slice(0, 12)}; ${known ? 'the same fields: made by another version of @iqa-bench/train' : 'it has no config.json'}`;
     super(
-      `${runDir}: the run directory holds a run of a different config (${why}); use a new run directory or start over`,
+      `${runDir}: the run directory holds a run of a different config (${reason}); use a new run directory or start over`,
     );
     this.name = 'RunConflictError';
+    this.reason = reason;
   }
 }
 

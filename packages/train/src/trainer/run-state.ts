@@ -150,7 +150,6 @@ export async function openRun(opts: TrainOptions): Promise<RunContext> {
     }
     return d;
   };
-  const data = await dataFor(0);
   const ckptDir = join(runDir, 'checkpoints');
   const paths = {
     last: join(ckptDir, 'last.ckpt'),
@@ -165,6 +164,7 @@ export async function openRun(opts: TrainOptions): Promise<RunContext> {
   try {
     finishDiscard(runDir);
     if (opts.startOver) discardRun(runDir);
+    const data = await dataFor(0); // after the discard: it may write round-0/split.json
     let state: TrainerState;
     let resumed: CheckpointContents | null = null;
     let resumedFrom: string | null = null;

@@ -32,7 +32,10 @@ export type { StepInfo, TrainOptions } from './run-state.js';
  */
 export async function train(opts: TrainOptions): Promise<RunSummary> {
   const started = Date.now();
-  const before = existsSync(opts.runDir) ? new Set(readdirSync(opts.runDir)) : null;
+  // What the folder holds of its own (a run that starts over discards the old run's entries).
+  const before = existsSync(opts.runDir)
+    ? new Set(readdirSync(opts.runDir).filter((n) => !(opts.startOver && isRunEntry(n))))
+    : null;
   let run: RunContext;
   try {
     run = await openRun(opts); // the checkpoint's state, or round 0; the run folder is locked until we return
