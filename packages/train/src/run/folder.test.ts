@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { lockFolder } from '@iqa-bench/core/fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToy, setBackend, toyConfig } from '../__tests__/toy-run.js';
 import { diffConfigs, formatConfigDifferences } from '../config.js';
@@ -96,6 +97,13 @@ describe('the run folder', () => {
     expect(planRunFolder(dir, cfg, false)).toBe('resume');
     expect(planRunFolder(dir, other, true)).toBe('start-over');
     expect(planRunFolder(join(dir, 'new'), cfg, false)).toBe('create');
+    // a run in progress holds the folder
+    const lock = lockFolder(dir);
+    expect(() => planRunFolder(dir, cfg, false)).toThrow(
+      `the run folder is in use by process ${process.pid}`,
+    );
+    lock.release();
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
     expect(() => planRunFolder(join(dir, 'config.json', 'x'), cfg, false)).toThrow(
       `${join(dir, 'config.json', 'x')}: cannot be made in ${join(dir, 'config.json')}: not a folder`,
     );

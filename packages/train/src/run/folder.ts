@@ -3,6 +3,7 @@
  * a run of this config to resume, a run of another config), and starting over in a folder that holds another run.
  */
 import { createHash } from 'node:crypto';
+import { lockFolder } from '@iqa-bench/core/fs';
 import {
   accessSync,
   constants,
@@ -141,9 +142,9 @@ function checkWritable(dir: string, what: string): void {
 }
 
 /**
- * What a run of `cfg` in `runDir` would do, checked without writing anything: the folder (or the nearest one above it
- * that exists) must be a writable folder; a run of another config there is a RunConflictError naming the differing
- * fields unless `startOver`.
+ * What a run of `cfg` in `runDir` would do, checked without changing anything: the folder (or the nearest one above it
+ * that exists) must be a writable folder that no running process holds (its lock is taken and given back); a run of
+ * another config there is a RunConflictError naming the differing fields unless `startOver`.
  */
 export function planRunFolder(runDir: string, cfg: TrainConfig, startOver: boolean): FolderPlan {
   if (!existsSync(runDir)) {
@@ -152,6 +153,8 @@ export function planRunFolder(runDir: string, cfg: TrainConfig, startOver: boole
     return 'create';
   }
   checkWritable(runDir, `${runDir}`);
+  // a run in progress there holds its lock (taken and given back at once: the folder is left as it was)
+  lockFolder(runDir, { what: 'run folder' }).release();
   if (existsSync(join(runDir, DISCARD_DIR))) return 'start-over';
   const hash = hashConfig(cfg);
   const configFile = join(runDir, CONFIG_FILE);
