@@ -2,7 +2,7 @@
  * `iqa-bench study plan | run | status | report` on a tiny synthetic study (two variants, one seed, one epoch of a
  * micro model), and its bad input: unknown fields, a queue that does not answer, a hand-edited run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateSynthetic, writeSplitManifest } from '@iqa-bench/data';
@@ -105,18 +105,55 @@ describe('iqa-bench study', () => {
 
     const report = await cli(dir, 'study', 'report', 'study.json', '--out', 'out', '--json');
     expect(report.code, report.stderr).toBe(0);
-    const input = JSON.parse(report.stdout) as {
+    const aggregate = JSON.parse(report.stdout) as {
+      schema: string;
       baseline: string;
-      runs: {
-        status: string;
-        result: { datasets: { predictions: { image: string[] } }[] };
-        complexity: { params: number };
-      }[];
+      runs: { status: string; metrics: { dataset: string; srcc: number | null }[] }[];
+      complexity: { variant: string; params: number }[];
+      comparisons: { variant: string; reference: string; metric: string; value: number | null }[];
     };
-    expect(input.baseline).toBe('full');
-    expect(input.runs.map((r) => r.status)).toEqual(['done', 'done']);
-    expect(input.runs[0].result.datasets[0].predictions.image.length).toBeGreaterThan(1);
-    expect(input.runs[0].complexity.params).toBeGreaterThan(input.runs[1].complexity.params);
+    expect(aggregate.schema).toBe('iqa-bench/study-report@1');
+    expect(aggregate.baseline).toBe('full');
+    expect(aggregate.runs.map((r) => r.status)).toEqual(['done', 'done']);
+    expect(aggregate.runs[0].metrics[0].srcc).toEqual(expect.any(Number));
+    const params = Object.fromEntries(aggregate.complexity.map((c) => [c.variant, c.params]));
+    expect(params.full).toBeGreaterThan(params.concat);
+    const delta = aggregate.comparisons.find((c) => c.variant === 'concat' && c.metric === 'srcc');
+    expect(delta?.value).toBeCloseTo(
+      (aggregate.runs[1].metrics[0].srcc as number) - (aggregate.runs[0].metrics[0].srcc as number),
+      12,
+    );
+
+    // The rendered report, then the CI gate: against itself it passes; against a better baseline it fails (exit 1).
+    const page = await cli(dir, 'study', 'report', 'study.json', '--out', 'out');
+    expect(page.code, page.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'out', 'report', 'report.html'), 'utf8');
+    expect(html).toContain('concat');
+    expect(existsSync(join(dir, 'out', 'report', 'report.md'))).toBe(true);
+    const saved = join(dir, 'out', 'report', 'study-report.json');
+    expect(JSON.parse(readFileSync(saved, 'utf8'))).toEqual(aggregate);
+    const pass = await cli(dir, 'study', 'report', 'study.json', '--out', 'out', '--json', '--check', saved);
+    expect(pass.code, pass.stderr).toBe(0);
+    expect(pass.stderr).toContain('PASS');
+    const better = JSON.parse(readFileSync(saved, 'utf8')) as {
+      variants: { metrics: { values: { srcc: { median: number | null } } }[] }[];
+    };
+    for (const v of better.variants)
+      for (const m of v.metrics) if (m.values.srcc.median !== null) m.values.srcc.median += 0.5;
+    writeFileSync(join(dir, 'better.json'), JSON.stringify(better));
+    const fail = await cli(
+      dir,
+      'study',
+      'report',
+      'study.json',
+      '--out',
+      'out',
+      '--json',
+      '--check',
+      'better.json',
+    );
+    expect(fail.code, fail.stderr).toBe(1);
+    expect(fail.stderr).toContain('FAIL');
 
     // A result file edited by hand: plan and status name it, run refuses to train over it.
     const result = join(dir, 'out', 'runs', planned.runs[1].runId, 'result.json');
