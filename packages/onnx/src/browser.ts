@@ -54,7 +54,9 @@ function defaultProviders(): string[] {
 async function readBounded(res: Response, url: string, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > maxBytes)
-    throw new OnnxModelError(`${url}: the model is ${declared} bytes, expected at most ${maxBytes}`, { file: url });
+    throw new OnnxModelError(`${url}: the model is ${declared} bytes, expected at most ${maxBytes}`, {
+      file: url,
+    });
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -86,9 +88,12 @@ async function modelBytes(
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
     if (bytes.byteLength > maxBytes)
-      throw new OnnxModelError(`${name}: the model is ${bytes.byteLength} bytes, expected at most ${maxBytes}`, {
-        file: name,
-      });
+      throw new OnnxModelError(
+        `${name}: the model is ${bytes.byteLength} bytes, expected at most ${maxBytes}`,
+        {
+          file: name,
+        },
+      );
     return { bytes, file: name };
   }
   const url = String(source);
@@ -96,13 +101,18 @@ async function modelBytes(
   try {
     res = await fetch(url);
   } catch (err) {
-    throw new OnnxModelError(`${url}: could not be fetched (${err instanceof Error ? err.message : String(err)})`, {
-      file: url,
-      cause: err,
-    });
+    throw new OnnxModelError(
+      `${url}: could not be fetched (${err instanceof Error ? err.message : String(err)})`,
+      {
+        file: url,
+        cause: err,
+      },
+    );
   }
   if (!res.ok)
-    throw new OnnxModelError(`${url}: could not be fetched (HTTP ${res.status} ${res.statusText})`, { file: url });
+    throw new OnnxModelError(`${url}: could not be fetched (HTTP ${res.status} ${res.statusText})`, {
+      file: url,
+    });
   return { bytes: await readBounded(res, url, maxBytes), file: url };
 }
 
@@ -117,13 +127,18 @@ export async function openOnnxScorer(
 ): Promise<OnnxScorer> {
   const providers = (options.executionProviders ?? defaultProviders()).map((p, i) => {
     if (typeof p !== 'string' || p.trim() === '')
-      throw new OnnxModelError(`executionProviders[${i}] must be a provider name such as 'wasm' or 'webgpu'`, {
-        provider: String(p),
-      });
+      throw new OnnxModelError(
+        `executionProviders[${i}] must be a provider name such as 'wasm' or 'webgpu'`,
+        {
+          provider: String(p),
+        },
+      );
     return p.trim().toLowerCase();
   });
   if (providers.length === 0)
-    throw new OnnxModelError("executionProviders must be a non-empty list of provider names such as ['wasm']");
+    throw new OnnxModelError(
+      "executionProviders must be a non-empty list of provider names such as ['wasm']",
+    );
   if (options.intraOpThreads !== undefined) {
     if (!Number.isInteger(options.intraOpThreads) || options.intraOpThreads < 1)
       throw new Error(`intraOpThreads must be a positive integer, got ${options.intraOpThreads}`);

@@ -60,7 +60,9 @@ export async function exportCached(
 ): Promise<ExportCachedResult> {
   const cacheDir = options.cacheDir ?? defaultOnnxCacheDir();
   if (/\.onnx$/i.test(checkpoint))
-    throw new Error(`${checkpoint}: already an ONNX model; open it with openOnnxScorer instead of exporting it`);
+    throw new Error(
+      `${checkpoint}: already an ONNX model; open it with openOnnxScorer instead of exporting it`,
+    );
   const hash = createHash('sha256');
   let build: () => Promise<IqaModel>;
   let isDir = false;
@@ -78,7 +80,8 @@ export async function exportCached(
     const shards = artifacts.weightData;
     for (const part of Array.isArray(shards) ? shards : shards ? [shards] : [])
       hash.update(new Uint8Array(part));
-    build = () => Promise.resolve(modelFromTfjsArtifacts(artifacts, jsonPath, { limits: options.limits }).model);
+    build = () =>
+      Promise.resolve(modelFromTfjsArtifacts(artifacts, jsonPath, { limits: options.limits }).model);
   } else {
     await hashFile(hash, checkpoint);
     build = async () => (await loadCheckpoint(checkpoint, { limits: options.limits })).model;

@@ -21,12 +21,7 @@ export {
 
 // Scoring with onnxruntime-node (an optional peer dependency)
 export { OnnxModelError } from './errors.js';
-export {
-  MAX_ONNX_BYTES,
-  onnxRuntimeAvailable,
-  openOnnxScorer,
-  type OnnxScorerOptions,
-} from './runtime.js';
+export { MAX_ONNX_BYTES, onnxRuntimeAvailable, openOnnxScorer, type OnnxScorerOptions } from './runtime.js';
 export type { OnnxImageScore, OnnxScorer, ScoreImagesOptions, ScoreItem } from './scorer-core.js';
 export { readModelInfo, type OnnxModelInfo } from './model-info.js';
 

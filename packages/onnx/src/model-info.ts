@@ -68,8 +68,7 @@ export function readModelInfo(bytes: Uint8Array, file: string): OnnxModelInfo {
     );
   }
   const graph = model.graph;
-  if (!graph || (graph.node ?? []).length === 0)
-    fail('not an ONNX model (no graph), or a truncated one');
+  if (!graph || (graph.node ?? []).length === 0) fail('not an ONNX model (no graph), or a truncated one');
   const meta = new Map((model.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
   const producer = model.producerName ? `producer '${model.producerName}'` : 'no producer name';
   const configText = meta.get(METADATA_KEYS.modelConfig);
@@ -113,7 +112,10 @@ export function readModelInfo(bytes: Uint8Array, file: string): OnnxModelInfo {
       `has input(s) ${inputs.map((v) => `'${v.name}' ${show(dimsOf(v))}`).join(', ') || 'none'}, expected ${expectedInput}`,
     );
   const input = inputs[0];
-  if (input.type?.tensorType?.elemType !== onnx.TensorProto.DataType.FLOAT || !fits(dimsOf(input), [3, size, size]))
+  if (
+    input.type?.tensorType?.elemType !== onnx.TensorProto.DataType.FLOAT ||
+    !fits(dimsOf(input), [3, size, size])
+  )
     fail(
       `input '${INPUT_NAME}' is ${show(dimsOf(input))} of element type ${input.type?.tensorType?.elemType ?? 'none'}, ` +
         `expected ${expectedInput}`,
@@ -133,7 +135,12 @@ export function readModelInfo(bytes: Uint8Array, file: string): OnnxModelInfo {
     if (!v || v.type?.tensorType?.elemType !== onnx.TensorProto.DataType.FLOAT || !fits(dimsOf(v), rest))
       fail(`has output(s) ${found}, expected float32 ${expectedOutputs} (${config.fusion} fusion)`);
   }
-  const info: OnnxModelInfo = { config: config!, exporter: exporter!, imgSize: size, fusionWeights: attention };
+  const info: OnnxModelInfo = {
+    config: config!,
+    exporter: exporter!,
+    imgSize: size,
+    fusionWeights: attention,
+  };
   if (sha !== undefined) info.checkpointSha256 = sha;
   return info;
 }

@@ -207,7 +207,14 @@ export class CropScorer {
       let origins: [number, number][];
       try {
         checkImage(item.image);
-        origins = cropOrigins(item.image.height, item.image.width, size, o.crops ?? 1, o.mode ?? 'center', o.seed);
+        origins = cropOrigins(
+          item.image.height,
+          item.image.width,
+          size,
+          o.crops ?? 1,
+          o.mode ?? 'center',
+          o.seed,
+        );
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         throw new Error(nameImages ? `image ${i}: ${msg}` : msg, { cause: err });
