@@ -148,5 +148,6 @@ export async function exportedFile(
 export async function referenceModel(name: string): Promise<IqaModel> {
   const entry = referenceIndex().models.find((m) => m.name === name);
   if (!entry) throw new Error(`no reference model ${name}`);
+  await useWasm();
   return (await loadCheckpoint(`${PARITY_MICRO}${entry.checkpoint}`, { config: entry.config })).model;
 }
