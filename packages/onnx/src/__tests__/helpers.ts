@@ -9,6 +9,8 @@ import { loadCheckpoint, type IqaModel, type ModelConfig } from '@iqa-bench/mode
 import * as ort from 'onnxruntime-node';
 import { writeOnnx, type ExportOptions } from '../export.js';
 
+export { normalizedImage } from './images.js';
+
 /** The PyTorch reference's committed micro fixtures (tools/reference/make_fixtures.py). */
 export const PARITY_MICRO = fileURLToPath(new URL('../../../model/fixtures/parity/micro/', import.meta.url));
 /** Checkpoint fixtures of @iqa-bench/model (other depths and widths, with their configs). */
@@ -108,29 +110,6 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** max - min: a comparison of near-constant scores would prove little. */
 export function spread(a: ArrayLike<number>): number {
   return Math.max(...Array.from(a)) - Math.min(...Array.from(a));
-}
-
-/**
- * An ImageNet-normalised-looking HWC image (@iqa-bench/model's NormalizedImage) with structure at every scale, so that
- * crops at different places score differently: smooth waves per channel plus a fixed LCG's noise.
- */
-export function normalizedImage(
-  width: number,
-  height: number,
-  seed: number,
-): { width: number; height: number; data: Float32Array } {
-  const data = new Float32Array(width * height * 3);
-  let s = seed >>> 0;
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      for (let c = 0; c < 3; c++) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        data[(y * width + x) * 3 + c] =
-          1.2 * Math.sin(0.05 * x * (c + 1) + 0.031 * y + seed) +
-          0.8 * Math.cos(0.011 * x * y + 0.5 * c) +
-          (s / 2 ** 32 - 0.5);
-      }
-  return { width, height, data };
 }
 
 /** An exported model written to a temporary folder; `remove` deletes the folder. */
