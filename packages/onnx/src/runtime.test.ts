@@ -303,6 +303,18 @@ describe('bad files and providers', () => {
     expect(nonsense.message).toMatch(
       /^execution provider 'rocket' is not one onnxruntime-node \S+ has on this platform \(expected one of cpu, /,
     );
+    // WebGPU is in onnxruntime-node's build; without a GPU adapter it fails to start and the error says so
+    const webgpu = await openOnnxScorer(good, { executionProviders: ['webgpu'] }).then(
+      async (s) => {
+        await s.close();
+        return null;
+      },
+      (e: unknown) => e,
+    );
+    if (webgpu !== null) {
+      expect(webgpu).toBeInstanceOf(OnnxModelError);
+      expect((webgpu as OnnxModelError).provider).toBe('webgpu');
+    }
     await expect(openOnnxScorer(good, { executionProviders: [] })).rejects.toThrow('non-empty list');
     await expect(openOnnxScorer(good, { intraOpThreads: 0 })).rejects.toThrow(
       'intraOpThreads must be a positive integer, got 0',

@@ -53,15 +53,14 @@ function providerName(p: unknown, i: number): string {
   return p.trim().toLowerCase();
 }
 
-/** Which requested provider an onnxruntime session error is about, if it names one. */
+/** Which requested provider an onnxruntime session error names, if it names one. */
 function providerInError(message: string, providers: readonly string[]): string | undefined {
   const m = message.toLowerCase();
-  const named = providers.find(
-    (p) => p !== 'cpu' && (m.includes(`[${p}] backend`) || m.includes(`appendexecutionprovider_${p}`)),
+  return providers.find(
+    (p) =>
+      p !== 'cpu' &&
+      (m.includes(`[${p}] backend`) || m.includes(`appendexecutionprovider_${p}`) || m.includes(`/${p}/`)),
   );
-  if (named !== undefined) return named;
-  // A provider library that does not load says so without naming the provider.
-  return /shared library|execution provider/.test(m) ? providers.find((p) => p !== 'cpu') : undefined;
 }
 
 /**
@@ -116,7 +115,18 @@ export async function openOnnxScorer(file: string, options: OnnxScorerOptions = 
     });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    const provider = providerInError(msg, providers);
+    let provider = providerInError(msg, providers);
+    if (provider === undefined && providers.some((p) => p !== 'cpu')) {
+      // The message names no provider: if the model loads on the CPU alone, a requested provider is at fault.
+      const cpuOnly = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] }).then(
+        (s) => s,
+        () => null,
+      );
+      if (cpuOnly) {
+        await cpuOnly.release();
+        provider = providers.filter((p) => p !== 'cpu').join(', ');
+      }
+    }
     if (provider !== undefined)
       throw new OnnxModelError(
         `execution provider '${provider}' could not be used: ${msg.trim()}` +
