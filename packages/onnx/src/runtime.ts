@@ -138,7 +138,6 @@ export async function openOnnxScorer(file: string, options: OnnxScorerOptions = 
       cause: err,
     });
   }
-  bytes = new Uint8Array(0); // the session holds its own copy
 
   const size = info.imgSize;
   const core = new CropScorer(file, size, info.fusionWeights, async (nchw, count) => {
