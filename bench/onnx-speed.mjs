@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The ONNX scorer's speed as a user sees it, against yardsticks measured in the same run:
-// - the machine's fp32 ceiling: a 2048³ MatMul in onnxruntime (before and after the models) and numpy's sgemm 2048³
-//   where python3 has numpy;
+// - the machine's fp32 ceiling: a 2048³ MatMul in onnxruntime (timed in every round, between the models) and numpy's
+//   sgemm 2048³ where python3 has numpy (before the rounds);
 // - each preset through openOnnxScorer (CPU provider, intra-op threads = cores, spinning threads as by default):
 //   wall-clock ms per crop at batch 1 and 8 (scoreImages of 224×224 images, one crop each, so the crop copy counts),
 //   and GFLOP/s = 2 × MACs / time (the MACs @iqa-bench/complexity counts over the TF.js model) as a share of the
@@ -9,7 +9,10 @@
 // - torch.onnx's export of a bare Swin-T backbone (tools/onnx/export_swin_backbone.py: the project's PyTorch reference
 //   Swin, as timm is not installable here), run by the same onnxruntime session options under the same timer, with
 //   its GFLOP/s from the MACs of @iqa-bench/model's Swin-T backbone (the same arithmetic).
+// All of them are timed in interleaved rounds (each model once, then the MatMul, `--rounds` times per batch size;
+// medians), so that other load on a shared machine falls on them alike.
 //   npx turbo run build --filter=@iqa-bench/onnx && node bench/onnx-speed.mjs [--all] [--presets a,b] [--torch F]
+//   [--rounds 7]
 //   --all: also smart-iqa-small and smart-iqa-base; --torch FILE: a ready export (default: made with
 //   /usr/bin/python3 tools/onnx/export_swin_backbone.py into a temporary folder; skipped without PyTorch; `none`:
 //   skipped).
@@ -23,7 +26,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { createModel, PRESET_NAMES } from '@iqa-bench/model';
 import { openOnnxScorer, writeOnnx } from '@iqa-bench/onnx';
 import * as ort from 'onnxruntime-node';
-import { loadAverage, macsPerImage, median, numpyCeiling, ortCeiling } from '../tools/onnx/bench-common.mjs';
+import { loadAverage, macsPerImage, matmulModel, median, numpyCeiling } from '../tools/onnx/bench-common.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => {
@@ -49,37 +52,25 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 await tf.setBackend('wasm');
 await tf.ready();
 
-/** Median wall ms per crop of `rounds` calls of run(), each scoring `crops` crops, after one warm-up call. */
-async function msPerCrop(run, crops, rounds, budgetMs = 25_000) {
-  await run();
-  const ts = [];
-  const start = performance.now();
-  for (let i = 0; i < rounds && (i < 3 || performance.now() - start < budgetMs); i++) {
-    const t0 = performance.now();
-    await run();
-    ts.push((performance.now() - t0) / crops);
-  }
-  return median(ts);
-}
-
 const image = (seed) => {
   const data = new Float32Array(224 * 224 * 3);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37 + seed) * 1.5;
   return { width: 224, height: 224, data };
 };
 const images = Array.from({ length: 16 }, (_, i) => ({ image: image(i) }));
+const rounds = Number(flag('--rounds') ?? 7);
 
 console.log(
   `onnxruntime-node ${ort.env.versions.node}, ${threads} intra-op threads, load average ${loadAverage()}`,
 );
-const before = (await ortCeiling(ort, threads, sessionOptions)).wall;
 const numpy = numpyCeiling();
-console.log(
-  `ceiling: onnxruntime MatMul 2048³ ${before.toFixed(1)} GFLOP/s` +
-    (numpy === null ? ' (numpy not available)' : `; numpy sgemm 2048³ ${numpy.toFixed(1)} GFLOP/s`),
-);
+console.log(numpy === null ? 'numpy not available' : `numpy sgemm 2048³ ${numpy.toFixed(1)} GFLOP/s`);
 
-const rows = [];
+// Every contender runs `images.length` crops per call: the scorer on each preset, torch.onnx's backbone in raw
+// session runs. They are timed in interleaved rounds, together with the MatMul ceiling, so that a shared machine's
+// load falls on all of them alike.
+const contenders = [];
+const closers = [];
 let swinBackboneMacs = null;
 for (const preset of presets) {
   const model = createModel(preset, { seed: 1 });
@@ -90,16 +81,8 @@ for (const preset of presets) {
   await writeOnnx(file, model, { source: preset });
   model.dispose();
   const scorer = await openOnnxScorer(file);
-  for (const b of batches) {
-    const ms = await msPerCrop(
-      () => scorer.scoreImages(images, { batchSize: b }),
-      images.length,
-      b === 1 ? 5 : 7,
-    );
-    rows.push({ what: preset, batch: b, ms, gflops: (2 * macs) / ms / 1e6, gmac: macs / 1e9 });
-  }
-  await scorer.close();
-  rmSync(file);
+  closers.push(() => scorer.close());
+  contenders.push({ what: preset, macs, run: (b) => scorer.scoreImages(images, { batchSize: b }) });
 }
 
 let torchFile = flag('--torch');
@@ -122,41 +105,74 @@ if (torchFile) {
     m.dispose();
   }
   const session = await ort.InferenceSession.create(torchFile, sessionOptions);
-  for (const b of batches) {
-    const x = new Float32Array(b * 3 * 224 * 224);
-    for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * 1.5;
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, [b, 3, 224, 224]) };
-    // the same number of crops per timed call as the presets
-    const ms = await msPerCrop(
-      async () => {
-        for (let i = 0; i < images.length / b; i++) await session.run(feeds);
-      },
-      images.length,
-      b === 1 ? 5 : 7,
-    );
-    rows.push({
-      what: 'torch.onnx Swin-T backbone',
-      batch: b,
-      ms,
-      gflops: (2 * swinBackboneMacs) / ms / 1e6,
-      gmac: swinBackboneMacs / 1e9,
-    });
-  }
-  await session.release();
+  closers.push(() => session.release());
+  const feeds = new Map(
+    batches.map((b) => {
+      const x = new Float32Array(b * 3 * 224 * 224);
+      for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * 1.5;
+      return [b, { [session.inputNames[0]]: new ort.Tensor('float32', x, [b, 3, 224, 224]) }];
+    }),
+  );
+  contenders.push({
+    what: 'torch.onnx Swin-T backbone',
+    macs: swinBackboneMacs,
+    run: async (b) => {
+      for (let i = 0; i < images.length / b; i++) await session.run(feeds.get(b));
+    },
+  });
 }
 
-const after = (await ortCeiling(ort, threads, sessionOptions)).wall;
-const ceiling = (before + after) / 2;
-console.log(`ceiling after the models: ${after.toFixed(1)} GFLOP/s; mean ${ceiling.toFixed(1)}`);
+// The ceiling in the same rounds: x [2048, 2048] · W (a constant, prepacked like model weights).
+const n = 2048;
+const matmul = await ort.InferenceSession.create(matmulModel(n), sessionOptions);
+closers.push(() => matmul.release());
+const mx = {
+  x: new ort.Tensor(
+    'float32',
+    new Float32Array(n * n).map((_, i) => Math.cos(i)),
+    [n, n],
+  ),
+};
+const ceilings = new Map(); // batch size -> GFLOP/s of the MatMul in that batch size's rounds
+
+const rows = [];
+for (const b of batches) {
+  for (const c of contenders) await c.run(b); // warm-up
+  await matmul.run(mx);
+  const ms = contenders.map(() => []);
+  const ceilingMs = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, c] of contenders.entries()) {
+      const t0 = performance.now();
+      await c.run(b);
+      ms[i].push((performance.now() - t0) / images.length);
+    }
+    const t0 = performance.now();
+    await matmul.run(mx);
+    ceilingMs.push(performance.now() - t0);
+  }
+  ceilings.set(b, (2 * n ** 3) / median(ceilingMs) / 1e6);
+  for (const [i, c] of contenders.entries()) {
+    const m = median(ms[i]);
+    rows.push({ what: c.what, batch: b, ms: m, gflops: (2 * c.macs) / m / 1e6, gmac: c.macs / 1e9 });
+  }
+}
+for (const close of closers) await close();
+
+for (const [b, c] of ceilings)
+  console.log(
+    `ceiling in the batch-${b} rounds: onnxruntime MatMul 2048³ ${c.toFixed(1)} GFLOP/s (median of ${rounds})` +
+      (numpy === null ? '' : `; numpy sgemm 2048³ ${numpy.toFixed(1)} GFLOP/s (before the rounds)`),
+  );
 console.log(`load average at the end ${loadAverage()}`);
 console.log(
-  '\n| model | GMAC/crop | batch | ms/crop | GFLOP/s | % of onnxruntime MatMul | % of numpy sgemm |',
+  '\n| model | GMAC/crop | batch | ms/crop | GFLOP/s | % of onnxruntime MatMul (same rounds) | % of numpy sgemm |',
 );
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(
     `| ${r.what} | ${r.gmac.toFixed(3)} | ${r.batch} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(1)} | ` +
-      `${((100 * r.gflops) / ceiling).toFixed(1)} | ${numpy === null ? '–' : ((100 * r.gflops) / numpy).toFixed(1)} |`,
+      `${((100 * r.gflops) / ceilings.get(r.batch)).toFixed(1)} | ${numpy === null ? '–' : ((100 * r.gflops) / numpy).toFixed(1)} |`,
   );
 const tiny = rows.filter((r) => r.what === 'smart-iqa-tiny');
 const torch = rows.filter((r) => r.what.startsWith('torch.onnx'));
