@@ -4,11 +4,10 @@
  * models and the export cache stay in the main entry.
  */
 import { InferenceSession, Tensor, env } from 'onnxruntime-web';
-import type { ModelConfig } from '@iqa-bench/model/browser';
 import { FUSION_WEIGHTS_OUTPUT, INPUT_NAME, SCORE_OUTPUT } from './contract.js';
 import { OnnxModelError } from './errors.js';
 import { readModelInfo } from './model-info.js';
-import { CropScorer, type OnnxScorer } from './scorer-core.js';
+import { scorerOf, type OnnxScorer } from './scorer-core.js';
 
 export {
   BATCH_DIM,
@@ -172,23 +171,15 @@ export async function openOnnxScorer(
       cause: err,
     });
   }
-  const size = info.imgSize;
-  const core = new CropScorer(file, size, info.fusionWeights, async (nchw, count) => {
-    const out = await session.run({ [INPUT_NAME]: new Tensor('float32', nchw, [count, 3, size, size]) });
-    const fusion = out[FUSION_WEIGHTS_OUTPUT];
-    return {
-      score: out[SCORE_OUTPUT].data as Float32Array,
-      fusionWeights: fusion ? (fusion.data as Float32Array) : null,
-    };
+  return scorerOf(file, info, providers, {
+    async run(nchw, count, size) {
+      const out = await session.run({ [INPUT_NAME]: new Tensor('float32', nchw, [count, 3, size, size]) });
+      const fusion = out[FUSION_WEIGHTS_OUTPUT];
+      return {
+        score: out[SCORE_OUTPUT].data as Float32Array,
+        fusionWeights: fusion ? (fusion.data as Float32Array) : null,
+      };
+    },
+    release: () => session.release(),
   });
-  const config: ModelConfig = info.config;
-  return Object.freeze({
-    file,
-    config,
-    ...(info.checkpointSha256 === undefined ? {} : { checkpointSha256: info.checkpointSha256 }),
-    executionProviders: providers,
-    scoreImage: (image, opts) => core.scoreImage(image, opts),
-    scoreImages: (images, opts) => core.scoreImages(images, opts),
-    close: () => core.close(() => session.release()),
-  } satisfies OnnxScorer);
 }

@@ -5,12 +5,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { readFileBounded } from '@iqa-bench/core/fs';
-import type { ModelConfig } from '@iqa-bench/model';
 import type * as Ort from 'onnxruntime-node';
 import { FUSION_WEIGHTS_OUTPUT, INPUT_NAME, SCORE_OUTPUT } from './contract.js';
 import { OnnxModelError } from './errors.js';
 import { readModelInfo } from './model-info.js';
-import { CropScorer, type OnnxScorer } from './scorer-core.js';
+import { scorerOf, type OnnxScorer } from './scorer-core.js';
 
 /** The largest .onnx file a scorer reads (SMART-IQA-base exports to about 0.4 GiB). */
 export const MAX_ONNX_BYTES = 2 ** 31 - 1;
@@ -139,22 +138,17 @@ export async function openOnnxScorer(file: string, options: OnnxScorerOptions = 
     });
   }
 
-  const size = info.imgSize;
-  const core = new CropScorer(file, size, info.fusionWeights, async (nchw, count) => {
-    const input = new ort.Tensor('float32', nchw, [count, 3, size, size]);
-    const out = await session.run({ [INPUT_NAME]: input });
-    const score = out[SCORE_OUTPUT].data as Float32Array;
-    const fusion = out[FUSION_WEIGHTS_OUTPUT];
-    return { score, fusionWeights: fusion ? (fusion.data as Float32Array) : null };
+  return scorerOf(file, info, providers, {
+    async run(nchw, count, size) {
+      const out = await session.run({
+        [INPUT_NAME]: new ort.Tensor('float32', nchw, [count, 3, size, size]),
+      });
+      const fusion = out[FUSION_WEIGHTS_OUTPUT];
+      return {
+        score: out[SCORE_OUTPUT].data as Float32Array,
+        fusionWeights: fusion ? (fusion.data as Float32Array) : null,
+      };
+    },
+    release: () => session.release(),
   });
-  const config: ModelConfig = info.config;
-  return Object.freeze({
-    file,
-    config,
-    ...(info.checkpointSha256 === undefined ? {} : { checkpointSha256: info.checkpointSha256 }),
-    executionProviders: providers,
-    scoreImage: (image, opts) => core.scoreImage(image, opts),
-    scoreImages: (images, opts) => core.scoreImages(images, opts),
-    close: () => core.close(() => session.release()),
-  } satisfies OnnxScorer);
 }

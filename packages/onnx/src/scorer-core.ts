@@ -236,3 +236,32 @@ export class CropScorer {
     return results;
   }
 }
+
+/** What a runtime gives to make a scorer: one batch of crops in, the two outputs out. */
+export interface SessionLike {
+  /** Runs `count` crops (NCHW, `size` × `size`) and returns the `score` output and `fusion_weights` when there is one. */
+  run(nchw: Float32Array, count: number, size: number): Promise<BatchOutput>;
+  release(): Promise<void>;
+}
+
+/** The scorer of a checked model file over a runtime's session (the same for onnxruntime-node and -web). */
+export function scorerOf(
+  file: string,
+  info: { config: ModelConfig; checkpointSha256?: string; imgSize: number; fusionWeights: boolean },
+  providers: string[],
+  session: SessionLike,
+): OnnxScorer {
+  const size = info.imgSize;
+  const core = new CropScorer(file, size, info.fusionWeights, (nchw, count) =>
+    session.run(nchw, count, size),
+  );
+  return Object.freeze({
+    file,
+    config: info.config,
+    ...(info.checkpointSha256 === undefined ? {} : { checkpointSha256: info.checkpointSha256 }),
+    executionProviders: providers,
+    scoreImage: (image, opts) => core.scoreImage(image, opts),
+    scoreImages: (images, opts) => core.scoreImages(images, opts),
+    close: () => core.close(() => session.release()),
+  } satisfies OnnxScorer);
+}
