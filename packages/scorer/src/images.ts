@@ -84,8 +84,9 @@ export type Prepared =
   { index: number; image: NormalizedImage; error?: undefined } | { index: number; error: Error };
 
 /**
- * Prepares `n` items in order, decoding up to `ahead` images ahead of the one the consumer is at (decoding runs in
- * libuv's pool while the model runs), so at most `ahead + 1` decoded images are held at a time.
+ * Prepares `n` items in order, up to `ahead` images ahead of the one the consumer is at: decoding runs in libuv's pool
+ * while the model runs, and at most `ahead + 1` decoded images are held at a time. One image is decoded at a time
+ * (libvips reports an error through a buffer that a concurrent decode can clear: the reason would be lost).
  */
 export async function* prepareAhead(
   n: number,
@@ -94,10 +95,13 @@ export async function* prepareAhead(
 ): AsyncGenerator<Prepared> {
   const pending: Promise<Prepared>[] = [];
   let next = 0;
+  let previous: Promise<unknown> = Promise.resolve();
   const start = (): void => {
     const index = next++;
+    const p = previous.then(() => prepare(index));
+    previous = p.catch(() => undefined);
     pending.push(
-      prepare(index).then(
+      p.then(
         (image) => ({ index, image }),
         (e: unknown) => ({ index, error: e instanceof Error ? e : new Error(String(e)) }),
       ),

@@ -66,6 +66,11 @@ describe('createScorer on the tfjs runtime (micro SMART-IQA checkpoint, torch.sa
     const normalised = { width: resized.width, height: resized.height, data: toFloat32(resized, 'imagenet') };
     const fromNormalised = await grid.score(normalised);
     for (const s of [fromBuffer, fromRgb, fromNormalised]) expect(s).toEqual(fromPath);
+    // The crops of one call: the grid scorer's, asked of the centre one.
+    expect(await center.score(png, { crops: 4, mode: 'grid' })).toEqual(fromPath);
+    await expect(center.score(png, { batchSize: 0 })).rejects.toThrow(
+      'batchSize: expected an integer in [1, Infinity], got 0',
+    );
     // A normalised image is taken as it is: the same pixels unresized score differently.
     const unresized = { width: rgb.width, height: rgb.height, data: toFloat32(rgb, 'imagenet') };
     await expect(grid.score(unresized)).rejects.toThrow(
@@ -134,6 +139,13 @@ describe('createScorer on the tfjs runtime (micro SMART-IQA checkpoint, torch.sa
       expect(a[2].error?.message).toMatch(
         new RegExp(`^${join(fixtures, 'missing.png')}: image file not found`),
       );
+      // Decoded ahead of the model, one at a time: libvips' reason is kept (a concurrent decode could clear it).
+      for (const o of [a[3], b[3]])
+        expect(o.error?.message).toMatch(
+          new RegExp(
+            `^${corrupt}: cannot decode the image \\(VipsJpeg: Corrupt JPEG data: 69 extraneous bytes`,
+          ),
+        );
       // The same file and id: the same crops; another id or seed: others.
       expect(a[4]).toEqual(a[0]);
       expect(a[1].score?.origins).toEqual((await one.score(png, { id: 'photo-1' })).origins);

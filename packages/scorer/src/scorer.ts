@@ -161,9 +161,16 @@ class EngineScorer implements Scorer {
     if (this.closed) throw new ScorerError('the scorer is closed', { code: 'closed' });
   }
 
-  private imageOptions(id: string): ScoreImageOptions {
+  private imageOptions(id: string, o: ScoreOptions = {}): ScoreImageOptions {
     const s = this.settings;
-    return { crops: s.crops, mode: s.mode, seed: `${s.seed}/${id}`, batchSize: s.batchSize };
+    const mode = o.mode ?? s.mode;
+    if (!MODES.includes(mode)) throw badOption('mode', `expected ${MODES.join(', ')}, got '${String(mode)}'`);
+    return {
+      crops: positiveInt('crops', o.crops, s.crops),
+      mode,
+      seed: `${s.seed}/${id}`,
+      batchSize: positiveInt('batchSize', o.batchSize, s.batchSize),
+    };
   }
 
   private preparation(preprocess: ResizePresetName | ResizeSpec | undefined, name?: string) {
@@ -179,9 +186,10 @@ class EngineScorer implements Scorer {
 
   async score(input: ImageInput, options: ScoreOptions = {}): Promise<ScoreResult> {
     this.check();
-    const image = await prepareImage(input, this.preparation(options.preprocess, options.name));
     const id = options.id ?? (typeof input === 'string' ? input : '');
-    return this.engine.scoreImage(image, this.imageOptions(id));
+    const imageOptions = this.imageOptions(id, options);
+    const image = await prepareImage(input, this.preparation(options.preprocess, options.name));
+    return this.engine.scoreImage(image, imageOptions);
   }
 
   async scoreFiles(

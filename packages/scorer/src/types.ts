@@ -69,6 +69,10 @@ export interface ScoreOptions {
   name?: string;
   /** This image's resize (default: the scorer's). */
   preprocess?: ResizePresetName | ResizeSpec;
+  /** This image's crops, crop mode and crops per forward pass (default: the scorer's). */
+  crops?: number;
+  mode?: CropMode;
+  batchSize?: number;
 }
 
 /** The score of one image: the mean of its crop scores, each crop's score and top-left corner [y, x]. */
