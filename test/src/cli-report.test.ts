@@ -225,7 +225,7 @@ describe('iqa-bench report', () => {
     const r = await iqa(['report', '--out', join(work, 'nothing')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'iqa-bench: error: nothing to report: give at least one --result, --run or --complexity\n',
+      'iqa-bench: error: nothing to report: give at least one --result, --run, --complexity or --predictions\n',
     );
   });
 

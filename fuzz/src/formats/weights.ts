@@ -141,6 +141,9 @@ const BOMBS: readonly [string, number[], number[]][] = [
 ];
 
 /** A tensor-level or storage-level change to a torch spec (sizes, strides, offsets, dtypes, persistent ids, payloads). */
+/** The largest storage a dtype change re-allocates (the fuzz inputs stay small files). */
+const MAX_RESIZED_STORAGE = 16 * 2 ** 20;
+
 export function mutateSpec(spec: TorchSpec, rng: Rng): { spec: TorchSpec; note: string } {
   const s: TorchSpec = {
     ...spec,
@@ -181,7 +184,9 @@ export function mutateSpec(spec: TorchSpec, rng: Rng): { spec: TorchSpec; note: 
     case 5: {
       const dtype = rng.pick(Object.keys(DTYPE_BYTES) as TorchDType[]);
       st.dtype = dtype;
-      if (rng.chance(0.5)) st.data = new Uint8Array(st.numel * DTYPE_BYTES[dtype]);
+      // Resized to the new dtype only while that stays small: an earlier mutation may have declared 2^31 elements.
+      const bytes = st.numel * DTYPE_BYTES[dtype];
+      if (rng.chance(0.5) && bytes >= 0 && bytes <= MAX_RESIZED_STORAGE) st.data = new Uint8Array(bytes);
       return { spec: s, note: `storage ${st.key}: dtype ${dtype}` };
     }
     case 6: {

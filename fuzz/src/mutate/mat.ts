@@ -210,10 +210,11 @@ function mutateTags(buf: Uint8Array, rng: Rng, start: number): { bytes: Uint8Arr
         : t.type === MI.DOUBLE
           ? 8
           : 1;
-    const n = Math.max(1, Math.floor(t.size / width));
+    // The tag's declared size may run past the bytes there are (an earlier mutation, a cut file): stay inside them.
+    const n = Math.max(1, Math.floor(Math.min(t.size, out.length - data) / width));
     const i = rng.int(n);
-    if (width === 8) {
-      new DataView(out.buffer).setFloat64(
+    if (width === 8 && data + i * 8 + 8 <= out.length) {
+      new DataView(out.buffer, out.byteOffset, out.byteLength).setFloat64(
         data + i * 8,
         rng.pick([NaN, Infinity, -Infinity, 1e308, -0, 2 ** 53 + 2]),
         true,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lcgValues, PARITY_MICRO, useBackend } from './__tests__/helpers.js';
 import { createModel } from './model.js';
 import { loadParityFixture } from './parity.js';
+import { presetConfig } from './presets.js';
 import { cropOrigins, extractCrops, scoreImage, type NormalizedImage } from './score.js';
 
 beforeAll(() => useBackend('wasm'));
@@ -67,5 +68,35 @@ describe('scoreImage', () => {
     expect(crop[0]).toBe(img.data[(3 * 300 + 5) * 3]);
     expect(crop[(10 * 224 + 7) * 3 + 2]).toBe(img.data[((3 + 10) * 300 + 5 + 7) * 3 + 2]);
     m.dispose();
+  }, 60_000);
+
+  it("attention: true returns each crop's fusion weights, those of its own forward pass", async () => {
+    const m = createModel('smart-iqa-micro', { seed: 3 });
+    const img: NormalizedImage = { width: 260, height: 240, data: lcgValues(260 * 240 * 3, 11) };
+    await scoreImage(m, img, { attention: true }); // fills the model's inference cache
+    const before = tf.memory().numTensors;
+    const r = await scoreImage(m, img, { crops: 4, mode: 'grid', batchSize: 3, attention: true });
+    expect(tf.memory().numTensors).toBe(before);
+    const plain = await scoreImage(m, img, { crops: 4, mode: 'grid', batchSize: 3 });
+    expect(plain.attention).toBeUndefined();
+    expect(r.cropScores).toEqual(plain.cropScores); // asking for the weights leaves the scores alone
+    expect(r.attention?.length).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      const x = tf.tensor4d(extractCrops(img, [r.origins[i]], 224), [1, 224, 224, 3]);
+      const out = m.forward(x);
+      const a = Array.from(out.attention?.dataSync() ?? []);
+      expect(a.length).toBe(4);
+      r.attention?.[i].forEach((v, k) => expect(v).toBeCloseTo(a[k], 6));
+      expect(r.attention?.[i].reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+      tf.dispose([x, out.score, out.attention as tf.Tensor]);
+    }
+    // Two crops of different content have different weights.
+    expect(r.attention?.[0]).not.toEqual(r.attention?.[3]);
+    m.dispose();
+    const concat = createModel({ ...presetConfig('smart-iqa-micro'), fusion: 'concat' }, { seed: 3 });
+    expect(
+      (await scoreImage(concat, img, { crops: 2, mode: 'grid', attention: true })).attention,
+    ).toBeUndefined();
+    concat.dispose();
   }, 60_000);
 });

@@ -30,6 +30,11 @@ export interface ScoreImageOptions {
   seed?: number | string;
   /** Crops per forward pass (default 8). */
   batchSize?: number;
+  /**
+   * Also return every crop's four stage fusion weights (`ImageScore.attention`; models with attention fusion only,
+   * ignored for the others). Default false.
+   */
+  attention?: boolean;
 }
 
 export interface ImageScore {
@@ -38,6 +43,11 @@ export interface ImageScore {
   cropScores: number[];
   /** Top-left corner [y, x] of every crop. */
   origins: [number, number][];
+  /**
+   * With `attention: true` on a model with attention fusion: each crop's softmax weights of the four backbone stages
+   * (the `attention` of its forward pass; each row sums to 1).
+   */
+  attention?: number[][];
 }
 
 /** Top-left corners of the crops (see CropMode). */
@@ -128,15 +138,27 @@ export async function scoreImage(
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  const withAttention = opts.attention === true && model.config.fusion === 'attention';
   const cropScores: number[] = [];
+  const attention: number[][] = [];
   for (let i = 0; i < origins.length; i += batchSize) {
     const part = origins.slice(i, i + batchSize);
     const x = tf.tensor4d(extractCrops(image, part, size), [part.length, size, size, 3]);
-    const s = model.predict(x);
+    const out = model.forward(x);
     x.dispose();
-    cropScores.push(...(await s.data()));
-    s.dispose();
+    try {
+      cropScores.push(...(await out.score.data()));
+      if (withAttention && out.attention) {
+        const a = await out.attention.data();
+        const stages = out.attention.shape[1];
+        for (let k = 0; k < part.length; k++)
+          attention.push(Array.from(a.subarray(k * stages, (k + 1) * stages)));
+      }
+    } finally {
+      out.score.dispose();
+      out.attention?.dispose();
+    }
   }
   const score = cropScores.reduce((a, b) => a + b, 0) / cropScores.length;
-  return { score, cropScores, origins };
+  return withAttention ? { score, cropScores, origins, attention } : { score, cropScores, origins };
 }

@@ -9,6 +9,7 @@ import type {
 import type { ReadLimits } from '@iqa-bench/model/weights';
 import { openModel } from './checkpoint.js';
 import type { Engine, ManyRunner } from './engine.js';
+import type { ScoreResult } from './types.js';
 
 /** Images from which the tfjs runtime uses two worker threads by default (below, starting them costs more than it saves). */
 export const POOL_MIN_IMAGES = 16;
@@ -30,6 +31,18 @@ export interface TfjsEngineOptions {
   onLog?: (message: string) => void;
 }
 
+/** A model's ImageScore as a ScoreResult: the stage weights per crop and their mean (attention fusion). */
+function result(s: ImageScore): ScoreResult {
+  const r: ScoreResult = { score: s.score, cropScores: s.cropScores, origins: s.origins };
+  if (s.attention && s.attention.length > 0) {
+    r.fusionWeights = s.attention[0].map(
+      (_, j) => s.attention!.reduce((a, row) => a + row[j], 0) / s.attention!.length,
+    );
+    r.cropFusionWeights = s.attention;
+  }
+  return r;
+}
+
 /** Selects the TensorFlow.js backend, then loads the checkpoint on it. */
 export async function tfjsEngine(checkpoint: string, options: TfjsEngineOptions): Promise<Engine> {
   const m = await import('@iqa-bench/model');
@@ -41,7 +54,8 @@ export async function tfjsEngine(checkpoint: string, options: TfjsEngineOptions)
     config: opened.config,
     description: opened.description,
     backend,
-    scoreImage: (image, opts) => m.scoreImage(model, image, opts),
+    // The stage weights of attention fusion come with the scores (the same score bytes without them).
+    scoreImage: async (image, opts) => result(await m.scoreImage(model, image, { ...opts, attention: true })),
     async many(n) {
       const workers = workerCount(options.workers, backend, n);
       if (workers === 1) return null;
@@ -50,16 +64,14 @@ export async function tfjsEngine(checkpoint: string, options: TfjsEngineOptions)
       options.onLog?.(`scoring on ${pool.size} worker threads`);
       const runner: ManyRunner = {
         async scoreImages(items, onResult) {
-          const plain = (s: ImageScore): ImageScore => ({
-            score: s.score,
-            cropScores: s.cropScores,
-            origins: s.origins,
-          });
-          const scores = await pool.scoreImages(items, {
-            transfer: true,
-            onResult: (i, s) => onResult(i, plain(s)),
-          });
-          return scores.map(plain);
+          const scores = await pool.scoreImages(
+            (async function* () {
+              for await (const item of items)
+                yield { ...item, options: { ...item.options, attention: true } };
+            })(),
+            { transfer: true, onResult: (i, s) => onResult(i, result(s)) },
+          );
+          return scores.map(result);
         },
         close: () => pool.close(),
       };

@@ -1,11 +1,5 @@
 import type { RgbImage, ResizePresetName, ResizeSpec } from '@iqa-bench/data';
-import type {
-  BackendPreference,
-  CropMode,
-  ImageScore,
-  ModelCostLimits,
-  NormalizedImage,
-} from '@iqa-bench/model';
+import type { BackendPreference, CropMode, ModelCostLimits, NormalizedImage } from '@iqa-bench/model';
 import type { ReadLimits } from '@iqa-bench/model/weights';
 
 /** What runs the model: TensorFlow.js (`@iqa-bench/model`) or onnxruntime (`@iqa-bench/onnx`). */
@@ -76,9 +70,16 @@ export interface ScoreOptions {
 }
 
 /** The score of one image: the mean of its crop scores, each crop's score and top-left corner [y, x]. */
-export interface ScoreResult extends ImageScore {
-  /** Attention-fusion models on the onnx runtime: the weights of the four stages, averaged over the crops. */
+export interface ScoreResult {
+  /** Mean of the crop scores. */
+  score: number;
+  cropScores: number[];
+  /** Top-left corner [y, x] of every crop. */
+  origins: [number, number][];
+  /** Attention-fusion models: the softmax weights of the four backbone stages, averaged over the crops. */
   fusionWeights?: number[];
+  /** Attention-fusion models on tfjs: each crop's weights of the four stages (one row per crop, each summing to 1). */
+  cropFusionWeights?: number[][];
 }
 
 /** One file of a list to score: its path, and optionally the id of its random crops and its own resize. */

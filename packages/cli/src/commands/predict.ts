@@ -12,10 +12,12 @@ import { writeFileAtomic } from '@iqa-bench/core/fs';
 import { commonOptions, examples } from '../options.js';
 import type { ScoreFlags, ScoreOutcome } from '../scoring.js';
 import { openScorer, scoreMany, scoreOptions } from '../scoring.js';
+import type { MapFiles, QualityMapFlags } from '../quality-map.js';
+import { prepareQualityMaps, qualityMapOptions } from '../quality-map.js';
 import { renderText } from '../table.js';
 import { VERSION } from '../version.js';
 
-interface PredictFlags extends CommonFlags, ScoreFlags, ModelLimitFlags {
+interface PredictFlags extends CommonFlags, ScoreFlags, ModelLimitFlags, QualityMapFlags {
   checkpoint: string;
   csv?: boolean;
 }
@@ -30,6 +32,8 @@ interface Prediction {
   score: number | null;
   patchScores: number[];
   error?: string;
+  /** The quality map (`--map`), relative to the --out file's folder. */
+  map?: MapFiles;
 }
 
 /** One input to score, or why a command-line input gives nothing to score (it is reported like an unreadable image). */
@@ -106,6 +110,7 @@ export function predictCommand(ctx: Ctx): Command {
     )
     .option('--csv', 'print CSV (path,score,patch_scores,error) instead of the table');
   scoreOptions(cmd, 'seed');
+  qualityMapOptions(cmd);
   modelLimitOptions(cmd);
   commonOptions(cmd, {
     out: 'also write the predictions to <file>: <file>.json (JSON) or <file>.csv (CSV), atomically',
@@ -114,6 +119,7 @@ export function predictCommand(ctx: Ctx): Command {
     'iqa-bench predict --checkpoint koniq.safetensors photo.jpg',
     'iqa-bench predict --checkpoint koniq_pretrained.pkl --patches 25 --crop random --seed 1 photos/ --csv > scores.csv',
     'iqa-bench predict --checkpoint model/ --preprocess none img1.png img2.png --json',
+    'iqa-bench predict --checkpoint koniq.safetensors --map maps/ --map-crops 25 --out scores.json photos/',
   ]);
   return cmd.action(
     ctx.action(async (out, flags: PredictFlags, args: string[]) => {
@@ -127,9 +133,12 @@ export function predictCommand(ctx: Ctx): Command {
         id: relative(out.io.cwd, out.path(file)) || file,
         preset,
       }));
+      const maps = await prepareQualityMaps(out, flags, jobs);
       let outcomes: ScoreOutcome[];
+      let mapFiles: (MapFiles | undefined)[] | undefined;
       try {
         outcomes = await scoreMany(out, opened.scorer, jobs, 'predict');
+        mapFiles = await maps?.write(opened.scorer, outcomes);
       } finally {
         await opened.scorer.close();
       }
@@ -139,7 +148,13 @@ export function predictCommand(ctx: Ctx): Command {
         const file = input.path;
         const o = input.error === undefined ? outcomes[k++] : undefined;
         if (o?.score) {
-          rows.push({ path: file, score: o.score.score, patchScores: o.score.cropScores });
+          const map = mapFiles?.[k - 1];
+          rows.push({
+            path: file,
+            score: o.score.score,
+            patchScores: o.score.cropScores,
+            ...(map ? { map } : {}),
+          });
           continue;
         }
         let error = input.error;
@@ -168,6 +183,7 @@ export function predictCommand(ctx: Ctx): Command {
           seed: flags.seed,
           runtime: opened.runtime,
           backend: opened.backend,
+          ...maps?.settings,
         },
         images: rows,
       };

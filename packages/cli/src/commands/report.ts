@@ -12,6 +12,7 @@ import type { ComplexityReport } from '@iqa-bench/complexity';
 import { CliError, ExitCode } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { complexitySection, resultSections, trainingSection } from '../report/sections.js';
+import { mapsSection, readPredictionMaps } from '../report/maps.js';
 import { readTrainingRun } from '../training.js';
 import { shortName } from '../scoring.js';
 import { VERSION } from '../version.js';
@@ -134,6 +135,7 @@ interface ReportFlags extends CommonFlags {
   result?: string[];
   run?: string[];
   complexity?: string[];
+  predictions?: string[];
   title: string;
   png: boolean;
 }
@@ -146,7 +148,7 @@ export function reportCommand(ctx: Ctx): Command {
         'tables in Markdown), report.tex (the results tables in LaTeX, booktabs) and figures/*.svg + *.png into the ' +
         '--out folder: the per-dataset table with the evaluation settings and notes, the heatmap of correlations, and ' +
         'predicted-vs-MOS scatter plots for results that kept their per-image predictions; training curves of runs; ' +
-        'complexity tables and bars.',
+        'complexity tables and bars; the quality maps of the lowest- and highest-scored images of a predict --out file.',
     )
     .option(
       '--result <[label=]file>',
@@ -163,6 +165,11 @@ export function reportCommand(ctx: Ctx): Command {
       'a complexity report (iqa-bench complexity --out): table and bars; repeatable',
       collect,
     )
+    .option(
+      '--predictions <file>',
+      'a predict --out JSON file: the quality maps (predict --map) of its lowest- and highest-scored images; repeatable',
+      collect,
+    )
     .requiredOption('--out <dir>', 'the folder to write the report into')
     .option('--title <text>', 'the report title', 'iqa-bench report')
     .option('--no-png', 'write SVG figures only');
@@ -174,8 +181,11 @@ export function reportCommand(ctx: Ctx): Command {
   ]);
   return cmd.action(
     ctx.action(async (out, flags: ReportFlags) => {
-      if ((flags.result ?? []).length + (flags.run ?? []).length + (flags.complexity ?? []).length === 0)
-        throw new CliError('nothing to report: give at least one --result, --run or --complexity');
+      const given = [flags.result, flags.run, flags.complexity, flags.predictions];
+      if (given.every((g) => (g ?? []).length === 0))
+        throw new CliError(
+          'nothing to report: give at least one --result, --run, --complexity or --predictions',
+        );
       const args = (flags.result ?? []).map((v) => parseResultArg(v, (f) => existsSync(out.path(f))));
       const loadedResults = [];
       for (const a of args) {
@@ -218,6 +228,12 @@ export function reportCommand(ctx: Ctx): Command {
           complexity.push(complexitySection(parsed, complexity.length));
         }
       }
+      const maps: Section[] = [];
+      for (const file of flags.predictions ?? []) {
+        const m = await readPredictionMaps(out.path(file), file);
+        const label = m.checkpoint !== undefined ? shortName(m.checkpoint) : basename(file, extname(file));
+        maps.push(mapsSection(label, m, maps.length));
+      }
       const report: Report = {
         title: flags.title,
         meta: [
@@ -227,7 +243,7 @@ export function reportCommand(ctx: Ctx): Command {
               `${r.label}: ${r.result.file}${r.result.checkpoint ? ` (checkpoint ${r.result.checkpoint})` : ''}`,
           ),
         ],
-        sections: [...resultSections(results), ...training, ...complexity],
+        sections: [...resultSections(results), ...training, ...complexity, ...maps],
       };
       const dir = out.path(flags.out as string);
       const written = await writeReport(dir, report, { png: flags.png });

@@ -11,6 +11,8 @@ export interface Figure {
   name: string;
   caption: string;
   svg: string;
+  /** The figure's PNG when it is a picture the SVG embeds (written as is instead of rasterising the SVG). */
+  png?: Uint8Array;
 }
 
 export interface Section {
@@ -183,7 +185,7 @@ export async function writeReport(
       }
       names.add(fig.name);
       await put(`figures/${fig.name}.svg`, `${fig.svg}\n`);
-      if (options.png !== false) await put(`figures/${fig.name}.png`, await svgToPng(fig.svg));
+      if (options.png !== false) await put(`figures/${fig.name}.png`, fig.png ?? (await svgToPng(fig.svg)));
     }
   }
   await put('report.md', renderReportMarkdown(report));
