@@ -3,7 +3,14 @@
  * onnx runtime is asked for (or `auto` looks for it). The part of `@iqa-bench/onnx` used here is described by
  * {@link OnnxModule}, so that this package's types do not need it installed.
  */
-import type { ImageScore, ModelConfig, NormalizedImage, ScoreImageOptions } from '@iqa-bench/model';
+import type {
+  ImageScore,
+  ModelConfig,
+  ModelCostLimits,
+  NormalizedImage,
+  ScoreImageOptions,
+} from '@iqa-bench/model';
+import type { ReadLimits } from '@iqa-bench/model/weights';
 import { isOnnxFile } from './checkpoint.js';
 import { describeConfig } from './checkpoint.js';
 import type { Engine, EngineItem } from './engine.js';
@@ -22,7 +29,7 @@ export interface OnnxSession {
     items:
       | Iterable<{ image: NormalizedImage; options?: ScoreImageOptions }>
       | AsyncIterable<{ image: NormalizedImage; options?: ScoreImageOptions }>,
-    opts?: { onResult?(index: number, score: OnnxScore): void },
+    opts?: { onResult?(index: number, score: OnnxScore): void; batchSize?: number },
   ): Promise<OnnxScore[]>;
   close(): Promise<void>;
 }
@@ -36,23 +43,25 @@ export interface OnnxModule {
   ): Promise<OnnxSession>;
   exportCached(
     checkpoint: string,
-    options?: { cacheDir?: string },
+    options?: { cacheDir?: string; limits?: Partial<ReadLimits & ModelCostLimits> },
   ): Promise<{ file: string; sha256: string; cached: boolean }>;
 }
 
 /** The package name, in a variable so that TypeScript and bundlers leave the optional import alone. */
 const ONNX_PACKAGE: string = '@iqa-bench/onnx';
 
-/** `@iqa-bench/onnx` when it and onnxruntime-node load, else null with the reason. */
-export async function loadOnnx(): Promise<{ module: OnnxModule } | { module: null; why: string }> {
+/** `@iqa-bench/onnx` (or the package `name`) when it and onnxruntime-node load, else null with the reason. */
+export async function loadOnnx(
+  name: string = ONNX_PACKAGE,
+): Promise<{ module: OnnxModule } | { module: null; why: string }> {
   let mod: OnnxModule;
   try {
-    mod = (await import(ONNX_PACKAGE)) as OnnxModule;
+    mod = (await import(name)) as OnnxModule;
   } catch (e) {
-    return { module: null, why: `${ONNX_PACKAGE} is not installed (${(e as Error).message.split('\n')[0]})` };
+    return { module: null, why: `${name} is not installed (${(e as Error).message.split('\n')[0]})` };
   }
   if (typeof mod.openOnnxScorer !== 'function' || typeof mod.onnxRuntimeAvailable !== 'function')
-    return { module: null, why: `this ${ONNX_PACKAGE} has no onnxruntime scorer (openOnnxScorer)` };
+    return { module: null, why: `this ${name} has no onnxruntime scorer (openOnnxScorer)` };
   if (!(await mod.onnxRuntimeAvailable().catch(() => false)))
     return { module: null, why: 'onnxruntime-node is not installed or does not load' };
   return { module: mod };
@@ -67,6 +76,8 @@ export interface OnnxEngineOptions {
   executionProviders?: string[];
   intraOpThreads?: number;
   cacheDir?: string;
+  limits?: Partial<ReadLimits & ModelCostLimits>;
+  batchSize?: number;
   onLog?: (message: string) => void;
 }
 
@@ -85,10 +96,10 @@ export async function onnxEngine(checkpoint: string, options: OnnxEngineOptions)
   let file = checkpoint;
   let source = 'onnx';
   if (!isOnnxFile(checkpoint)) {
-    const exported = await onnx.exportCached(
-      checkpoint,
-      options.cacheDir ? { cacheDir: options.cacheDir } : {},
-    );
+    const exported = await onnx.exportCached(checkpoint, {
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+    });
     file = exported.file;
     source = `exported to ONNX (${exported.cached ? 'cached' : 'new'}: ${exported.file})`;
     options.onLog?.(`${exported.cached ? 'using the cached' : 'exported the'} ONNX model ${exported.file}`);
@@ -114,7 +125,10 @@ export async function onnxEngine(checkpoint: string, options: OnnxEngineOptions)
       // One session batches the crops of consecutive images together (onnxruntime uses every core itself).
       return {
         async scoreImages(items: AsyncIterable<EngineItem>, onResult) {
-          const scores = await session.scoreImages(items, { onResult: (i, s) => onResult(i, result(s)) });
+          const scores = await session.scoreImages(items, {
+            onResult: (i, s) => onResult(i, result(s)),
+            ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+          });
           return scores.map(result);
         },
         close: async () => undefined,

@@ -125,6 +125,8 @@ export async function createScorer(options: ScorerOptions): Promise<Scorer> {
           ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
           ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
           ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+          ...(options.limits ? { limits: options.limits } : {}),
+          batchSize: settings.batchSize,
           ...(options.onLog ? { onLog: options.onLog } : {}),
         })
       : await tfjsEngine(options.checkpoint, {
