@@ -16,7 +16,10 @@ const corrupt = join(fixtures, 'corrupt-dqt.jpg');
 interface Golden {
   images: Record<
     string,
-    Record<'center' | 'grid', { origins: [number, number][]; cropScores: number[]; score: number }>
+    Record<
+      'center' | 'grid',
+      { origins: [number, number][]; cropScores: number[]; score: number; attention: number[][] }
+    >
   >;
 }
 const golden = JSON.parse(readFileSync(join(fixtures, 'golden.json'), 'utf8')) as Golden;
@@ -53,6 +56,15 @@ describe('createScorer on the tfjs runtime (micro SMART-IQA checkpoint, torch.sa
         expect(got.cropScores).toHaveLength(want.cropScores.length);
         got.cropScores.forEach((s, i) => expect(Math.abs(s - want.cropScores[i])).toBeLessThan(1e-5));
         expect(Math.abs(got.score - want.score)).toBeLessThan(1e-5);
+        // The stage weights of attention fusion, per crop and their mean.
+        expect(got.cropFusionWeights).toHaveLength(want.attention.length);
+        got.cropFusionWeights?.forEach((row, i) =>
+          row.forEach((w, j) => expect(Math.abs(w - want.attention[i][j])).toBeLessThan(1e-5)),
+        );
+        want.attention[0].forEach((_, j) => {
+          const mean = want.attention.reduce((a, row) => a + row[j], 0) / want.attention.length;
+          expect(Math.abs((got.fusionWeights as number[])[j] - mean)).toBeLessThan(1e-5);
+        });
       }
     }
   });
