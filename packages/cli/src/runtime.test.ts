@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ModelConfig, SwinBackboneConfig } from '@iqa-bench/model';
+import { createModel, saveSafetensors } from '@iqa-bench/model';
 import * as onnxPackage from '@iqa-bench/onnx';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir.js';
@@ -79,6 +81,28 @@ describe('iqa-bench convert <checkpoint> model.onnx', { timeout: 60_000 }, () =>
       expect(bad.stderr).toBe(`iqa-bench: error: ${message}\n`);
       expect(existsSync(args[0])).toBe(false);
     }
+  });
+
+  it('a checkpoint the exporter cannot write exits 2 naming it and why; nothing is written', async () => {
+    const dir = tempDir('iqa-cli-onnx-unsupported-');
+    // A Swin whose MLP width (embed 2 x mlpRatio 2.25) is fractional: TF.js builds it, ONNX export refuses it.
+    const config = JSON.parse(
+      readFileSync(
+        join(repo, 'packages', 'model', 'fixtures', 'checkpoints', 'hypernet-swin-attention.pkl.config.json'),
+        'utf8',
+      ),
+    ) as ModelConfig & { backbone: SwinBackboneConfig };
+    const model = createModel({ ...config, backbone: { ...config.backbone, mlpRatio: 2.25 } }, { seed: 1 });
+    const file = join(dir, 'odd.safetensors');
+    await saveSafetensors(file, model.params, model.config);
+    model.dispose();
+    const out = join(dir, 'odd.onnx');
+    const r = await iqa(['convert', file, out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `iqa-bench: error: ${file}: exportOnnx: backbone.mlpRatio 2.25 gives a fractional MLP width\n`,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it('a .onnx checkpoint on --runtime tfjs, and --timing hypernet on onnx, are refused naming the flag', async () => {
