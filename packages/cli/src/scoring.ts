@@ -220,6 +220,8 @@ export async function openScorer(
     );
   const description = `${file}: ${scorer.description}`;
   out.log(`loaded ${description}`);
+  if (scorer.runtime === 'onnx' && flags.workers !== undefined)
+    out.warn('--workers: ignored on the onnx runtime (onnxruntime runs every core in one session)');
   return { scorer, description, runtime: scorer.runtime, backend };
 }
 
