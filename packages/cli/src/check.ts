@@ -46,7 +46,8 @@ function withMean(r: LoadedResult): DatasetResult[] {
 /** Float slack so that a result exactly `tolerance` below the baseline passes despite rounding in the subtraction. */
 const EPS = 1e-12;
 
-function status(direction: 'higher' | 'lower', delta: number, tolerance: number): CheckStatus {
+/** A value's status against its baseline: `delta` = result − baseline, worse or better by more than `tolerance`. */
+export function checkStatus(direction: 'higher' | 'lower', delta: number, tolerance: number): CheckStatus {
   const better = direction === 'higher' ? delta : -delta;
   if (better < -tolerance - EPS) return 'regression';
   if (better > tolerance + EPS) return 'improved';
@@ -107,7 +108,7 @@ export function compareResults(
         baseline: bv,
         result: rv,
         delta,
-        status: status(direction, delta, tolerance),
+        status: checkStatus(direction, delta, tolerance),
       });
     }
   }
@@ -141,7 +142,7 @@ export function compareResults(
   };
 }
 
-const STATUS_TEXT: Record<CheckStatus, string> = {
+export const STATUS_TEXT: Record<CheckStatus, string> = {
   ok: 'ok',
   improved: 'improved',
   regression: 'REGRESSION',

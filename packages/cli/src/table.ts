@@ -70,11 +70,20 @@ const LATEX_ESCAPES: Record<string, string> = {
   '–': '--',
   '−': '$-$',
   '†': '\\textdagger{}',
+  Δ: '$\\Delta$',
+  '↑': '$\\uparrow$',
+  '↓': '$\\downarrow$',
+  '×': '$\\times$',
+  '·': '$\\cdot$',
+  '→': '$\\rightarrow$',
 };
 
-/** Escapes text for LaTeX (its ten special characters, in one pass; `–` and `−` as LaTeX dashes). */
+/**
+ * Escapes text for LaTeX (its ten special characters, in one pass; `–` and `−` as LaTeX dashes; Δ, arrows, × and · as
+ * math symbols, so that the file needs no Unicode set-up).
+ */
 export function latexText(s: string): string {
-  return s.replace(/[\\&%$#_{}~^–−†]/g, (c) => LATEX_ESCAPES[c]);
+  return s.replace(/[\\&%$#_{}~^–−†Δ↑↓×·→]/g, (c) => LATEX_ESCAPES[c]);
 }
 
 /** A booktabs `table` environment: the caption, the tabular (numbers right-aligned), the notes below it. */

@@ -101,7 +101,7 @@ interface Resolved<M extends BootstrapMetric> {
   sign: number;
 }
 
-function resolve<M extends BootstrapMetric>(fn: string, options: BootstrapOptions<M>): Resolved<M> {
+export function resolve<M extends BootstrapMetric>(fn: string, options: BootstrapOptions<M>): Resolved<M> {
   if (options === undefined || options === null) throw new TypeError(`${fn}: options { seed } is required`);
   const seed = checkSeed(fn, options.seed);
   const resamples = options.resamples ?? 1000;
@@ -123,7 +123,7 @@ function resolve<M extends BootstrapMetric>(fn: string, options: BootstrapOption
 }
 
 /** metric(x, y), sign-corrected for lower-is-better ground truth on the correlations. */
-function metricValue(metric: BootstrapMetric, x: Float64Array, y: Float64Array, sign: number): number {
+export function metricValue(metric: BootstrapMetric, x: Float64Array, y: Float64Array, sign: number): number {
   const v = METRIC_FUNCTIONS[metric](x, y);
   return CORRELATIONS.has(metric) ? sign * v : v;
 }
@@ -219,6 +219,40 @@ export function bootstrapCI<M extends BootstrapMetric = (typeof DEFAULT_BOOTSTRA
   return bootstrapF64('bootstrapCI', columns[0], columns[1], options);
 }
 
+/**
+ * The paired difference a − b with the percentile interval and the two-sided bootstrap p-value of its replicates
+ * `deltas` (NaN replicates, where a metric was undefined, are counted and left out).
+ */
+export function summariseDifference(
+  a: number,
+  b: number,
+  deltas: Float64Array,
+  level: number,
+): PairedDifference {
+  const { sorted, undefinedCount } = finiteSorted(deltas);
+  let atMost = 0;
+  let atLeast = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (sorted[i] <= 0) atMost++;
+    if (sorted[i] >= 0) atLeast++;
+  }
+  const alpha = (1 - level) / 2;
+  return {
+    a,
+    b,
+    difference: a - b,
+    lower: quantileSorted(sorted, alpha),
+    upper: quantileSorted(sorted, 1 - alpha),
+    level,
+    pValue:
+      sorted.length === 0
+        ? Number.NaN
+        : Math.min(1, (2 * (Math.min(atMost, atLeast) + 1)) / (sorted.length + 1)),
+    resamples: deltas.length,
+    undefinedResamples: undefinedCount,
+  };
+}
+
 /** Williams' t for corr(A, mos) vs corr(B, mos) given corr(A, B); NaN when a correlation is undefined or n < 4. */
 export function williamsTest(rA: number, rB: number, rAB: number, n: number): WilliamsTest {
   const df = n - 3;
@@ -263,32 +297,14 @@ export function comparePredictors<M extends BootstrapMetric = (typeof DEFAULT_BO
       deltas[k][r] = metricValue(m, as, ys, sign) - metricValue(m, bs, ys, sign);
     });
   });
-  const alpha = (1 - level) / 2;
   const differences = {} as Record<M, PairedDifference>;
   metrics.forEach((m, k) => {
-    const { sorted, undefinedCount } = finiteSorted(deltas[k]);
-    let atMost = 0;
-    let atLeast = 0;
-    for (let i = 0; i < sorted.length; i++) {
-      if (sorted[i] <= 0) atMost++;
-      if (sorted[i] >= 0) atLeast++;
-    }
-    const va = metricValue(m, a, y, sign);
-    const vb = metricValue(m, b, y, sign);
-    differences[m] = {
-      a: va,
-      b: vb,
-      difference: va - vb,
-      lower: quantileSorted(sorted, alpha),
-      upper: quantileSorted(sorted, 1 - alpha),
+    differences[m] = summariseDifference(
+      metricValue(m, a, y, sign),
+      metricValue(m, b, y, sign),
+      deltas[k],
       level,
-      pValue:
-        sorted.length === 0
-          ? Number.NaN
-          : Math.min(1, (2 * (Math.min(atMost, atLeast) + 1)) / (sorted.length + 1)),
-      resamples,
-      undefinedResamples: undefinedCount,
-    };
+    );
   });
   const n = y.length;
   const williams = {

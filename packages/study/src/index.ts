@@ -5,3 +5,4 @@
  */
 export const PACKAGE_NAME = '@iqa-bench/study';
 export * from './queue/index.js';
+export * from './report/index.js';

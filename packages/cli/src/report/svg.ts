@@ -108,6 +108,45 @@ export function tickLabel(v: number, step: number): string {
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
 }
 
+/**
+ * Ticks of a log axis for positive data in [min, max]: the domain [lo, hi] and the ticks are log10 values (the domain
+ * padded by a twentieth of a decade, at least one decade wide), ticks on the decades, with 2× and 5× added when it
+ * spans less than a decade and a half.
+ */
+export function logTicks(
+  min: number,
+  max: number,
+): { ticks: number[]; lo: number; hi: number; step: number } {
+  if (!(min > 0) || !(max >= min) || !Number.isFinite(max)) return logTicks(1, 10);
+  let lo = Math.log10(min);
+  let hi = Math.log10(max);
+  if (hi - lo < 1) {
+    const mid = (lo + hi) / 2;
+    lo = mid - 0.5;
+    hi = mid + 0.5;
+  }
+  lo -= 0.05;
+  hi += 0.05;
+  const ticks: number[] = [];
+  const fine = hi - lo < 1.5;
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+    for (const m of fine ? [1, 2, 5] : [1]) {
+      const t = k + Math.log10(m);
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) ticks.push(t);
+    }
+  }
+  return { ticks, lo, hi, step: 1 };
+}
+
+/** A log-axis tick label: the power of ten it stands for, `1e-7`, `5e-6`, `100`. */
+export function logTickLabel(t: number): string {
+  const v = 10 ** t;
+  const k = Math.floor(t + 1e-9);
+  const m = Math.round(v / 10 ** k);
+  if (k >= 0 && k <= 4) return String(m * 10 ** k);
+  return `${m}e${k}`;
+}
+
 export interface Frame {
   /** Plot area in px. */
   x0: number;
@@ -120,23 +159,32 @@ export interface Frame {
   yTicks: ReturnType<typeof niceTicks>;
 }
 
-/** Linear axes with ticks, grid lines and axis labels around a plot area. Returns the frame and its SVG. */
+/**
+ * Axes with ticks, grid lines and axis labels around a plot area (x on a log scale with `xLog`; the frame's `sx` then
+ * takes the value itself, its `xTicks` are log10 values). Returns the frame and its SVG.
+ */
 export function axes(
   box: { x0: number; y0: number; x1: number; y1: number },
   xRange: [number, number],
   yRange: [number, number],
-  labels: { x: string; y: string; xInteger?: boolean },
+  labels: { x: string; y: string; xInteger?: boolean; xLog?: boolean },
 ): { frame: Frame; svg: string } {
-  const xTicks = niceTicks(xRange[0], xRange[1], { integer: labels.xInteger ?? false });
+  const xLog = labels.xLog === true;
+  const xTicks = xLog
+    ? logTicks(xRange[0], xRange[1])
+    : niceTicks(xRange[0], xRange[1], { integer: labels.xInteger ?? false });
   const yTicks = niceTicks(yRange[0], yRange[1], { count: 6 });
-  const sx = (v: number) => box.x0 + ((v - xTicks.lo) / (xTicks.hi - xTicks.lo)) * (box.x1 - box.x0);
+  const toX = (v: number) => (xLog ? Math.log10(v) : v);
+  const sx = (v: number) => box.x0 + ((toX(v) - xTicks.lo) / (xTicks.hi - xTicks.lo)) * (box.x1 - box.x0);
   const sy = (v: number) => box.y1 - ((v - yTicks.lo) / (yTicks.hi - yTicks.lo)) * (box.y1 - box.y0);
   const parts: string[] = [];
   const grid: string[] = [];
   for (const t of xTicks.ticks) {
-    const x = sx(t);
+    const x = sx(xLog ? 10 ** t : t);
     grid.push(el('line', { x1: x, y1: box.y0, x2: x, y2: box.y1 }));
-    parts.push(text(x, box.y1 + 16, tickLabel(t, xTicks.step), { 'text-anchor': 'middle' }));
+    parts.push(
+      text(x, box.y1 + 16, xLog ? logTickLabel(t) : tickLabel(t, xTicks.step), { 'text-anchor': 'middle' }),
+    );
   }
   for (const t of yTicks.ticks) {
     const y = sy(t);
