@@ -107,12 +107,74 @@ describe('iqa-bench train', () => {
       '--json',
     ]);
     expect(p.code).toBe(0);
-    // A different config in the same folder is refused (the run would not be reproducible).
-    const other = await iqa([...trainArgs.slice(0, -2), '--seed', '4', '--backend', 'wasm', '--out', run]);
-    expect(other.code).toBe(2);
-    expect(other.stderr).toContain(
-      `iqa-bench: error: ${run}: the run directory holds a run of a different config`,
+    // A different config in the same folder is refused (the run would not be reproducible), naming what differs,
+    // by a dry run too; the folder stays as it was.
+    const summaryBytes = readFileSync(join(run, 'summary.json'));
+    const otherArgs = [...trainArgs, '--seed', '4', '--lr', '0.001', '--out', run];
+    for (const args of [otherArgs, [...otherArgs, '--dry-run']]) {
+      const other = await iqa(args);
+      expect(other.code).toBe(2);
+      expect(other.stderr.split('\n').at(-2)).toBe(
+        `iqa-bench: error: --out ${run}: the run folder holds a run of a different config (seed: 3 → 4, optimizer.lr: 0.0001 → 0.001); use another --out, or --force to start over (discarding that run)`,
+      );
+    }
+    expect(readFileSync(join(run, 'summary.json')).equals(summaryBytes)).toBe(true);
+    // --force starts over: the dry run says so, the run replaces the old one (files train does not own stay)
+    const dry = await iqa([...otherArgs, '--dry-run', '--force']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(`would discard the run in ${run} and start over (--force)`);
+    writeFileSync(join(run, 'notes.txt'), 'mine');
+    const forced = await iqa([...otherArgs, '--force', '--json', '-q']);
+    expect(forced.code).toBe(0);
+    expect((JSON.parse(forced.stdout) as Summary).seed).toBe(4);
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config.seed).toBe(4);
+    expect(readFileSync(join(run, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(run, 'round-0', 'split.json'))).toBe(true);
+  });
+
+  it('--dry-run checks what the run would check before its first step: the model preset, the run folder', async () => {
+    const dry = await iqa([...trainArgs.slice(0, 3), '--model', 'smart-iqa-tin', '--dry-run'], { cwd: work });
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toBe(
+      'iqa-bench: error: --model smart-iqa-tin: no such model preset; expected one of smart-iqa-tiny, smart-iqa-small, smart-iqa-base, hyperiqa-resnet50, smart-iqa-micro (or an alias: iqa-bench models lists them); did you mean "smart-iqa-tiny"?\n',
     );
+    writeFileSync(join(work, 'a-file'), '');
+    const notDir = await iqa([...trainArgs, '--out', join(work, 'a-file', 'run'), '--dry-run']);
+    expect(notDir.code).toBe(2);
+    expect(notDir.stderr).toBe(
+      `iqa-bench: error: ${join(work, 'a-file', 'run')}: cannot be made in ${join(work, 'a-file')}: not a folder\n`,
+    );
+    // an alias of the preset is the preset; the dry run says what the run would do, and writes nothing
+    const ok = await iqa(
+      [...trainArgs.slice(0, 3), '--model', 'micro', ...trainArgs.slice(5), '--out', 'fresh', '--dry-run'],
+      {
+        cwd: work,
+      },
+    );
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as { model: { preset: string } }).model.preset).toBe('smart-iqa-micro');
+    expect(ok.stderr).toMatch(
+      /^dry run: everything checked; would create fresh; backend wasm; smart-iqa-micro \(0\.60 M parameters\)\nround 0: \d+ train \/ \d+ select \/ \d+ test images, \d+ steps per epoch\n$/,
+    );
+    expect(existsSync(join(work, 'fresh'))).toBe(false);
+  });
+
+  it('a run that fails before its first step leaves no run folder behind', async () => {
+    const run = join(work, 'failed');
+    const r = await iqa([
+      ...trainArgs,
+      '--model',
+      'hyperiqa',
+      '--init-weights',
+      join(work, 'none.pth'),
+      '--out',
+      run,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `iqa-bench: error: invalid training config: model.initWeights: ${join(work, 'none.pth')}: file not found`,
+    );
+    expect(existsSync(run)).toBe(false);
   });
 
   it('a YAML config with flags on top; --dry-run prints the resolved config', async () => {

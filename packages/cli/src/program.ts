@@ -19,6 +19,7 @@ import { modelsCommand } from './commands/models.js';
 import { crossDatasetCommand, evalCommand } from './commands/cross-dataset.js';
 import { queueCommand } from './commands/queue.js';
 import { workerCommand } from './commands/worker.js';
+import { studyCommand } from './commands/study.js';
 
 export { VERSION };
 
@@ -36,6 +37,7 @@ const COMMANDS: ReadonlyArray<(ctx: Ctx) => Command> = [
   synthCommand,
   demoCommand,
   reportCommand,
+  studyCommand,
   queueCommand,
   workerCommand,
 ];

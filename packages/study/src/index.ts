@@ -6,3 +6,4 @@
 export const PACKAGE_NAME = '@iqa-bench/study';
 export * from './queue/index.js';
 export * from './report/index.js';
+export * from './study/index.js';

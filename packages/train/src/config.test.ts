@@ -57,7 +57,13 @@ describe('parseTrainConfig', () => {
       warmupSteps: 0,
     });
     expect(c.loss.kind).toBe('l1');
-    expect(c.training).toEqual({ epochs: 10, batchSize: 32, rounds: 1, checkpointEverySteps: 0 });
+    expect(c.training).toEqual({
+      epochs: 10,
+      batchSize: 32,
+      rounds: 1,
+      checkpointEverySteps: 0,
+      smallLastBatch: 'merge',
+    });
     expect(c.memory).toEqual({
       microBatchSize: 4,
       activationCheckpointing: false,

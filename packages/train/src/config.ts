@@ -262,6 +262,16 @@ const trainingSchema = z.strictObject({
   rounds: posInt().default(1).describe('independent rounds (median and IQR reported)'),
   /** Write the `last` checkpoint every this many optimizer steps (0: only at epoch ends). */
   checkpointEverySteps: nonNegInt().default(0),
+  /**
+   * An epoch's last batch with fewer than half `batchSize` samples, when the loss is batch-level (every loss but l1 /
+   * l2 without the margin term: a PLCC of 2 samples is exactly 1 or -1, a meaningless gradient): `merge` it into the
+   * previous batch (that step takes up to 1.5 batches), `drop` it (those samples skip the epoch; the shuffle differs
+   * every epoch), or `keep` it as a step of its own. Per-sample losses and an epoch of one batch always keep it.
+   */
+  smallLastBatch: z
+    .enum(['merge', 'drop', 'keep'])
+    .default('merge')
+    .describe('a last batch under half the batch size, for batch-level losses: merge, drop or keep'),
 });
 
 export const trainConfigSchema = z.strictObject({
@@ -450,6 +460,50 @@ export function parseTrainConfig(input: unknown, source = 'config'): TrainConfig
     throw new ConfigError(`Invalid training config (${source}):\n  ${problems.join('\n  ')}`, problems);
   }
   return res.data;
+}
+
+/** A field whose value differs between two configs: its dotted path and both values. */
+export interface ConfigDifference {
+  path: string;
+  old: unknown;
+  new: unknown;
+}
+
+function isSection(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The fields of `b` that differ from `a` (and those only one of them has), as dotted paths in the order of `b`'s
+ * fields; lists compare as whole values. Paths in `ignore` (and below them) are left out.
+ */
+export function diffConfigs(a: unknown, b: unknown, ignore: readonly string[] = []): ConfigDifference[] {
+  const out: ConfigDifference[] = [];
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (ignore.includes(path)) return;
+    if (isSection(x) && isSection(y)) {
+      const keys = [...Object.keys(y), ...Object.keys(x).filter((k) => !(k in y))];
+      for (const k of keys) walk(x[k], y[k], path === '' ? k : `${path}.${k}`);
+    } else if (JSON.stringify(x) !== JSON.stringify(y)) {
+      out.push({ path, old: x, new: y });
+    }
+  };
+  walk(a, b, '');
+  return out;
+}
+
+function shownValue(v: unknown): string {
+  if (v === undefined) return '(none)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** `training.epochs: 1 → 2, seed: 3 → 4 and 2 more`: the first `max` differences, then how many are left. */
+export function formatConfigDifferences(diffs: readonly ConfigDifference[], max = 3): string {
+  const shown = diffs
+    .slice(0, max)
+    .map((d) => `${d.path}: ${shownValue(d.old)} → ${shownValue(d.new)}`)
+    .join(', ');
+  return diffs.length > max ? `${shown} and ${diffs.length - max} more` : shown;
 }
 
 /** Config files larger than this are refused. */

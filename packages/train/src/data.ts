@@ -80,7 +80,15 @@ export async function datasetRounds(
   cfg: TrainConfig,
   opts: { manifestDir?: (round: number) => string } = {},
 ): Promise<(round: number) => Promise<TrainingData>> {
-  const ds = await loadDataset(cfg.dataset.kind, cfg.dataset.root, cfg.dataset.load);
+  return roundsOf(cfg, await loadDataset(cfg.dataset.kind, cfg.dataset.root, cfg.dataset.load), opts);
+}
+
+/** datasetRounds on a dataset loaded already. */
+export function roundsOf(
+  cfg: TrainConfig,
+  ds: IqaDataset,
+  opts: { manifestDir?: (round: number) => string } = {},
+): (round: number) => Promise<TrainingData> {
   return async (round: number) => {
     const { train, val } = cfg.dataset.split;
     const split = await tooSmallAsConfigError(ds, round, async () => {

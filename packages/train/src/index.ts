@@ -9,11 +9,14 @@
 export {
   ConfigError,
   configField,
+  diffConfigs,
+  formatConfigDifferences,
   fromOriginalFlags,
   loadTrainConfig,
   parseTrainConfig,
   readTrainConfigFile,
   trainConfigSchema,
+  type ConfigDifference,
   type ConfigField,
   type FromOriginalOptions,
   type LossConfig,
@@ -35,7 +38,17 @@ export type {
   TrainingData,
 } from './trainer/types.js';
 export { datasetRounds } from './data.js';
-export { createProgress, type ProgressOptions, type ProgressSink } from './run/progress.js';
+export {
+  createProgress,
+  estimateEta,
+  formatDuration,
+  type ProgressOptions,
+  type ProgressSink,
+  type RunSteps,
+} from './run/progress.js';
+export { checkTraining, type TrainingCheck } from './preflight.js';
+export { DISCARD_DIR, isRunEntry, RunConflictError, type FolderPlan } from './run/folder.js';
+export { epochBatches, minBatchSamples, type EpochBatches } from './trainer/batches.js';
 export { asTrainable, buildModel, modelConfigOf } from './model.js';
 export { runTraining, type RunOptions } from './run-training.js';
 export type { RunSummary } from './run-folder/summary.js';

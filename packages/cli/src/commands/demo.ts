@@ -59,7 +59,8 @@ export function demoCommand(ctx: Ctx): Command {
         "HyperIQA (ResNet, the CI gate's model) on it with a fixed seed, test the trained model across synthetic variants " +
         '(new scenes in the KADID-10k layout, and the KonIQ-10k layout), measure the complexity of the presets, and ' +
         'write report.html, report.md and figures/ into --out. A few minutes on 2 cores; the same seed gives the ' +
-        'same numbers.',
+        'same numbers. Next step: `iqa-bench study run --example ablation --out ablation`, an ablation study (fusion, ' +
+        'size, learning rate; 3 seeds) on synthetic data.',
     )
     .option('--out <dir>', 'the folder to write everything into', 'iqa-bench-demo')
     .option('--seed <n>', 'seed of the data and the training', nonNegativeInt, 1)
@@ -302,6 +303,9 @@ export function demoCommand(ctx: Ctx): Command {
           renderText(complexityTable(complexity)),
           '',
           `Report: ${join(flags.out as string, 'report.html')} (+ report.md, figures/, train/, cross-dataset.json, complexity.json) in ${seconds.toFixed(0)} s`,
+          '',
+          'Next: an ablation study (attention vs concat vs single fusion, a wider backbone, a learning-rate sweep; 3 seeds) ' +
+            'on the same kind of data: iqa-bench study run --example ablation --out ablation --parallel 2',
         ].join('\n'),
       );
     }),

@@ -1,4 +1,4 @@
-import type { RunSummary } from '@iqa-bench/train';
+import type { RunSummary, TrainingCheck } from '@iqa-bench/train';
 import {
   ConfigError,
   configField,
@@ -13,6 +13,7 @@ import type { Ctx } from '../context.js';
 import type { DatasetSpec } from '../dataset-spec.js';
 import { collectDataset } from '../dataset-spec.js';
 import { CliError } from '../errors.js';
+import { PRESET_FACTS, presetNames, resolvePreset } from '../models.js';
 import type { CommonFlags, Output } from '../io.js';
 import { commonOptions, examples, numberIn } from '../options.js';
 import { SYNTHETIC_EPOCHS, syntheticRecipe } from '../recipes.js';
@@ -95,6 +96,7 @@ type TrainFlags = CommonFlags &
     dataset?: DatasetSpec[];
     out?: string;
     dryRun?: boolean;
+    force?: boolean;
   };
 
 type Json = Record<string, unknown>;
@@ -190,6 +192,7 @@ async function resolveConfig(out: Output, flags: TrainFlags): Promise<TrainConfi
     setPath(input, 'dataset.root', ds[0].path);
   }
   applyConfigFlags(input, flags);
+  resolveModelName(input);
   if (typeof (input.dataset as Json | undefined)?.root === 'string') {
     setPath(input, 'dataset.root', out.path((input.dataset as Json).root as string));
   }
@@ -203,6 +206,53 @@ async function resolveConfig(out: Output, flags: TrainFlags): Promise<TrainConfi
     }
     throw err;
   }
+}
+
+/** Lower case, `-` and `_` alike, as resolvePreset compares names. */
+const fold = (name: string) => name.trim().toLowerCase().replace(/_/g, '-');
+
+/**
+ * The preset a mistyped name most likely means: the one with a name (preset, backbone name or alias) that shares the
+ * longest start with it, when that start leaves at most 2 of its characters out and no other preset shares as much
+ * (`smart-iqa-tin` → smart-iqa-tiny, `resnet5` → hyperiqa-resnet50).
+ */
+export function suggestPreset(name: string): string | undefined {
+  const n = fold(name);
+  const common = (a: string) => {
+    let i = 0;
+    while (i < a.length && i < n.length && a[i] === n[i]) i++;
+    return i;
+  };
+  let best: { preset: string; len: number } | undefined;
+  let tie = false;
+  for (const preset of Object.keys(PRESET_FACTS) as (keyof typeof PRESET_FACTS)[]) {
+    const len = Math.max(...presetNames(preset).map((x) => common(fold(x))));
+    if (best === undefined || len > best.len) {
+      best = { preset, len };
+      tie = false;
+    } else if (len === best.len) tie = true;
+  }
+  return best !== undefined && !tie && best.len >= Math.max(3, n.length - 2) ? best.preset : undefined;
+}
+
+/**
+ * `model.preset` as a preset name: a backbone name or alias (`swin_tiny_patch4_window7_224`, `micro`) becomes its
+ * preset; an unknown name is refused with the nearest preset.
+ */
+function resolveModelName(input: Json): void {
+  const name = getPath(input, 'model.preset');
+  if (typeof name !== 'string' || name === '') return;
+  const preset = resolvePreset(name);
+  if (preset !== undefined) {
+    setPath(input, 'model.preset', preset);
+    return;
+  }
+  const near = suggestPreset(name);
+  throw new CliError(
+    `--model ${name}: no such model preset; expected one of ${Object.keys(PRESET_FACTS).join(', ')} (or an alias: iqa-bench models lists them)${near ? `; did you mean "${near}"?` : ''}`,
+    undefined,
+    { flag: '--model' },
+  );
 }
 
 function deepMerge(base: Json, over: Json): Json {
@@ -261,34 +311,81 @@ export function trainCommand(ctx: Ctx): Command {
   for (const f of CONFIG_FLAGS) cmd.addOption(configOption(f));
   cmd
     .option('--out <dir>', 'the run folder (default: runs/<dataset>-<model>-seed<seed>)')
-    .option('--dry-run', 'print the resolved config and stop');
+    .option(
+      '--dry-run',
+      'check everything the run would check before its first step (model, dataset and split of every round, run folder, backend), print the resolved config and stop',
+    )
+    .option(
+      '--force',
+      'start over in --out: discard the run it holds (its config.json, metrics.jsonl, summary.json, checkpoints/ and round-*/; other files stay) instead of resuming or refusing it',
+    );
   commonOptions(cmd, false).option('--json', 'print summary.json on stdout');
   examples(cmd, [
     'iqa-bench train --dataset kadid10k=synth --model smart-iqa-micro --epochs 3 --batch-size 8 --seed 1 --out runs/synth',
     'iqa-bench train --config configs/koniq-tiny.yaml --seed 2 --out runs/koniq-tiny-s2',
     'iqa-bench train --recipe original-smart --dataset koniq10k=/data/koniq10k --shipped-split official --model smart-iqa-base',
     'iqa-bench train --config run.yaml --dry-run --json',
+    'iqa-bench train --config run.yaml --out runs/a --force',
   ]);
   return cmd.action(
-    ctx.action(async (out, flags: TrainFlags & { dryRun?: boolean }) => {
+    ctx.action(async (out, flags: TrainFlags) => {
       const config = await resolveConfig(out, flags);
+      const outName = flags.out ?? `runs/${config.dataset.kind}-${config.model.preset}-seed${config.seed}`;
+      const runDir = out.path(outName);
+      const t = await import('@iqa-bench/train');
+      const refused = (err: unknown): never => {
+        if (err instanceof t.RunConflictError) {
+          throw new CliError(
+            `--out ${outName}: the run folder holds a run of a different config (${err.reason}); use another --out, or --force to start over (discarding that run)`,
+            undefined,
+            { flag: '--out', cause: err },
+          );
+        }
+        if (err instanceof ConfigError) {
+          throw new CliError(`invalid training config: ${err.problems.join('; ')}`, undefined, {
+            cause: err,
+          });
+        }
+        throw err;
+      };
       if (flags.dryRun) {
+        const check = await t.checkTraining(config, runDir, { startOver: flags.force }).catch(refused);
+        out.log(dryRunText(check, outName));
         out.io.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
       }
-      const runDir = out.path(
-        flags.out ?? `runs/${config.dataset.kind}-${config.model.preset}-seed${config.seed}`,
-      );
-      const t = await import('@iqa-bench/train');
       if (!out.flags.verbose) (await import('@tensorflow/tfjs')).env().set('PROD', true);
       const mode = out.flags.quiet ? 'quiet' : out.io.stderr.isTTY ? 'bar' : 'plain';
       out.log(
         `training ${config.model.preset} on ${config.dataset.kind} (${config.dataset.root}), seed ${config.seed}, backend ${config.backend} → ${runDir}`,
       );
-      const summary = await t.runTraining(config, runDir, {
-        progress: t.createProgress({ mode, stream: out.io.stderr as NodeJS.WriteStream }),
-      });
+      const summary = await t
+        .runTraining(config, runDir, {
+          progress: t.createProgress({ mode, stream: out.io.stderr as NodeJS.WriteStream }),
+          startOver: flags.force,
+        })
+        .catch(refused);
       out.result(summary, () => summaryText(summary, flags.out ?? runDir));
     }),
   );
+}
+
+/** What a dry run found: what the run would do with its folder, the backend, the model, each round's data and steps. */
+function dryRunText(c: TrainingCheck, outName: string): string {
+  const folder = {
+    create: `would create ${outName}`,
+    fresh: `would start in ${outName}`,
+    resume: `would resume the run in ${outName}`,
+    'start-over': `would discard the run in ${outName} and start over (--force)`,
+  }[c.folder];
+  const rounds = c.rounds.map((r) => {
+    const small = r.smallLastBatch
+      ? `, the last batch of ${r.smallLastBatch.size} ${r.smallLastBatch.action === 'merge' ? 'merged into the one before' : 'dropped'}`
+      : '';
+    return `round ${r.round}: ${r.n.train} train / ${r.n.select} select / ${r.n.test ?? '–'} test images, ${r.stepsPerEpoch} steps per epoch${small}`;
+  });
+  return [
+    `dry run: everything checked; ${folder}; backend ${c.backend.name}; ${c.model.preset} (${(c.model.params / 1e6).toFixed(2)} M parameters)`,
+    ...rounds,
+  ].join('\n');
 }

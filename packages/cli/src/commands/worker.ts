@@ -1,4 +1,9 @@
-import { DEFAULT_QUEUE_NAME, DEFAULT_WORKER_TIMINGS, serveJobWorker } from '@iqa-bench/study';
+import {
+  DEFAULT_QUEUE_NAME,
+  DEFAULT_WORKER_TIMINGS,
+  registerStudyRunKind,
+  serveJobWorker,
+} from '@iqa-bench/study';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import type { CommonFlags } from '../io.js';
@@ -58,6 +63,7 @@ export function workerCommand(ctx: Ctx): Command {
   ]);
   return cmd.action(
     ctx.action(async (out, flags: WorkerFlags) => {
+      registerStudyRunKind(); // study runs (\`iqa-bench study run --queue\`)
       await serveJobWorker(flags.queue, flags.name, {
         root: out.path(flags.root ?? '.'),
         version: VERSION,

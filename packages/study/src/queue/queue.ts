@@ -55,6 +55,11 @@ async function withQueue<T>(
 export interface EnqueueOptions extends QueueCallOptions {
   /** Put a failed job with the same id back in the queue (default true): a rerun of a failed run. */
   retryFailed?: boolean;
+  /**
+   * Ids whose completed job is removed and added anew: runs the queue holds as completed whose results the caller
+   * knows to be gone (a run folder removed to run it again).
+   */
+  replaceCompleted?: readonly string[];
 }
 
 /** What `enqueueRuns` did with one id. */
@@ -96,6 +101,12 @@ export async function enqueueRuns(
         const job = await queue.getJob(id);
         await job?.retry('failed');
         out.push({ id, action: 'retried', state: await stateOf(queue, id) });
+        continue;
+      }
+      if (before === 'completed' && options.replaceCompleted?.includes(id) === true) {
+        await (await queue.getJob(id))?.remove();
+        await queue.add(id, data, { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false });
+        out.push({ id, action: 'added', state: await stateOf(queue, id) });
         continue;
       }
       if (before !== 'missing') {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../config.js';
 import { createProgress } from '../run/progress.js';
 import type { RunSummary } from '../run-folder/summary.js';
-import { train, type StepInfo } from '../trainer/train.js';
+import { train, type StepInfo, type TrainOptions } from '../trainer/train.js';
 import { TOY_SIZE, toyImageSet, toyModel } from './toy.js';
 
 export function toyConfig(over: Partial<TrainConfigInput> = {}): TrainConfig {
@@ -34,6 +34,7 @@ export async function runToy(
   runDir: string,
   onStep?: (s: StepInfo) => void,
   onLine?: (line: string) => void,
+  over: Partial<TrainOptions> = {},
 ): Promise<RunSummary> {
   const quiet = createProgress({ mode: 'quiet' });
   return train({
@@ -47,6 +48,7 @@ export async function runToy(
     createModel: ({ seed }) => toyModel(seed, cfg.model.dropoutRate ?? 0),
     progress: onLine === undefined ? quiet : { ...quiet, line: onLine },
     onStep,
+    ...over,
   });
 }
 

@@ -36,6 +36,11 @@ export interface EpochRecord {
   lr: Record<string, number>;
   /** Wall-clock seconds of the epoch (the only field that differs between identical runs). */
   seconds: number;
+  /**
+   * Present when the epoch's last batch was too small for the batch-level loss (`training.smallLastBatch`): its size,
+   * and whether it was merged into the previous batch or dropped.
+   */
+  smallLastBatch?: { size: number; action: 'merge' | 'drop' };
 }
 
 /** The end of a round. */
@@ -64,6 +69,9 @@ const epochRecordSchema: z.ZodType<EpochRecord> = z
     best: z.boolean(),
     lr: z.record(z.string(), z.number()),
     seconds: z.number().nonnegative(),
+    smallLastBatch: z
+      .object({ size: z.number().int().positive(), action: z.enum(['merge', 'drop']) })
+      .optional(),
   })
   .refine((r) => (r.val === undefined) !== (r.test === undefined), {
     message: 'expected exactly one of "val" and "test" (the selection part)',

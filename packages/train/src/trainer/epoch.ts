@@ -48,12 +48,12 @@ async function trainStep(
   lrs: Record<string, number>,
 ): Promise<number> {
   const { cfg, state } = run;
-  const { round: r, samplesPerEpoch, stepsPerEpoch, opt } = round;
+  const { round: r, stepsPerEpoch, opt } = round;
   const e = state.epoch;
   const s = state.step;
-  const B = cfg.training.batchSize;
   const S = cfg.patches.size;
-  const samples = order.slice(s * B, Math.min(samplesPerEpoch, (s + 1) * B));
+  const [start, end] = round.batches.bounds[s];
+  const samples = order.slice(start, end);
   const x = await patchesOf(round.data.train, samples, cropEpoch(cfg, r, e), S, 'training');
   const y = Float32Array.from(samples, (q) => round.trainLabels[q.image]);
   const res = await stepGradients(round.runner, {
@@ -84,10 +84,11 @@ async function trainStep(
     lrs[g.name] = lr;
   }
   opt.applyGradients(grads);
+  run.commit(); // the first step has run: the folder is this run's now
   paramsChanged(round);
   tf.dispose([...grads.values()]);
-  round.epochScores.set(res.scores, s * B);
-  round.epochLabels.set(y, s * B);
+  round.epochScores.set(res.scores, start);
+  round.epochLabels.set(y, start);
   state.epochLossSum += res.loss * samples.length;
   state.step += 1;
   state.globalStep += 1;
@@ -104,11 +105,16 @@ async function trainStep(
  */
 export async function trainEpoch(run: RunContext, round: RoundContext): Promise<void> {
   const { cfg, state, progress } = run;
-  const { round: r, stepsPerEpoch, samplesPerEpoch } = round;
+  const { round: r, stepsPerEpoch, batches } = round;
   const e = state.epoch;
   const order = epochOrder(cfg, r, e, round.data.train.ids.length);
   const lrs: Record<string, number> = {};
-  progress.start(`round ${r} epoch ${e + 1}/${cfg.training.epochs}`, stepsPerEpoch, state.step);
+  // The whole run's steps, every epoch of every round (later rounds counted with this round's steps per epoch).
+  const { epochs, rounds } = cfg.training;
+  progress.start(`round ${r} epoch ${e + 1}/${epochs}`, stepsPerEpoch, state.step, {
+    done: (r * epochs + e) * stepsPerEpoch + state.step,
+    total: rounds * epochs * stepsPerEpoch,
+  });
   const epochStart = Date.now();
   while (state.step < stepsPerEpoch) {
     const s = state.step;
@@ -117,7 +123,11 @@ export async function trainEpoch(run: RunContext, round: RoundContext): Promise<
   }
   progress.stop();
 
-  const trainSrcc = srcc(round.epochScores, round.epochLabels);
+  // The samples the steps covered (all, unless a small last batch was dropped).
+  const trainSrcc = srcc(
+    round.epochScores.subarray(0, batches.trained),
+    round.epochLabels.subarray(0, batches.trained),
+  );
   const part = cfg.dataset.selectOn;
   const sel = await evaluateSet(round.runner, round.data.select, cfg, part);
   const upd = updateEarlyStopping(state.early, sel.metrics[cfg.earlyStopping.metric], e, cfg.earlyStopping);
@@ -134,12 +144,13 @@ export async function trainEpoch(run: RunContext, round: RoundContext): Promise<
     round: r,
     epoch: e + 1,
     steps: state.globalStep,
-    loss: state.epochLossSum / samplesPerEpoch,
+    loss: state.epochLossSum / batches.trained,
     trainSrcc,
     ...(part === 'val' ? { val: sel.metrics } : { test: sel.metrics }),
     best: upd.improved,
     lr: lrs,
     seconds: (Date.now() - epochStart) / 1000,
+    ...(batches.smallLast ? { smallLastBatch: batches.smallLast } : {}),
   };
   logRecord(run, rec);
   progress.line(

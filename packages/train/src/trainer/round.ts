@@ -16,6 +16,7 @@ import {
   writeResumePoint,
   type CheckpointContents,
 } from '../run/checkpoint.js';
+import { epochBatches, type EpochBatches } from './batches.js';
 import { evaluateSet } from './evaluate.js';
 import { logRecord, roundStart, type RunContext } from './run-state.js';
 import { localRunner, type MicroRunner } from './step.js';
@@ -34,6 +35,8 @@ export interface RoundContext {
   readonly baseLr: ReadonlyMap<string, number>;
   readonly opt: Adam;
   readonly samplesPerEpoch: number;
+  /** The steps of every epoch of the round (a small last batch merged or dropped for a batch-level loss). */
+  readonly batches: EpochBatches;
   readonly stepsPerEpoch: number;
   readonly trainLabels: Float32Array;
   readonly roundDir: string;
@@ -153,6 +156,7 @@ export async function startRound(run: RunContext): Promise<RoundContext> {
   run.data = data;
   checkData(cfg, r, data);
   const samplesPerEpoch = data.train.ids.length * cfg.patches.train;
+  const batches = epochBatches(cfg, samplesPerEpoch);
   const roundDir = join(run.runDir, `round-${r}`);
   mkdirSync(roundDir, { recursive: true });
   const bestParamsPath = join(roundDir, 'best.params.ckpt');
@@ -187,13 +191,20 @@ export async function startRound(run: RunContext): Promise<RoundContext> {
       baseLr: new Map(groups.map((g) => [g.name, g.lr])),
       opt,
       samplesPerEpoch,
-      stepsPerEpoch: Math.ceil(samplesPerEpoch / cfg.training.batchSize),
+      batches,
+      stepsPerEpoch: batches.bounds.length,
       trainLabels: Float32Array.from(data.train.labels),
       roundDir,
       bestParamsPath,
       epochScores: new Float32Array(samplesPerEpoch),
       epochLabels: new Float32Array(samplesPerEpoch),
     };
+    if (batches.smallLast) {
+      const { size, action } = batches.smallLast;
+      run.progress.line(
+        `round ${r}: the last batch of every epoch would have ${size} of ${cfg.training.batchSize} samples (${samplesPerEpoch} in all), too few for the ${cfg.loss.kind} loss: ${action === 'merge' ? 'merged into the previous batch' : 'dropped'} (training.smallLastBatch ${action})`,
+      );
+    }
     if (run.resumed && !state.freshRound) restoreRound(run, round, run.resumed);
     run.resumed = null;
     state.freshRound = false;
@@ -217,6 +228,7 @@ export async function endRound(run: RunContext, round: RoundContext): Promise<vo
   const { model, data, roundDir, bestParamsPath, runner } = round;
   const { cfg, state } = run;
   const r = round.round;
+  run.commit();
   let testFinal: RunMetrics | null = null;
   let testBest: RunMetrics | null = null;
   if (model.saveWeights) await model.saveWeights(join(roundDir, 'final.safetensors'));

@@ -2,7 +2,6 @@
  * A run as a whole: its folder, its trainer state, and the step that opens it (resume from the checkpoint, or start
  * fresh), writing config.json and bringing metrics.jsonl to the state's length.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { lockFolder, type FolderLock } from '@iqa-bench/core/fs';
 import { createRequire } from 'node:module';
@@ -20,6 +19,7 @@ import {
 import { SUMMARY_FILE } from '../run-folder/summary.js';
 import { parseTrainerState, TRAINER_STATE_VERSION, type TrainerState } from '../run-folder/trainer-state.js';
 import { readResumePoint, type CheckpointContents } from '../run/checkpoint.js';
+import { conflictWith, discardRun, finishDiscard, hashConfig } from '../run/folder.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
 import { initialEarlyStopping } from '../run/stats.js';
 import type { WorkerRunner } from '../parallel/pool.js';
@@ -53,6 +53,11 @@ export interface TrainOptions {
    * runTraining provides it; without it only 1 worker is possible.
    */
   startWorkers?: (model: TrainableModel, modelSeed: number) => Promise<WorkerRunner>;
+  /**
+   * Start over: discard the run the folder holds (of this config or another; see discardRun for what is removed and
+   * how) instead of resuming it or refusing it.
+   */
+  startOver?: boolean;
 }
 
 export interface RunContext {
@@ -73,6 +78,13 @@ export interface RunContext {
   data: TrainingData;
   /** Round `round`'s data (built once per round; rounds with random splits draw a new split). */
   dataFor(round: number): Promise<TrainingData>;
+  /**
+   * Writes what opening the run decided (config.json, metrics.jsonl started or cut back to the checkpoint) the first
+   * time it is called: once the first step has run, so that a run failing before it leaves a resumed folder as it was.
+   */
+  commit(): void;
+  /** commit() has run: the folder is this run's. */
+  readonly committed: boolean;
 }
 
 /** The trainer-state fields that start over with every round (no model yet, fresh early stopping and optimizer). */
@@ -94,14 +106,6 @@ export function roundStart(
   };
 }
 
-/** Hash of everything the numbers depend on (the worker count does not change them, so a run may resume with another). */
-function hashConfig(cfg: TrainConfig): string {
-  const { workers: _w, ...memory } = cfg.memory;
-  return createHash('sha256')
-    .update(JSON.stringify({ ...cfg, memory }))
-    .digest('hex');
-}
-
 function packageVersions(): Record<string, string> {
   const req = createRequire(import.meta.url);
   const out: Record<string, string> = {};
@@ -118,16 +122,18 @@ function packageVersions(): Record<string, string> {
 
 /** Appends a record to metrics.jsonl and counts it in the state (the checkpoint knows how long the log was). */
 export function logRecord(run: RunContext, record: MetricsRecord): void {
+  run.commit();
   appendMetricsRecordSync(run.paths.metrics, record);
   run.state.metricsLines += 1;
 }
 
 /**
  * Opens the run in `opts.runDir`, taking the folder's lock (a second process on the same folder is refused by the
- * first one's pid; the lock of a killed process is taken over): resumes from checkpoints/last.ckpt when there is one
- * (or from previous.ckpt, one checkpoint back, when last.ckpt is damaged; same config only; the log loses what was
- * written after the checkpoint, to be written again identically), else starts at round 0 with an empty log
- * (refusing a folder whose config.json belongs to another config). Writes config.json either way.
+ * first one's pid; the lock of a killed process is taken over). Finishes a start-over a crash interrupted, discards
+ * the folder's run when `opts.startOver`, then resumes from checkpoints/last.ckpt when there is one (or from
+ * previous.ckpt, one checkpoint back, when last.ckpt is damaged; same config only; the log loses what was written
+ * after the checkpoint, to be written again identically), else starts at round 0 with an empty log (refusing a folder
+ * whose config.json belongs to another config, naming the fields that differ). The files are written by `commit()`.
  */
 export async function openRun(opts: TrainOptions): Promise<RunContext> {
   const cfg = opts.config;
@@ -144,7 +150,6 @@ export async function openRun(opts: TrainOptions): Promise<RunContext> {
     }
     return d;
   };
-  const data = await dataFor(0);
   const ckptDir = join(runDir, 'checkpoints');
   const paths = {
     last: join(ckptDir, 'last.ckpt'),
@@ -154,38 +159,40 @@ export async function openRun(opts: TrainOptions): Promise<RunContext> {
     summary: join(runDir, SUMMARY_FILE),
   };
   const configHash = hashConfig(cfg);
-  mkdirSync(ckptDir, { recursive: true });
   // One process per run folder: a second one would interleave checkpoints and logs.
   const lock = lockFolder(runDir, { what: 'run folder' });
   try {
+    finishDiscard(runDir);
+    if (opts.startOver) discardRun(runDir);
+    const data = await dataFor(0); // after the discard: it may write round-0/split.json
     let state: TrainerState;
     let resumed: CheckpointContents | null = null;
     let resumedFrom: string | null = null;
+    let startLog: () => void;
     const point = readResumePoint(paths, (c, file) => void parseTrainerState(c.state, file));
     if (point !== null) {
       resumed = point.contents;
       resumedFrom = point.file;
       state = parseTrainerState(resumed.state, point.file);
       if (state.configHash !== configHash) {
-        throw new Error(
-          `${runDir}: the run directory holds a run of a different config (hash ${state.configHash.slice(0, 12)}, this config ${configHash.slice(0, 12)}); use a new run directory`,
-        );
+        const runConfig = existsSync(paths.config) ? readRunConfigFileSync(paths.config).config : undefined;
+        throw conflictWith(runDir, state.configHash, runConfig, cfg);
       }
       for (const why of point.skipped) progress.line(`checkpoint not usable, going one back: ${why}`);
-      truncateMetricsLogSync(paths.metrics, state.metricsLines);
+      const lines = state.metricsLines;
+      startLog = () => truncateMetricsLogSync(paths.metrics, lines);
       progress.line(
         `resuming round ${state.round} epoch ${state.epoch} step ${state.step} from ${point.file}`,
       );
     } else {
-      if (existsSync(paths.config) && readRunConfigFileSync(paths.config).configHash !== configHash) {
-        throw new Error(
-          `${runDir}: the run directory holds a run of a different config; use a new run directory`,
-        );
+      if (existsSync(paths.config)) {
+        const file = readRunConfigFileSync(paths.config);
+        if (file.configHash !== configHash) throw conflictWith(runDir, file.configHash, file.config, cfg);
       }
       state = { version: TRAINER_STATE_VERSION, configHash, ...roundStart(0), rounds: [], metricsLines: 0 };
-      writeMetricsLogSync(paths.metrics, []);
+      startLog = () => writeMetricsLogSync(paths.metrics, []);
     }
-    writeRunConfigFileSync(paths.config, {
+    const configFile = {
       config: cfg,
       configHash,
       backend: tf.getBackend(),
@@ -199,8 +206,29 @@ export async function openRun(opts: TrainOptions): Promise<RunContext> {
         },
       },
       environment: opts.environment ?? {},
-    });
-    return { opts, cfg, runDir, progress, paths, lock, state, resumed, resumedFrom, data, dataFor };
+    };
+    const run: RunContext = {
+      opts,
+      cfg,
+      runDir,
+      progress,
+      paths,
+      lock,
+      state,
+      resumed,
+      resumedFrom,
+      data,
+      dataFor,
+      committed: false,
+      commit() {
+        if (run.committed) return;
+        mkdirSync(ckptDir, { recursive: true });
+        startLog();
+        writeRunConfigFileSync(paths.config, configFile);
+        (run as { committed: boolean }).committed = true;
+      },
+    };
+    return run;
   } catch (err) {
     lock.release();
     throw err;

@@ -14,7 +14,10 @@
  *   round-<r>/best.params.ckpt              variables of the selected epoch (internal format, exact)
  *   round-<r>/best.safetensors, final.safetensors   the model's own weights files (when the model can write them)
  */
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeRunSummary, type RunSummary } from '../run-folder/summary.js';
+import { isRunEntry } from '../run/folder.js';
 import { trainEpoch } from './epoch.js';
 import { endRound, startRound } from './round.js';
 import { openRun, type RunContext, type TrainOptions } from './run-state.js';
@@ -22,14 +25,50 @@ import { summarise } from './summary.js';
 
 export type { StepInfo, TrainOptions } from './run-state.js';
 
-/** Trains per `config` into `runDir`, resuming from `runDir/checkpoints/last.ckpt` when it exists. */
+/**
+ * Trains per `config` into `runDir`, resuming from `runDir/checkpoints/last.ckpt` when it exists. A run that fails
+ * before its first optimizer step leaves no trace: a folder it made is removed, the run files it added to a folder
+ * that existed are removed, and a run it was to resume is left as it was.
+ */
 export async function train(opts: TrainOptions): Promise<RunSummary> {
   const started = Date.now();
-  const run = await openRun(opts); // the checkpoint's state, or round 0; the run folder is locked until we return
+  // What the folder holds of its own (a run that starts over discards the old run's entries).
+  const before = existsSync(opts.runDir)
+    ? new Set(readdirSync(opts.runDir).filter((n) => !(opts.startOver && isRunEntry(n))))
+    : null;
+  let run: RunContext;
+  try {
+    run = await openRun(opts); // the checkpoint's state, or round 0; the run folder is locked until we return
+  } catch (err) {
+    removeTraces(opts.runDir, before, null);
+    throw err;
+  }
   try {
     return await trainLocked(run, started);
+  } catch (err) {
+    if (!run.committed) removeTraces(opts.runDir, before, run);
+    throw err;
   } finally {
     run.lock.release();
+  }
+}
+
+/**
+ * Removes what a run that never stepped added to `runDir`: its run entries that were not there before (`before`:
+ * the folder's entries then, null when there was no folder), then the folder itself when the run made it (once the
+ * lock, the last entry, is released).
+ */
+function removeTraces(runDir: string, before: ReadonlySet<string> | null, run: RunContext | null): void {
+  if (!existsSync(runDir)) return;
+  for (const name of readdirSync(runDir)) {
+    if (isRunEntry(name) && !before?.has(name)) rmSync(join(runDir, name), { recursive: true, force: true });
+  }
+  if (before !== null) return;
+  run?.lock.release();
+  try {
+    rmdirSync(runDir); // only when empty: whatever someone else put there meanwhile stays
+  } catch {
+    // not empty, or gone
   }
 }
 
@@ -45,6 +84,7 @@ async function trainLocked(run: RunContext, started: number): Promise<RunSummary
       throw err;
     }
   }
+  run.commit();
   const summary = summarise(cfg, run.data, run.state.rounds, (Date.now() - started) / 1000);
   await writeRunSummary(run.paths.summary, summary);
   return summary;
