@@ -11,17 +11,21 @@
 // measured the same way.
 // --profile DIR: writes each preset's onnxruntime-optimized graph (DIR/<preset>.optimized.onnx) and an onnxruntime
 // profile of batch 8 (DIR/<preset>-profile_<time>.json), and prints the share of time per operator type.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { countOps } from '@iqa-bench/complexity';
 import { createModel, PRESET_NAMES } from '@iqa-bench/model';
 import { exportOnnx } from '@iqa-bench/onnx';
-import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import {
+  loadAverage,
+  macsPerImage,
+  numpyCeiling,
+  ortCeiling as ortCeilingOf,
+  time,
+} from '../tools/onnx/bench-common.mjs';
 
 const args = process.argv.slice(2);
 const profileAt = args.indexOf('--profile');
@@ -43,97 +47,7 @@ const noSpin = { ...sessionOptions, extra: { session: { intra_op: { allow_spinni
 await tf.setBackend('wasm');
 await tf.ready();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Median wall and CPU milliseconds of `runs` calls of f after one warm-up; stops early after `budgetMs`. */
-async function time(f, runs, budgetMs = 20_000) {
-  await f();
-  const wall = [];
-  const cpu = [];
-  const start = performance.now();
-  for (let i = 0; i < runs && (i < 3 || performance.now() - start < budgetMs); i++) {
-    const c0 = cpuMs();
-    const t0 = performance.now();
-    await f();
-    wall.push(performance.now() - t0);
-    cpu.push(cpuMs() - c0);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
-}
-
-/** A one-MatMul ONNX model: x [n, n] · W [n, n] (W an initializer). */
-function matmulModel(n) {
-  const w = new Float32Array(n * n).map((_, i) => Math.sin(i) * 0.01);
-  return onnxProto.onnx.ModelProto.encode({
-    irVersion: 9,
-    opsetImport: [{ domain: '', version: 20 }],
-    graph: {
-      name: 'matmul',
-      node: [{ opType: 'MatMul', input: ['x', 'w'], output: ['y'] }],
-      initializer: [{ name: 'w', dims: [n, n], dataType: 1, rawData: new Uint8Array(w.buffer) }],
-      input: [
-        {
-          name: 'x',
-          type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: n }, { dimValue: n }] } } },
-        },
-      ],
-      output: [
-        {
-          name: 'y',
-          type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: n }, { dimValue: n }] } } },
-        },
-      ],
-    },
-  }).finish();
-}
-
-/** GFLOP/s of x [n, n] · W [n, n]: by wall time (spinning threads) and by CPU time per thread (no spinning). */
-async function ortCeiling(n = 2048) {
-  const x = new ort.Tensor(
-    'float32',
-    new Float32Array(n * n).map((_, i) => Math.cos(i)),
-    [n, n],
-  );
-  const rate = {};
-  for (const [k, options] of [
-    ['wall', sessionOptions],
-    ['cpu', noSpin],
-  ]) {
-    const s = await ort.InferenceSession.create(matmulModel(n), options);
-    const t = await time(() => s.run({ x }), 7);
-    await s.release();
-    rate[k] = (2 * n ** 3) / (k === 'wall' ? t.wall : t.cpu / threads) / 1e6;
-  }
-  return rate;
-}
-
-/** numpy sgemm 2048³ GFLOP/s with OpenBLAS left to pick its own kernel (null without python3 / numpy). */
-function numpyCeiling(n = 2048) {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const code =
-    'import numpy as np, time\n' +
-    `n=${n}\na=np.random.rand(n,n).astype(np.float32)\nb=np.random.rand(n,n).astype(np.float32)\na@b\nts=[]\n` +
-    'for _ in range(7):\n t=time.perf_counter(); a@b; ts.append(time.perf_counter()-t)\n' +
-    'print(2*n**3/sorted(ts)[3]/1e9)';
-  const r = spawnSync('python3', ['-c', code], { env, encoding: 'utf8', timeout: 120_000 });
-  return r.status === 0 ? Number(r.stdout.trim()) : null;
-}
-
-/** MACs per image of the TF.js model's forward (batch 1), as @iqa-bench/complexity counts them. */
-function macsPerImage(model) {
-  const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 7);
-  model.predict(x).dispose(); // fills the inference caches (derived weights), which the count must not include
-  const macs = countOps(() => model.predict(x), { params: model.params, inputs: [x] }).macs;
-  x.dispose();
-  return macs;
-}
+const ortCeiling = () => ortCeilingOf(ort, threads, sessionOptions, noSpin);
 
 function opShares(profileFile) {
   const events = JSON.parse(readFileSync(profileFile, 'utf8'));
@@ -152,7 +66,7 @@ function opShares(profileFile) {
     .join(', ');
 }
 
-const uptime = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const uptime = loadAverage();
 console.log(`onnxruntime-node ${ort.env.versions.node}, ${threads} intra-op threads, load average ${uptime}`);
 console.log(
   'wall: spinning threads (the default), ms by the clock; CPU: no spinning, GFLOP/s per CPU-second × threads ' +

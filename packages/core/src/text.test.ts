@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readStructuredFile, readStructuredFileSync } from './fs.js';
-import { dataDepth, parseStructuredText, TextFileError, textFormatOf, textNestingBound } from './text.js';
+import {
+  dataDepth,
+  getPath,
+  parseStructuredText,
+  setPath,
+  TextFileError,
+  textFormatOf,
+  textNestingBound,
+} from './text.js';
 
 let dir: string;
 beforeEach(() => {
@@ -135,5 +143,24 @@ describe('readStructuredFile', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, Buffer.from([0x7b, 0xff, 0x7d]));
     await expect(readStructuredFile(bad)).rejects.toThrow(`${bad}: not UTF-8 text`);
+  });
+});
+
+describe('getPath / setPath (dotted field paths)', () => {
+  it('reads and writes nested fields, creating sections and replacing non-object values on the way', () => {
+    const o: Record<string, unknown> = { model: { fusion: 'attention', head: 3 }, lr: 1 };
+    expect(getPath(o, 'model.fusion')).toBe('attention');
+    expect(getPath(o, 'model.missing.deeper')).toBeUndefined();
+    expect(getPath(o, 'lr.toFixed')).toBeUndefined();
+    setPath(o, 'model.head.width', 8);
+    setPath(o, 'optim.lr', 5e-7);
+    expect(o).toEqual({ model: { fusion: 'attention', head: { width: 8 } }, lr: 1, optim: { lr: 5e-7 } });
+  });
+
+  it('refuses prototype keys and never reads inherited ones', () => {
+    expect(() => setPath({}, '__proto__.polluted', 1)).toThrow(/"__proto__"/);
+    expect(() => setPath({}, 'a.constructor.prototype', 1)).toThrow(/field path "a.constructor.prototype"/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(getPath({}, 'toString')).toBeUndefined();
   });
 });

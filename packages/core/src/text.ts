@@ -226,6 +226,33 @@ export function parseStructuredText(text: string, options: ParseTextOptions): un
   return data;
 }
 
+/** The value at a dotted path of plain objects (`model.backbone.embedDim`); undefined where the path leaves them. */
+export function getPath(obj: Readonly<Record<string, unknown>>, path: string): unknown {
+  let o: unknown = obj;
+  for (const k of path.split('.')) {
+    o =
+      typeof o === 'object' && o !== null && Object.hasOwn(o, k)
+        ? (o as Record<string, unknown>)[k]
+        : undefined;
+  }
+  return o;
+}
+
+/** Sets the value at a dotted path (`obj.a.b.c = value`), creating (or replacing non-object values by) sections on the way. */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  if (keys.some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype')) {
+    throw new Error(`field path "${path}": "__proto__", "constructor" and "prototype" are not field names`);
+  }
+  let o = obj;
+  for (const k of keys.slice(0, -1)) {
+    const next = o[k];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]] = value;
+}
+
 /**
  * A field of parsed data named as in JavaScript (`weightsManifest[0].paths[1]`, `model.backbone.depths[2]`), from a
  * path of keys and indices such as a zod issue's; `prefix` is the name of the object the path starts in ('' when the

@@ -12,6 +12,7 @@ describe('public API', () => {
         'ResultFormatError',
         'bootstrapCI',
         'comparePredictors',
+        'datasetResult',
         'dropNonFinite',
         'evaluate',
         'fitLogistic',

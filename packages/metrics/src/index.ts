@@ -17,6 +17,7 @@ export {
   METRIC_DIRECTIONS,
   METRIC_NAMES,
   metricName,
+  datasetResult,
   parseDatasetResult,
   parseDatasetResults,
   parseResultFile,

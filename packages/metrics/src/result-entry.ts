@@ -4,6 +4,8 @@
  * holds entries of the same shape), and `iqa-bench check` and the reports read it back through the validating parsers
  * here, which name the file and the field of anything unexpected.
  */
+import { evaluate, type Evaluation } from './evaluate.js';
+import type { NonFinitePolicy } from './input.js';
 
 /** The `schema` tag of a result file. */
 export const RESULT_SCHEMA = 'iqa-bench/result@1';
@@ -171,7 +173,7 @@ function at(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-function datasetResult(f: Fields, v: unknown, path: string): DatasetResult {
+function parseEntry(f: Fields, v: unknown, path: string): DatasetResult {
   const o = f.object(v, path);
   const d: DatasetResult = {
     name: f.string(o.name, at(path, 'name')),
@@ -233,13 +235,13 @@ function datasetResult(f: Fields, v: unknown, path: string): DatasetResult {
  * non-numeric ones dropped. Throws ResultFormatError.
  */
 export function parseDatasetResult(value: unknown, file: string, field = ''): DatasetResult {
-  return datasetResult(new Fields(file), value, field);
+  return parseEntry(new Fields(file), value, field);
 }
 
 /** Validates a list of result entries (`datasets` of a result file): each entry, and that names are unique. */
 export function parseDatasetResults(value: unknown, file: string, field = 'datasets'): DatasetResult[] {
   const f = new Fields(file);
-  const datasets = f.array(value, field).map((d, i) => datasetResult(f, d, `${field}[${i}]`));
+  const datasets = f.array(value, field).map((d, i) => parseEntry(f, d, `${field}[${i}]`));
   const seen = new Set<string>();
   datasets.forEach((d, i) => {
     if (seen.has(d.name)) f.fail(`${field}[${i}].name`, 'a name not used by another dataset', d.name);
@@ -263,4 +265,61 @@ export function parseResultFile(value: unknown, file: string): ResultFile {
   if (o.settings !== undefined && o.settings !== null) r.settings = f.object(o.settings, 'settings');
   if (o.mean !== undefined && o.mean !== null) r.mean = f.metrics(o.mean, 'mean');
   return r;
+}
+
+/** NaN (undefined in @iqa-bench/metrics) becomes null in a result file. */
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The entry of a result file for one evaluated dataset, from the model's scores and the ground truth: every metric
+ * of `evaluate` (the VQEG 4-parameter logistic for the mapped ones), the reason for each missing one, the fit, and the
+ * predictions unless `keepPredictions` is false.
+ */
+export function datasetResult(
+  name: string,
+  predictions: Predictions,
+  info: {
+    key?: string;
+    path?: string;
+    split?: string;
+    lowerIsBetter?: boolean;
+    keepPredictions?: boolean;
+    /** Non-finite scores: refused (default) or dropped with their pairs (see evaluate). */
+    nonFinite?: NonFinitePolicy;
+  },
+): DatasetResult {
+  const e: Evaluation = evaluate(predictions.score, predictions.mos, {
+    logistic: 4,
+    lowerIsBetter: info.lowerIsBetter ?? false,
+    ...(info.nonFinite !== undefined ? { nonFinite: info.nonFinite } : {}),
+  });
+  const d: DatasetResult = {
+    name,
+    ...(info.key !== undefined ? { key: info.key } : {}),
+    ...(info.path !== undefined ? { path: info.path } : {}),
+    ...(info.split !== undefined ? { split: info.split } : {}),
+    ...(info.lowerIsBetter ? { direction: 'lower-better' as const } : {}),
+    n: e.n,
+    metrics: {
+      srcc: finiteOrNull(e.srcc),
+      plcc: finiteOrNull(e.plcc),
+      plccLogistic: finiteOrNull(e.mapped?.plcc ?? Number.NaN),
+      krcc: finiteOrNull(e.krcc),
+      rmse: finiteOrNull(e.rmse),
+      rmseLogistic: finiteOrNull(e.mapped?.rmse ?? Number.NaN),
+      mae: finiteOrNull(e.mae),
+      maeLogistic: finiteOrNull(e.mapped?.mae ?? Number.NaN),
+    },
+  };
+  const reasons: Record<string, string> = {};
+  for (const m of ['srcc', 'plcc', 'krcc'] as const) if (e.reasons[m]) reasons[m] = e.reasons[m];
+  if (e.reasons.mapped)
+    for (const m of ['plccLogistic', 'rmseLogistic', 'maeLogistic']) reasons[m] = e.reasons.mapped;
+  if (Object.keys(reasons).length > 0) d.reasons = reasons;
+  const fit = e.mapped?.fit;
+  if (fit) d.logistic = { model: fit.model, params: [...fit.params], converged: fit.converged };
+  if (info.keepPredictions !== false) d.predictions = predictions;
+  return d;
 }

@@ -13,36 +13,28 @@ import { headGraph, type StageMaps } from './head.js';
 import { ParamReader } from './params.js';
 import { resnetGraph } from './resnet.js';
 import { swinGraph } from './swin.js';
+import {
+  BATCH_DIM,
+  EXPORTER_VERSION,
+  INPUT_NAME,
+  METADATA_KEYS,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  PRODUCER_NAME,
+} from './contract.js';
 
-/** ONNX operator set of the exported graph (Gelu is an operator from 20 on; LayerNormalization from 17). */
-export const ONNX_OPSET = 20;
-/** ONNX IR version that goes with opset 20. */
-export const ONNX_IR_VERSION = 9;
+export {
+  BATCH_DIM,
+  EXPORTER_VERSION,
+  FUSION_WEIGHTS_OUTPUT,
+  INPUT_NAME,
+  METADATA_KEYS,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  PRODUCER_NAME,
+  SCORE_OUTPUT,
+} from './contract.js';
 
-/**
- * The version of the graph this exporter writes: it changes whenever the exported graph changes for the same model, so
- * that a cache keyed by (checkpoint sha256, EXPORTER_VERSION) never serves a stale graph.
- */
-export const EXPORTER_VERSION = 'iqa-bench-onnx/1';
-
-/** Name of the graph input. */
-export const INPUT_NAME = 'image';
-/** Graph outputs: `score` [batch], and for attention fusion `fusion_weights` [batch, 4]. */
-export const SCORE_OUTPUT = 'score';
-export const FUSION_WEIGHTS_OUTPUT = 'fusion_weights';
-/** The symbolic batch dimension of the input and outputs. */
-export const BATCH_DIM = 'batch';
-
-/** Metadata keys (ModelProto.metadata_props) besides producer_name / producer_version. */
-export const METADATA_KEYS = {
-  checkpointSha256: 'iqa-bench.checkpoint_sha256',
-  modelConfig: 'iqa-bench.model_config',
-  input: 'iqa-bench.input',
-  exporter: 'iqa-bench.exporter',
-  source: 'iqa-bench.source',
-} as const;
-
-export const PRODUCER_NAME = '@iqa-bench/onnx';
 export const PRODUCER_VERSION: string = (
   createRequire(import.meta.url)('../package.json') as { version: string }
 ).version;

@@ -18,3 +18,18 @@ export {
   writeOnnx,
   type ExportOptions,
 } from './export.js';
+
+// Scoring with onnxruntime-node (an optional peer dependency)
+export { OnnxModelError } from './errors.js';
+export { MAX_ONNX_BYTES, onnxRuntimeAvailable, openOnnxScorer, type OnnxScorerOptions } from './runtime.js';
+export type { OnnxImageScore, OnnxScorer, ScoreImagesOptions, ScoreItem } from './scorer-core.js';
+export { readModelInfo, type OnnxModelInfo } from './model-info.js';
+
+// The export cache
+export {
+  cacheEntryName,
+  defaultOnnxCacheDir,
+  exportCached,
+  type ExportCachedOptions,
+  type ExportCachedResult,
+} from './cache.js';

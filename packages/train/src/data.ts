@@ -22,7 +22,11 @@ import {
 import { ConfigError, type TrainConfig } from './config.js';
 import type { ImageSet, PatchRef, TrainingData } from './trainer/types.js';
 
-function imageSet(cfg: TrainConfig, images: readonly IqaImage[], mode: 'train' | 'test'): ImageSet {
+/**
+ * The images of one part as the trainer takes them: seeded crops per the config (`test` mode: the configured test
+ * crops, no augmentation), labels on the config's scale.
+ */
+export function imageSet(cfg: TrainConfig, images: readonly IqaImage[], mode: 'train' | 'test'): ImageSet {
   const label = cfg.dataset.labels === 'native' ? 'score' : 'normScore';
   const sampler = new PatchSampler({
     images,

@@ -8,6 +8,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '@iqa-bench/train/config';
+import { getPath, setPath } from '@iqa-bench/core/text';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import type { DatasetSpec } from '../dataset-spec.js';
@@ -111,24 +112,6 @@ function configOption(f: ConfigFlag): Option {
   if (field.type === 'choice') option.choices(field.choices ?? []);
   else if (field.type === 'number') option.argParser(numberIn(field));
   return option;
-}
-
-function getPath(obj: Json, path: string): unknown {
-  let o: unknown = obj;
-  for (const k of path.split('.')) o = typeof o === 'object' && o !== null ? (o as Json)[k] : undefined;
-  return o;
-}
-
-/** Sets `obj.a.b.c = value`, creating the sections on the way. */
-function setPath(obj: Json, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let o = obj;
-  for (const k of keys.slice(0, -1)) {
-    const next = o[k];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) o[k] = {};
-    o = o[k] as Json;
-  }
-  o[keys[keys.length - 1]] = value;
 }
 
 /**

@@ -1,10 +1,15 @@
 /** Shared test helpers: the TF.js backend, the reference's test image, onnxruntime sessions, model fixtures. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import type { ModelConfig } from '@iqa-bench/model';
+import { loadCheckpoint, type IqaModel, type ModelConfig } from '@iqa-bench/model';
 import * as ort from 'onnxruntime-node';
+import { writeOnnx, type ExportOptions } from '../export.js';
+
+export { normalizedImage } from './images.js';
 
 /** The PyTorch reference's committed micro fixtures (tools/reference/make_fixtures.py). */
 export const PARITY_MICRO = fileURLToPath(new URL('../../../model/fixtures/parity/micro/', import.meta.url));
@@ -105,4 +110,23 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** max - min: a comparison of near-constant scores would prove little. */
 export function spread(a: ArrayLike<number>): number {
   return Math.max(...Array.from(a)) - Math.min(...Array.from(a));
+}
+
+/** An exported model written to a temporary folder; `remove` deletes the folder. */
+export async function exportedFile(
+  model: IqaModel,
+  options: ExportOptions = {},
+): Promise<{ file: string; dir: string; remove: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'iqa-onnx-test-'));
+  const file = join(dir, 'model.onnx');
+  await writeOnnx(file, model, options);
+  return { file, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A reference micro checkpoint (tools/reference/make_fixtures.py) by name, loaded with its config. */
+export async function referenceModel(name: string): Promise<IqaModel> {
+  const entry = referenceIndex().models.find((m) => m.name === name);
+  if (!entry) throw new Error(`no reference model ${name}`);
+  await useWasm();
+  return (await loadCheckpoint(`${PARITY_MICRO}${entry.checkpoint}`, { config: entry.config })).model;
 }

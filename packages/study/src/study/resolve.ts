@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { getPath, setPath } from '@iqa-bench/core/text';
 import type { IqaDataset, SplitManifest } from '@iqa-bench/data';
 import {
   ConfigError,
@@ -185,23 +186,6 @@ function isScalarField(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function getPath(obj: Json, path: string): unknown {
-  let o: unknown = obj;
-  for (const k of path.split('.')) o = typeof o === 'object' && o !== null ? (o as Json)[k] : undefined;
-  return o;
-}
-
-function setPath(obj: Json, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let o = obj;
-  for (const k of keys.slice(0, -1)) {
-    const next = o[k];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) o[k] = {};
-    o = o[k] as Json;
-  }
-  o[keys[keys.length - 1]] = value;
 }
 
 /** Applies overrides to a copy of `base`; a new value of a section's discriminator (`schedule.kind`) starts it over. */

@@ -11,9 +11,9 @@ import type { FolderLock } from '@iqa-bench/core/fs';
 import { FolderLockedError, lockFolder, readFileBounded, writeJsonAtomic } from '@iqa-bench/core/fs';
 import { mkdirSync } from 'node:fs';
 import { parseStructuredText } from '@iqa-bench/core/text';
-import type { IqaImage, PatchSampler as PatchSamplerClass } from '@iqa-bench/data';
+import type { IqaImage } from '@iqa-bench/data';
 import type { DatasetResult, ResultFile } from '@iqa-bench/metrics';
-import { evaluate, RESULT_SCHEMA } from '@iqa-bench/metrics';
+import { datasetResult, RESULT_SCHEMA } from '@iqa-bench/metrics';
 import type { RunSummary } from '@iqa-bench/train/run-folder';
 import { z } from 'zod';
 import { STUDY_VERSION } from '../queue/jobs.js';
@@ -85,65 +85,6 @@ export async function editedFiles(runDir: string, manifest: RunManifest): Promis
   return edited;
 }
 
-function imageSetOf(
-  cfg: RunSpec['config'],
-  images: readonly IqaImage[],
-  PatchSampler: typeof PatchSamplerClass,
-) {
-  const sampler = new PatchSampler({
-    images,
-    mode: 'test',
-    patchesPerImage: cfg.patches.test,
-    seed: cfg.seed,
-    preset: cfg.dataset.preprocess,
-    patchSize: cfg.patches.size,
-    hflip: cfg.augmentation.hflip,
-    colorJitter: cfg.augmentation.colorJitter,
-    testCrop: cfg.augmentation.testCrop,
-    label: 'score',
-  });
-  return {
-    ids: images.map((im) => im.id),
-    labels: images.map((im) => im.score),
-    patchSize: cfg.patches.size,
-    async patches(refs: readonly { image: number; patch: number }[], epoch: number) {
-      return (await sampler.assemble(refs, epoch)).data;
-    },
-  };
-}
-
-function finite(x: number | undefined): number | null {
-  return x !== undefined && Number.isFinite(x) ? x : null;
-}
-
-function datasetEntry(
-  name: string,
-  info: { key: string; split: string; lowerIsBetter: boolean },
-  images: readonly IqaImage[],
-  scores: Float64Array,
-): DatasetResult {
-  const mos = images.map((im) => im.score);
-  const e = evaluate(scores, mos, { logistic: 4, lowerIsBetter: info.lowerIsBetter, nonFinite: 'drop' });
-  return {
-    name,
-    key: info.key,
-    split: info.split,
-    ...(info.lowerIsBetter ? { direction: 'lower-better' as const } : {}),
-    n: e.n,
-    metrics: {
-      srcc: finite(e.srcc),
-      plcc: finite(e.plcc),
-      plccLogistic: finite(e.mapped?.plcc),
-      krcc: finite(e.krcc),
-      rmse: finite(e.rmse),
-      rmseLogistic: finite(e.mapped?.rmse),
-      mae: finite(e.mae),
-      maeLogistic: finite(e.mapped?.mae),
-    },
-    predictions: { image: images.map((im) => im.id), score: Array.from(scores), mos },
-  };
-}
-
 /**
  * Scores the run's selected weights on the shared split's test part and on every evaluation set, and writes
  * `result.json`. The scores are the trainer's own evaluation (mean of the configured test crops).
@@ -152,7 +93,7 @@ export async function evaluateRun(spec: RunSpec, runDir: string): Promise<Result
   const data = await import('@iqa-bench/data');
   const model = await import('@iqa-bench/model');
   const { asTrainable } = await import('@iqa-bench/train');
-  const { evaluateSet, localRunner } = await import('@iqa-bench/train/steps');
+  const { evaluateSet, imageSet, localRunner } = await import('@iqa-bench/train/steps');
   const cfg = spec.config;
   await model.selectBackend(cfg.backend);
   const loaded = await model.loadCheckpoint(join(runDir, EVALUATED_WEIGHTS));
@@ -160,12 +101,24 @@ export async function evaluateRun(spec: RunSpec, runDir: string): Promise<Result
   const runner = localRunner(trainable);
   try {
     const score = async (images: readonly IqaImage[], what: string) =>
-      (await evaluateSet(runner, imageSetOf(cfg, images, data.PatchSampler), cfg, what)).scores;
+      (await evaluateSet(runner, imageSet(cfg, images, 'test'), cfg, what)).scores;
+    // Scores against the dataset's own MOS, non-finite scores dropped with their pairs (a diverged run still reports).
+    const entry = (
+      name: string,
+      info: { key: string; split: string; lowerIsBetter: boolean },
+      images: readonly IqaImage[],
+      scores: Float64Array,
+    ): DatasetResult =>
+      datasetResult(
+        name,
+        { image: images.map((im) => im.id), score: Array.from(scores), mos: images.map((im) => im.score) },
+        { ...info, nonFinite: 'drop' },
+      );
     const ds = await data.loadDataset(cfg.dataset.kind, cfg.dataset.root, cfg.dataset.load);
     const manifest = await data.readSplitManifest(cfg.dataset.splitManifest!, ds);
     const test = data.partImages(ds, manifest, 'test');
     const datasets: DatasetResult[] = [
-      datasetEntry(
+      entry(
         'test',
         { key: ds.key, split: 'test', lowerIsBetter: ds.scale.direction === 'lower-better' },
         test,
@@ -175,7 +128,7 @@ export async function evaluateRun(spec: RunSpec, runDir: string): Promise<Result
     for (const e of spec.evalSets) {
       const eds = await data.loadDataset(e.kind, e.root, e.load ?? {});
       datasets.push(
-        datasetEntry(
+        entry(
           e.name,
           { key: eds.key, split: 'all', lowerIsBetter: eds.scale.direction === 'lower-better' },
           eds.images,

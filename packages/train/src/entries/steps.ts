@@ -1,7 +1,7 @@
 /**
  * `@iqa-bench/train/steps`: the pieces one optimizer step is made of — the gradients of a batch split into
  * micro-batches, on this thread (`localRunner`) or on worker threads (`workerRunner`), the seeds of a forward pass,
- * evaluation of an image set, and the median / IQR over rounds.
+ * an image set of a config (`imageSet`) and its evaluation, and the median / IQR over rounds.
  */
 export {
   batchGradients,
@@ -16,4 +16,5 @@ export {
 } from '../trainer/step.js';
 export { workerRunner, type WorkerRunner } from '../parallel/pool.js';
 export { evaluateSet } from '../trainer/evaluate.js';
+export { imageSet } from '../data.js';
 export { roundStats } from '../run/stats.js';
