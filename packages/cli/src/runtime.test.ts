@@ -3,8 +3,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ModelConfig, SwinBackboneConfig } from '@iqa-bench/model';
 import { createModel, saveSafetensors } from '@iqa-bench/model';
-import * as onnxPackage from '@iqa-bench/onnx';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir.js';
 import type { CliIo, TextSink } from './io.js';
 import { runCli } from './program.js';
@@ -15,12 +14,6 @@ const ckpt = join(fixtures, 'checkpoints', 'hypernet-swin-attention.pkl');
 const kadidOk = join(fixtures, 'datasets', 'kadid-ok');
 const images = join(kadidOk, 'images');
 const wasm = ['--backend', 'wasm'];
-
-/**
- * The onnx runtime needs @iqa-bench/onnx's scorer (openOnnxScorer, exportCached): the tests that score on it are
- * skipped until that API is in the workspace (and named so in the run); without it, --runtime onnx is an error (tested).
- */
-const hasOnnxScorer = typeof (onnxPackage as Record<string, unknown>).openOnnxScorer === 'function';
 
 class Sink implements TextSink {
   text = '';
@@ -151,148 +144,131 @@ describe('iqa-bench convert <checkpoint> model.onnx', { timeout: 60_000 }, () =>
       backend: 'wasm',
     });
   });
-
-  it.skipIf(hasOnnxScorer)(
-    'without the onnx scorer, --runtime onnx exits 2 naming the flag and what to install',
-    async () => {
-      const r = await iqa([
-        'predict',
-        '--checkpoint',
-        ckpt,
-        join(images, 'I01_01_01.png'),
-        '--runtime',
-        'onnx',
-        '--json',
-      ]);
-      expect(r.code).toBe(2);
-      const err = (JSON.parse(r.stdout) as { error: { message: string; flag: string } }).error;
-      expect(err.flag).toBe('--runtime');
-      expect(err.message).toMatch(
-        /^--runtime onnx: .*install them \(npm install @iqa-bench\/onnx onnxruntime-node\)/,
-      );
-    },
-  );
 });
 
-describe.skipIf(!hasOnnxScorer)(
-  '--runtime onnx (skipped until @iqa-bench/onnx has openOnnxScorer)',
-  { timeout: 120_000 },
-  () => {
-    it('predict: scores within 1e-4 of tfjs, from the checkpoint (exported and cached) or its .onnx', async () => {
-      const dir = tempDir('iqa-cli-onnx-predict-');
-      const onnxFile = join(dir, 'm.onnx');
-      expect((await iqa(['convert', ckpt, onnxFile, '-q'])).code).toBe(0);
-      const common = [images, '--patches', '3', '--crop', 'random', '--seed', '2', '--json', '-q'];
-      const t = JSON.parse(
-        (await iqa(['predict', '--checkpoint', ckpt, ...common, ...wasm])).stdout,
-      ) as Predictions;
-      for (const args of [
-        ['--checkpoint', ckpt, '--runtime', 'onnx'],
-        ['--checkpoint', onnxFile],
-      ]) {
-        const r = await iqa(['predict', ...args, ...common]);
-        expect(r.code).toBe(0);
-        const o = JSON.parse(r.stdout) as Predictions;
-        expect(o.settings).toMatchObject({ runtime: 'onnx', backend: 'cpu' });
-        expect(o.images.map((i) => i.path)).toEqual(t.images.map((i) => i.path));
-        o.images.forEach((im, i) => {
-          expect(Math.abs((im.score as number) - (t.images[i].score as number))).toBeLessThan(1e-4);
-          im.patchScores.forEach((p, k) =>
-            expect(Math.abs(p - t.images[i].patchScores[k])).toBeLessThan(1e-4),
-          );
-        });
-      }
-    });
+describe('--runtime onnx', { timeout: 120_000 }, () => {
+  // Exported models go to a cache of this test's own (IQA_BENCH_CACHE), not the user's.
+  const saved = process.env.IQA_BENCH_CACHE;
+  beforeAll(() => {
+    process.env.IQA_BENCH_CACHE = tempDir('iqa-cli-onnx-cache-');
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.IQA_BENCH_CACHE;
+    else process.env.IQA_BENCH_CACHE = saved;
+  });
 
-    it('cross-dataset --patches 25 batches crops across images: the metrics match tfjs', async () => {
-      const args = [
-        'cross-dataset',
-        '--checkpoint',
-        ckpt,
-        '--dataset',
-        `kadid10k=${kadidOk}`,
-        '--patches',
-        '25',
-        '--crop',
-        'random',
-        '--json',
-        '-q',
-      ];
-      const t = JSON.parse((await iqa([...args, ...wasm])).stdout) as {
-        datasets: Array<{ predictions: { score: number[] } }>;
-      };
-      const r = await iqa([...args, '--runtime', 'onnx']);
+  it('predict: scores within 1e-4 of tfjs, from the checkpoint (exported and cached) or its .onnx', async () => {
+    const dir = tempDir('iqa-cli-onnx-predict-');
+    const onnxFile = join(dir, 'm.onnx');
+    expect((await iqa(['convert', ckpt, onnxFile, '-q'])).code).toBe(0);
+    const common = [images, '--patches', '3', '--crop', 'random', '--seed', '2', '--json', '-q'];
+    const t = JSON.parse(
+      (await iqa(['predict', '--checkpoint', ckpt, ...common, ...wasm])).stdout,
+    ) as Predictions;
+    for (const args of [
+      ['--checkpoint', ckpt, '--runtime', 'onnx'],
+      ['--checkpoint', onnxFile],
+    ]) {
+      const r = await iqa(['predict', ...args, ...common]);
       expect(r.code).toBe(0);
-      const o = JSON.parse(r.stdout) as {
-        settings: Record<string, unknown>;
-        datasets: Array<{ predictions: { score: number[] } }>;
-      };
-      expect(o.settings).toMatchObject({ runtime: 'onnx' });
-      o.datasets[0].predictions.score.forEach((s, i) =>
-        expect(Math.abs(s - t.datasets[0].predictions.score[i])).toBeLessThan(1e-4),
-      );
-    });
+      const o = JSON.parse(r.stdout) as Predictions;
+      expect(o.settings).toMatchObject({ runtime: 'onnx', backend: 'cpu' });
+      expect(o.images.map((i) => i.path)).toEqual(t.images.map((i) => i.path));
+      o.images.forEach((im, i) => {
+        expect(Math.abs((im.score as number) - (t.images[i].score as number))).toBeLessThan(1e-4);
+        im.patchScores.forEach((p, k) => expect(Math.abs(p - t.images[i].patchScores[k])).toBeLessThan(1e-4));
+      });
+    }
+  });
 
-    it('complexity --runtime onnx times on onnxruntime and counts as tfjs does', async () => {
-      const base = [
-        'complexity',
-        '--model',
-        'smart-iqa-micro',
-        '--batch-sizes',
-        '1,2',
-        '--runs',
-        '2',
-        '--min-time',
-        '0',
-        '--warmup',
-        '1',
-        '--json',
-        '-q',
-      ];
-      const t = JSON.parse((await iqa([...base, '--no-latency'])).stdout) as {
-        models: Array<{ params: unknown; ops: unknown }>;
-      };
-      const r = await iqa([...base, '--runtime', 'onnx']);
-      expect(r.code).toBe(0);
-      const o = JSON.parse(r.stdout) as {
-        environment: { backend: string };
-        models: Array<{
-          params: unknown;
-          ops: unknown;
-          latency: { stats: { runs: number } };
-          throughput: { entries: Array<{ batchSize: number; status: string }> };
-        }>;
-      };
-      expect(o.environment.backend).toBe('onnxruntime (cpu)');
-      expect(o.models[0].params).toEqual(t.models[0].params);
-      expect(o.models[0].ops).toEqual(t.models[0].ops);
-      expect(o.models[0].latency.stats.runs).toBe(2);
-      expect(o.models[0].throughput.entries.map((e) => [e.batchSize, e.status])).toEqual([
-        [1, 'ok'],
-        [2, 'ok'],
-      ]);
-    });
+  it('cross-dataset --patches 25 batches crops across images: the metrics match tfjs', async () => {
+    const args = [
+      'cross-dataset',
+      '--checkpoint',
+      ckpt,
+      '--dataset',
+      `kadid10k=${kadidOk}`,
+      '--patches',
+      '25',
+      '--crop',
+      'random',
+      '--json',
+      '-q',
+    ];
+    const t = JSON.parse((await iqa([...args, ...wasm])).stdout) as {
+      datasets: Array<{ predictions: { score: number[] } }>;
+    };
+    const r = await iqa([...args, '--runtime', 'onnx']);
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout) as {
+      settings: Record<string, unknown>;
+      datasets: Array<{ predictions: { score: number[] } }>;
+    };
+    expect(o.settings).toMatchObject({ runtime: 'onnx' });
+    o.datasets[0].predictions.score.forEach((s, i) =>
+      expect(Math.abs(s - t.datasets[0].predictions.score[i])).toBeLessThan(1e-4),
+    );
+  });
 
-    it('a truncated .onnx, another file named .onnx and a missing execution provider exit 2 naming them', async () => {
-      const dir = tempDir('iqa-cli-onnx-bad-');
-      const good = join(dir, 'good.onnx');
-      expect((await iqa(['convert', ckpt, good, '-q'])).code).toBe(0);
-      const cut = join(dir, 'cut.onnx');
-      writeFileSync(cut, readFileSync(good).subarray(0, 5000));
-      const other = join(dir, 'other.onnx');
-      copyFileSync(join(images, 'I01_01_01.png'), other);
-      const img = join(images, 'I01_01_01.png');
-      for (const [args, named] of [
-        [['--checkpoint', cut], cut],
-        [['--checkpoint', other], other],
-        [['--checkpoint', good, '--execution-provider', 'no-such-provider'], 'no-such-provider'],
-      ] as const) {
-        const r = await iqa(['predict', ...args, img, '--out', join(dir, 'p.json')]);
-        expect(r.code).toBe(2);
-        expect(r.stderr).toContain('iqa-bench: error: ');
-        expect(r.stderr).toContain(named);
-        expect(existsSync(join(dir, 'p.json'))).toBe(false);
-      }
-    });
-  },
-);
+  it('complexity --runtime onnx times on onnxruntime and counts as tfjs does', async () => {
+    const base = [
+      'complexity',
+      '--model',
+      'smart-iqa-micro',
+      '--batch-sizes',
+      '1,2',
+      '--runs',
+      '2',
+      '--min-time',
+      '0',
+      '--warmup',
+      '1',
+      '--json',
+      '-q',
+    ];
+    const t = JSON.parse((await iqa([...base, '--no-latency'])).stdout) as {
+      models: Array<{ params: unknown; ops: unknown }>;
+    };
+    const r = await iqa([...base, '--runtime', 'onnx']);
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout) as {
+      environment: { backend: string };
+      models: Array<{
+        params: unknown;
+        ops: unknown;
+        latency: { stats: { runs: number } };
+        throughput: { entries: Array<{ batchSize: number; status: string }> };
+      }>;
+    };
+    expect(o.environment.backend).toBe('onnxruntime (cpu)');
+    expect(o.models[0].params).toEqual(t.models[0].params);
+    expect(o.models[0].ops).toEqual(t.models[0].ops);
+    expect(o.models[0].latency.stats.runs).toBe(2);
+    expect(o.models[0].throughput.entries.map((e) => [e.batchSize, e.status])).toEqual([
+      [1, 'ok'],
+      [2, 'ok'],
+    ]);
+  });
+
+  it('a truncated .onnx, another file named .onnx and a missing execution provider exit 2 naming them', async () => {
+    const dir = tempDir('iqa-cli-onnx-bad-');
+    const good = join(dir, 'good.onnx');
+    expect((await iqa(['convert', ckpt, good, '-q'])).code).toBe(0);
+    const cut = join(dir, 'cut.onnx');
+    writeFileSync(cut, readFileSync(good).subarray(0, 5000));
+    const other = join(dir, 'other.onnx');
+    copyFileSync(join(images, 'I01_01_01.png'), other);
+    const img = join(images, 'I01_01_01.png');
+    for (const [args, named] of [
+      [['--checkpoint', cut], cut],
+      [['--checkpoint', other], other],
+      [['--checkpoint', good, '--execution-provider', 'no-such-provider'], 'no-such-provider'],
+    ] as const) {
+      const r = await iqa(['predict', ...args, img, '--out', join(dir, 'p.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('iqa-bench: error: ');
+      expect(r.stderr).toContain(named);
+      expect(existsSync(join(dir, 'p.json'))).toBe(false);
+    }
+  });
+});
