@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir.js';
 import type { CliIo, TextSink } from './io.js';
 import { runCli } from './program.js';
+import { shortName } from './scoring.js';
 
 const repo = resolve(import.meta.dirname, '..', '..', '..');
 const fixtures = resolve(repo, 'test', 'fixtures', 'cli');
@@ -126,6 +127,11 @@ describe('iqa-bench convert <checkpoint> model.onnx', { timeout: 60_000 }, () =>
     expect(c.stderr).toBe(
       'iqa-bench: error: --timing hypernet: the onnx runtime runs the whole model; time the HyperNet alone with --runtime tfjs\n',
     );
+  });
+
+  it('an ONNX model is labelled by its short name, as other checkpoints', () => {
+    expect(shortName('exports/koniq-tiny.onnx')).toBe('koniq-tiny');
+    expect(shortName('runs/koniq/round-0/best.onnx')).toBe('koniq/round-0/best');
   });
 
   it('predict states the runtime in its settings (tfjs unless asked, the reference numbers)', async () => {

@@ -252,7 +252,7 @@ export function shortName(path: string): string {
   const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
   let last = parts.pop() ?? path;
   if (last === 'model.json') last = parts.pop() ?? last;
-  const name = [last.replace(/\.(safetensors|pkl|pth|pt|bin|json)$/i, '')];
+  const name = [last.replace(/\.(safetensors|pkl|pth|pt|bin|json|onnx)$/i, '')];
   if (!GENERIC_STEMS.test(name[0])) return name[0];
   while (parts.length > 0 && name.length < 4) {
     const dir = parts.pop() as string;
