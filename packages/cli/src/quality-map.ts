@@ -17,7 +17,8 @@ import { CliError, describeError, ExitCode } from './errors.js';
 import type { Output } from './io.js';
 import { positiveInt } from './options.js';
 import { el, svgDoc, text } from './report/svg.js';
-import type { OpenedModel, ScoreFlags, ScoreJob, ScoreOutcome } from './scoring.js';
+import type { Scorer } from '@iqa-bench/scorer';
+import type { ScoreFlags, ScoreJob, ScoreOutcome } from './scoring.js';
 
 export const QUALITY_MAP_SCHEMA = 'iqa-bench/quality-map@1';
 /** Crops of a map by default: a 4 × 4 grid. */
@@ -347,9 +348,9 @@ export class QualityMaps {
   }
 
   /** Writes the map of every job that has a score; returns the files per job (undefined for the others). */
-  async write(opened: OpenedModel, outcomes: readonly ScoreOutcome[]): Promise<(MapFiles | undefined)[]> {
-    const [data, m] = await Promise.all([import('@iqa-bench/data'), import('@iqa-bench/model')]);
-    const size = opened.config.backbone.imgSize;
+  async write(scorer: Scorer, outcomes: readonly ScoreOutcome[]): Promise<(MapFiles | undefined)[]> {
+    const data = await import('@iqa-bench/data');
+    const size = scorer.config.backbone.imgSize;
     const shape = gridShape(this.flags.mapCrops);
     const files: (MapFiles | undefined)[] = new Array(this.jobs.length).fill(undefined);
     const todo = this.jobs.map((_, i) => i).filter((i) => outcomes[i]?.score !== undefined);
@@ -366,12 +367,15 @@ export class QualityMaps {
             this.flags.maxPixels !== undefined ? { maxPixels: this.flags.maxPixels } : {},
           );
           const image = data.applyResize(rgb, data.RESIZE_PRESETS[job.preset]);
-          const grid = await m.scoreImage(
-            opened.model,
-            { width: image.width, height: image.height, data: data.toFloat32(image, 'imagenet') },
-            { crops: this.flags.mapCrops, mode: 'grid', batchSize: this.flags.batchSize, attention: true },
-          );
-          const fusion = grid.attention ? meanRows(grid.attention) : undefined;
+          // Scored as it is (already resized), normalised by the scorer.
+          const grid = await scorer.score(image, {
+            preprocess: 'none',
+            crops: this.flags.mapCrops,
+            mode: 'grid',
+            batchSize: this.flags.batchSize,
+            name: job.id,
+          });
+          const fusion = grid.fusionWeights;
           const d: QualityMapData = {
             image,
             cropSize: size,
@@ -394,7 +398,7 @@ export class QualityMaps {
             crops: grid.origins.map((origin, k) => ({
               origin,
               score: grid.cropScores[k],
-              ...(grid.attention ? { fusion: grid.attention[k] } : {}),
+              ...(grid.cropFusionWeights ? { fusion: grid.cropFusionWeights[k] } : {}),
             })),
             range: (({ lo, hi, flat }) => ({ min: lo, max: hi, flat }))(scoreScale(grid.cropScores)),
             colormap: 'viridis',
@@ -419,11 +423,6 @@ export class QualityMaps {
     this.out.log(`wrote ${todo.length} quality map(s) to ${this.flags.map}`);
     return files;
   }
-}
-
-/** Column means of equal-length rows. */
-function meanRows(rows: readonly (readonly number[])[]): number[] {
-  return rows[0].map((_, k) => rows.reduce((s, r) => s + r[k], 0) / rows.length);
 }
 
 /**

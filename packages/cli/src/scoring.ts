@@ -1,6 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
 import type { ResizePresetName } from '@iqa-bench/data';
 import type {
   BackendPreference,
@@ -12,11 +10,13 @@ import type {
   ModelCostLimits,
 } from '@iqa-bench/model';
 import type { ReadLimits } from '@iqa-bench/model/weights';
+import type { Runtime, RuntimePreference, Scorer } from '@iqa-bench/scorer';
+import { POOL_MIN_IMAGES } from '@iqa-bench/scorer';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from './errors.js';
 import type { Output } from './io.js';
-import { nonNegativeInt, positiveInt } from './options.js';
+import { collect, nonNegativeInt, positiveInt } from './options.js';
 
 /** How images are turned into scores: the flags `predict`, `cross-dataset` and `eval` share. */
 export interface ScoreFlags {
@@ -28,8 +28,21 @@ export interface ScoreFlags {
   batchSize: number;
   backend: BackendPreference;
   maxPixels?: number;
-  /** Worker threads; unset: automatic (see workerCount). */
+  /** Worker threads (tfjs); unset: automatic (@iqa-bench/scorer's workerCount). */
   workers?: number;
+  /** Unset: tfjs, or onnx for a .onnx checkpoint. */
+  runtime?: RuntimePreference;
+  /** onnxruntime's execution providers, in order (--execution-provider, repeatable). */
+  executionProvider?: string[];
+}
+
+/** `--runtime`: what it means, for every command that has it. */
+export const RUNTIME_HELP =
+  'what runs the model: tfjs (TensorFlow.js, the reference numbers), onnx (onnxruntime, every core; within 1e-4 of tfjs; needs @iqa-bench/onnx and onnxruntime-node) or auto (onnx when installed, else tfjs) (default: tfjs, onnx for a .onnx checkpoint)';
+
+/** Adds --runtime (and, for scoring, --execution-provider) to a command. */
+export function runtimeOption(cmd: Command): Command {
+  return cmd.addOption(new Option('--runtime <name>', RUNTIME_HELP).choices(['tfjs', 'onnx', 'auto']));
 }
 
 export function scoreOptions(cmd: Command, preprocessDefault: string): Command {
@@ -67,6 +80,12 @@ export function scoreOptions(cmd: Command, preprocessDefault: string): Command {
       '--workers <n>',
       `worker threads scoring in parallel, each with its own backend (default: 2 on a single-threaded backend from ${POOL_MIN_IMAGES} images, else 1); the scores do not depend on it`,
       positiveInt,
+    )
+    .addOption(new Option('--runtime <name>', RUNTIME_HELP).choices(['tfjs', 'onnx', 'auto']))
+    .option(
+      '--execution-provider <name>',
+      'onnx: an onnxruntime execution provider (cpu, cuda, tensorrt, …); repeatable, in order of preference (default cpu)',
+      collect,
     );
 }
 
@@ -101,10 +120,21 @@ export interface OpenedModel {
   description: string;
 }
 
+/** `--checkpoint <file>` must exist: the error names the flag. Returns the absolute path. */
+async function checkpointPath(out: Output, file: string, flag: string): Promise<string> {
+  const path = out.path(file);
+  try {
+    await stat(path);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new CliError(`${flag} ${file}: ${why}`, ExitCode.badInput, { flag, file });
+  }
+  return path;
+}
+
 /**
- * Loads a checkpoint as a model: safetensors, a PyTorch torch.save file (zip or legacy; read by a safe allow-list
- * unpickler that never executes the file), or a TensorFlow.js model folder / model.json. Strict: every tensor must
- * match. Errors name the file.
+ * Loads a checkpoint as a TensorFlow.js model (for commands that need the model itself, e.g. complexity): see
+ * @iqa-bench/scorer's openModel. Errors name the file as typed.
  */
 export async function openCheckpoint(
   out: Output,
@@ -112,26 +142,87 @@ export async function openCheckpoint(
   flag = '--checkpoint',
   limits: Partial<ReadLimits & ModelCostLimits> = {},
 ): Promise<OpenedModel> {
-  const m = await import('@iqa-bench/model');
-  const path = out.path(file);
-  let isDir = false;
+  const path = await checkpointPath(out, file, flag);
+  const { openModel } = await import('@iqa-bench/scorer');
   try {
-    isDir = (await stat(path)).isDirectory();
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new CliError(`${flag} ${file}: ${why}`, ExitCode.badInput, { flag, file });
-  }
-  try {
-    const loaded =
-      isDir || basename(path) === 'model.json'
-        ? await m.loadTfjsModel(path, { limits })
-        : await m.loadCheckpoint(path, { limits });
-    const description = `${file}: ${loaded.format}${loaded.wrapper ? ` (under '${loaded.wrapper}')` : ''}, architecture ${loaded.configSource === 'metadata' ? 'from the file' : 'inferred from the tensors'}: ${describeConfig(loaded.config)}`;
+    const opened = await openModel(path, { limits });
+    const description = `${file}: ${opened.description}`;
     out.log(`loaded ${description}`);
-    return { model: loaded.model, config: loaded.config, description };
+    return { model: opened.model, config: opened.config, description };
   } catch (err) {
     throw checkpointError(err, path, file);
   }
+}
+
+/** A scorer for `--checkpoint` with the scoring flags, and what the log and the result file say about it. */
+export interface OpenedScorer {
+  scorer: Scorer;
+  /** `<file as typed>: <what was loaded>`. */
+  description: string;
+  /** The result file's `runtime` and `backend` (the TF.js backend, or onnxruntime's execution providers). */
+  runtime: Runtime;
+  backend: string;
+}
+
+/**
+ * Loads `--checkpoint` as an @iqa-bench/scorer scorer on the runtime of `--runtime` and logs the backend (or execution
+ * providers) and what was loaded. Errors are in the command's terms: the checkpoint as typed, the flags.
+ */
+export async function openScorer(
+  out: Output,
+  flags: ScoreFlags,
+  file: string,
+  limits: Partial<ReadLimits & ModelCostLimits> = {},
+  options: { logBackend?: boolean } = {},
+): Promise<OpenedScorer> {
+  const path = await checkpointPath(out, file, '--checkpoint');
+  const [{ createScorer, ScorerError }, tf] = await Promise.all([
+    import('@iqa-bench/scorer'),
+    import('@tensorflow/tfjs'),
+  ]);
+  // TensorFlow.js' own console hints ("install our node backend", …) are for developers: shown with --verbose only.
+  if (!out.flags.verbose) tf.env().set('PROD', true);
+  let scorer: Scorer;
+  try {
+    scorer = await createScorer({
+      checkpoint: path,
+      ...(flags.runtime !== undefined ? { runtime: flags.runtime } : {}),
+      crops: flags.patches,
+      mode: flags.crop,
+      seed: flags.seed,
+      batchSize: flags.batchSize,
+      backend: flags.backend,
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
+      ...(flags.executionProvider?.length ? { executionProviders: flags.executionProvider } : {}),
+      limits,
+      onLog: (line) => out.log(line),
+    });
+  } catch (err) {
+    if (err instanceof ScorerError && err.code === 'runtime-unavailable')
+      throw new CliError(err.message.replace(/^runtime onnx: /, '--runtime onnx: '), ExitCode.badInput, {
+        cause: err,
+        flag: '--runtime',
+      });
+    const m = await import('@iqa-bench/model');
+    if (err instanceof m.BackendUnavailableError) throw err;
+    throw checkpointError(err, path, file);
+  }
+  const backend =
+    scorer.runtime === 'tfjs'
+      ? (scorer.backend as BackendSelection).name
+      : (scorer.executionProviders ?? []).join(',');
+  if (options.logBackend !== false)
+    out.log(
+      scorer.runtime === 'tfjs'
+        ? backendLine(scorer.backend as BackendSelection, out.flags.verbose === true)
+        : `runtime onnx, execution providers ${backend}${out.flags.verbose && scorer.onnxFile ? ` (${scorer.onnxFile})` : ''}`,
+    );
+  const description = `${file}: ${scorer.description}`;
+  out.log(`loaded ${description}`);
+  if (scorer.runtime === 'onnx' && flags.workers !== undefined)
+    out.warn('--workers: ignored on the onnx runtime (onnxruntime runs every core in one session)');
+  return { scorer, description, runtime: scorer.runtime, backend };
 }
 
 /** A package's error about a checkpoint, naming the file as the user typed it. */
@@ -161,7 +252,7 @@ export function shortName(path: string): string {
   const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
   let last = parts.pop() ?? path;
   if (last === 'model.json') last = parts.pop() ?? last;
-  const name = [last.replace(/\.(safetensors|pkl|pth|pt|bin|json)$/i, '')];
+  const name = [last.replace(/\.(safetensors|pkl|pth|pt|bin|json|onnx)$/i, '')];
   if (!GENERIC_STEMS.test(name[0])) return name[0];
   while (parts.length > 0 && name.length < 4) {
     const dir = parts.pop() as string;
@@ -172,35 +263,7 @@ export function shortName(path: string): string {
 }
 
 /** One line: backbone, size, fusion. */
-export function describeConfig(c: ModelConfig): string {
-  const b = c.backbone;
-  const backbone =
-    b.kind === 'swin'
-      ? `Swin (embed ${b.embedDim}, depths ${b.depths.join('-')}, heads ${b.numHeads.join('-')})`
-      : `ResNet (layers ${b.layers.join('-')}, width ${b.baseWidth})`;
-  return `${c.arch}, ${backbone}, ${b.imgSize}x${b.imgSize} input, fusion ${c.fusion}`;
-}
-
-/** Decodes, preprocesses and scores one image file. `id` keys its random crops (order-independent). */
-export async function scoreFile(
-  model: IqaModel,
-  path: string,
-  id: string,
-  preset: ResizePresetName,
-  flags: ScoreFlags,
-): Promise<ImageScore> {
-  const [data, m] = await Promise.all([import('@iqa-bench/data'), import('@iqa-bench/model')]);
-  const rgb = await data.decodeImage(
-    path,
-    flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {},
-  );
-  const img = data.applyResize(rgb, data.RESIZE_PRESETS[preset]);
-  return m.scoreImage(
-    model,
-    { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') },
-    { crops: flags.patches, mode: flags.crop, seed: `${flags.seed}/${id}`, batchSize: flags.batchSize },
-  );
-}
+export { describeConfig } from '@iqa-bench/scorer';
 
 /** One image to score: its file, the id that keys its random crops, its preprocessing. */
 export interface ScoreJob {
@@ -212,88 +275,24 @@ export interface ScoreJob {
 /** The outcome per job, in job order: a score, or the error that kept it from being scored. */
 export type ScoreOutcome = { score: ImageScore; error?: undefined } | { score?: undefined; error: unknown };
 
-/** Images from which on `auto` uses two worker threads (below, starting them costs more than it saves). */
-export const POOL_MIN_IMAGES = 16;
-
-/** How many worker threads score `n` images: `--workers`, or on `auto` two for many images on a single-threaded backend. */
-export function workerCount(flags: ScoreFlags, backend: BackendSelection, n: number): number {
-  if (flags.workers !== undefined) return flags.workers;
-  if (backend.threads > 1 || n < POOL_MIN_IMAGES) return 1;
-  return Math.max(1, Math.min(2, availableParallelism()));
-}
-
 /**
- * Scores every job. One worker: in this thread. More: a ScoringPool of worker threads with copies of the model
- * (scores are the same bytes either way). Images are decoded here, one per free worker at a time; an image that
- * cannot be decoded or is smaller than the crop becomes an error outcome and the others are still scored.
+ * Scores every job with the scorer (decoding ahead; on tfjs worker threads from --workers or automatically, on onnx
+ * crops batched across images), with the progress display. An image that cannot be decoded or is smaller than the crop
+ * becomes an error outcome and the others are still scored.
  */
 export async function scoreMany(
   out: Output,
-  opened: OpenedModel,
+  scorer: Scorer,
   jobs: readonly ScoreJob[],
-  flags: ScoreFlags,
-  backend: BackendSelection,
   label: string,
 ): Promise<ScoreOutcome[]> {
-  const outcomes: ScoreOutcome[] = new Array(jobs.length);
-  const workers = workerCount(flags, backend, jobs.length);
   const progress = out.progress(label, jobs.length);
   try {
-    if (workers === 1) {
-      for (let i = 0; i < jobs.length; i++) {
-        const j = jobs[i];
-        try {
-          outcomes[i] = { score: await scoreFile(opened.model, j.path, j.id, j.preset, flags) };
-        } catch (error) {
-          outcomes[i] = { error };
-        }
-        progress.tick();
-      }
-      return outcomes;
-    }
-    const [data, m] = await Promise.all([import('@iqa-bench/data'), import('@iqa-bench/model')]);
-    const size = opened.config.backbone.imgSize;
-    const pool = await m.ScoringPool.fromModel(opened.model, { workers, backend: backend.name });
-    out.log(`scoring on ${pool.size} worker threads`);
-    const sent: number[] = [];
-    async function* images() {
-      for (let i = 0; i < jobs.length; i++) {
-        const j = jobs[i];
-        try {
-          const rgb = await data.decodeImage(
-            j.path,
-            flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {},
-          );
-          const img = data.applyResize(rgb, data.RESIZE_PRESETS[j.preset]);
-          if (img.width < size || img.height < size) {
-            throw new Error(`image ${img.width}x${img.height} is smaller than the ${size}x${size} crop`);
-          }
-          sent.push(i);
-          yield {
-            image: { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') },
-            name: j.path,
-            options: {
-              crops: flags.patches,
-              mode: flags.crop,
-              seed: `${flags.seed}/${j.id}`,
-              batchSize: flags.batchSize,
-            },
-          };
-        } catch (error) {
-          outcomes[i] = { error };
-          progress.tick();
-        }
-      }
-    }
-    try {
-      const scores = await pool.scoreImages(images(), { transfer: true, onResult: () => progress.tick() });
-      scores.forEach((s, k) => {
-        outcomes[sent[k]] = { score: { score: s.score, cropScores: s.cropScores, origins: s.origins } };
-      });
-    } finally {
-      await pool.close();
-    }
-    return outcomes;
+    const outcomes = await scorer.scoreFiles(
+      jobs.map((j) => ({ path: j.path, id: j.id, preprocess: j.preset })),
+      { onProgress: () => progress.tick() },
+    );
+    return outcomes.map((o) => (o.score ? { score: o.score } : { error: o.error }));
   } finally {
     progress.stop();
   }

@@ -1,6 +1,9 @@
-import { existsSync } from 'node:fs';
-import type { ComplexityReport } from '@iqa-bench/complexity';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ComplexityReport, ModelComplexity, ThroughputEntry } from '@iqa-bench/complexity';
 import type { BackendPreference, IqaModel } from '@iqa-bench/model';
+import type { RuntimePreference, Scorer } from '@iqa-bench/scorer';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -17,7 +20,7 @@ import {
   positiveIntList,
 } from '../options.js';
 import { complexityEnvironment, complexityTable } from '../report/sections.js';
-import { openCheckpoint, shortName, useBackend } from '../scoring.js';
+import { checkpointError, openCheckpoint, runtimeOption, shortName, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 
 interface ComplexityFlags extends CommonFlags, ModelLimitFlags {
@@ -31,6 +34,78 @@ interface ComplexityFlags extends CommonFlags, ModelLimitFlags {
   minTime: number;
   markdown?: boolean;
   latex?: boolean;
+  runtime?: RuntimePreference;
+}
+
+function hypernetOnOnnx(): CliError {
+  return new CliError(
+    '--timing hypernet: the onnx runtime runs the whole model; time the HyperNet alone with --runtime tfjs',
+    ExitCode.badInput,
+    { flag: '--timing' },
+  );
+}
+
+/** The timing options of complexity, as flags. */
+type TimingFlags = Pick<ComplexityFlags, 'warmup' | 'runs' | 'minTime' | 'batchSizes'>;
+
+/** Timed calls of `run` after `warmup` untimed ones, until at least `runs` ran and `minTime` ms passed (ms each). */
+async function timeCalls(run: () => Promise<unknown>, warmup: number, runs: number, minTime: number) {
+  for (let i = 0; i < warmup; i++) await run();
+  const times: number[] = [];
+  let total = 0;
+  while (times.length < 10_000 && (times.length < runs || total < minTime)) {
+    const t0 = performance.now();
+    await run();
+    const t = performance.now() - t0;
+    times.push(t);
+    total += t;
+  }
+  return times;
+}
+
+/**
+ * Batch-1 latency and throughput on the onnx runtime: `score()` of a 224×224 image whose crops are the batch (a grid of
+ * b crops of a 224×224 image is b copies of it), so each call is one forward of b crops plus their copy and transpose.
+ */
+async function onnxTiming(
+  scorer: Scorer,
+  flags: TimingFlags,
+): Promise<Pick<ModelComplexity, 'latency' | 'throughput'>> {
+  const { latencyStats } = await import('@iqa-bench/complexity/timing');
+  const size = scorer.config.backbone.imgSize;
+  const image = {
+    width: size,
+    height: size,
+    data: Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011)),
+  };
+  const forward = (b: number) => () =>
+    scorer.score(image, { crops: b, mode: b === 1 ? 'center' : 'grid', batchSize: b });
+  const latency = latencyStats(await timeCalls(forward(1), flags.warmup, flags.runs, flags.minTime), {
+    batchSize: 1,
+    warmup: flags.warmup,
+  });
+  const entries: ThroughputEntry[] = [];
+  for (const b of [...flags.batchSizes].sort((x, y) => x - y)) {
+    const times = await timeCalls(forward(b), 2, flags.runs, flags.minTime);
+    const st = latencyStats(times, { batchSize: b, warmup: 2 });
+    const elapsed = times.reduce((a, t) => a + t, 0);
+    const rate = (ms: number) => (b * 1000) / ms;
+    entries.push({
+      batchSize: b,
+      status: 'ok',
+      imagesPerSecond: (times.length * b * 1000) / elapsed,
+      rate: {
+        median: rate(st.medianMs),
+        q1: rate(st.q3Ms),
+        q3: rate(st.q1Ms),
+        min: rate(st.maxMs),
+        max: rate(st.minMs),
+      },
+      timedBatches: times.length,
+      elapsedMs: elapsed,
+    });
+  }
+  return { latency: { scope: 'whole', stats: latency }, throughput: { scope: 'whole', entries } };
 }
 
 export function complexityCommand(ctx: Ctx): Command {
@@ -80,6 +155,7 @@ export function complexityCommand(ctx: Ctx): Command {
     )
     .option('--markdown', "print @iqa-bench/complexity's Markdown table (with the reference checks) instead")
     .option('--latex', 'print the LaTeX table instead');
+  runtimeOption(cmd);
   modelLimitOptions(cmd);
   commonOptions(cmd, {
     out: 'also write the complexity report (JSON, schema of @iqa-bench/complexity) to <file>',
@@ -106,30 +182,66 @@ export function complexityCommand(ctx: Ctx): Command {
           );
         }
       }
+      // Checked before any work: the exported ONNX model is the whole model.
+      if (flags.runtime === 'onnx' && flags.latency && flags.timing === 'hypernet') throw hypernetOnOnnx();
       await useBackend(out, flags.backend);
+      const { createScorer, isOnnxFile, resolveRuntime, ScorerError } = await import('@iqa-bench/scorer');
       const reports: ComplexityReport[] = [];
+      let onnxBackend: string | null = null;
       for (const name of names) {
         const isPreset = m.isPresetName(name);
+        const isOnnx = !isPreset && isOnnxFile(name);
+        // Latency and throughput on the runtime used; parameters and MACs are counted on the TF.js model.
+        const runtime = flags.latency
+          ? await resolveRuntime(isPreset ? `${name}.preset` : name, flags.runtime)
+          : 'tfjs';
+        if (runtime === 'onnx' && flags.timing === 'hypernet') throw hypernetOnOnnx();
+        let scorer: Scorer | null = null;
+        const openOnnx = async (file: string, typed: string): Promise<Scorer> => {
+          try {
+            return await createScorer({ checkpoint: file, runtime: 'onnx' });
+          } catch (err) {
+            if (err instanceof ScorerError && err.code === 'runtime-unavailable')
+              throw new CliError(
+                err.message.replace(/^runtime onnx: /, '--runtime onnx: '),
+                ExitCode.badInput,
+                {
+                  cause: err,
+                  flag: '--runtime',
+                },
+              );
+            throw checkpointError(err, file, typed);
+          }
+        };
         let model: IqaModel;
         if (isPreset) {
           // Counts and timings do not depend on the weights: skip drawing random ones (seconds for Swin-B).
           model = m.createModel(name, { seed: 1, randomInit: false });
+        } else if (isOnnx) {
+          // The counts of the architecture the ONNX model stores (they do not depend on the weights).
+          scorer = await openOnnx(out.path(name), name);
+          model = m.createModel(scorer.config, { seed: 1, randomInit: false });
         } else {
           model = (await openCheckpoint(out, name, '--model', modelLimits(flags))).model;
         }
+        const tmp =
+          runtime === 'onnx' && scorer === null ? mkdtempSync(join(tmpdir(), 'iqa-complexity-')) : null;
         try {
-          out.log(`${name}: counting${flags.latency ? ' and timing' : ''}…`);
-          reports.push(
-            await cx.analyzeModel(model, {
-              // A checkpoint is labelled by its short name; the description keeps the path.
-              name: isPreset ? name : shortName(name),
-              description: isPreset ? `preset ${name}` : `checkpoint ${name}`,
-              reference: isPreset && name !== 'smart-iqa-micro' ? name : null,
-              timing: flags.timing,
-              latency: flags.latency
+          out.log(
+            `${name}: counting${flags.latency ? ` and timing${runtime === 'onnx' ? ' on onnx' : ''}` : ''}…`,
+          );
+          const analyzed = await cx.analyzeModel(model, {
+            // A checkpoint is labelled by its short name; the description keeps the path.
+            name: isPreset ? name : shortName(name),
+            description: isPreset ? `preset ${name}` : `checkpoint ${name}`,
+            reference: isPreset && name !== 'smart-iqa-micro' ? name : null,
+            timing: flags.timing,
+            latency:
+              flags.latency && runtime === 'tfjs'
                 ? { warmup: flags.warmup, runs: flags.runs, minTimeMs: flags.minTime }
                 : false,
-              throughput: flags.latency
+            throughput:
+              flags.latency && runtime === 'tfjs'
                 ? {
                     batchSizes: flags.batchSizes,
                     minTimeMs: flags.minTime,
@@ -137,13 +249,44 @@ export function complexityCommand(ctx: Ctx): Command {
                     warmup: 2,
                   }
                 : false,
-            }),
-          );
+          });
+          if (runtime === 'onnx') {
+            if (tmp !== null) {
+              const onnx = await import('@iqa-bench/onnx');
+              const file = join(tmp, 'model.onnx');
+              await onnx.writeOnnx(file, model, { source: name });
+              scorer = await openOnnx(file, name);
+            }
+            const s = scorer as Scorer;
+            onnxBackend = `onnxruntime (${(s.executionProviders ?? []).join(', ')})`;
+            const timed = await onnxTiming(s, flags);
+            const entry = analyzed.models[0];
+            analyzed.models[0] = {
+              ...entry,
+              ...timed,
+              notes: [
+                ...entry.notes.filter((n) => !n.startsWith('Latency and throughput time')),
+                `Latency and throughput time the whole model exported to ONNX on ${onnxBackend}, one score() call per ` +
+                  'measurement (the crops of one image as the batch); parameters and MACs are counted on the TF.js model.',
+              ],
+            };
+          }
+          reports.push(analyzed);
         } finally {
           model.dispose();
+          await scorer?.close();
+          if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
         }
       }
-      const report = cx.mergeReports(reports);
+      const merged = cx.mergeReports(reports);
+      // Timed on onnxruntime: the environment says so (the tfjs version is that of the counts).
+      const report =
+        onnxBackend === null
+          ? merged
+          : cx.validateComplexityReport({
+              ...merged,
+              environment: { ...merged.environment, backend: onnxBackend, threads: null },
+            });
       await out.writeOut(report);
       if (flags.markdown && !flags.json) out.io.stdout.write(`${cx.toMarkdown(report)}\n`);
       else if (flags.latex && !flags.json) out.io.stdout.write(`${cx.toLatex(report)}\n`);

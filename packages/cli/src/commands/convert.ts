@@ -1,5 +1,7 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, relative } from 'node:path';
+import type * as OnnxApi from '@iqa-bench/onnx';
 import { Command, Option } from 'commander';
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -10,9 +12,11 @@ import { commonOptions, examples } from '../options.js';
 import { checkpointError, describeConfig, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 
+type ConvertFormat = 'safetensors' | 'tfjs' | 'onnx';
+
 interface ConvertFlags extends CommonFlags, ModelLimitFlags {
   strict: boolean;
-  to?: 'safetensors' | 'tfjs';
+  to?: ConvertFormat;
 }
 
 /** Extensions of weight files this command does not write: an output named so would be mistaken for one. */
@@ -22,7 +26,6 @@ const FOREIGN_EXTENSIONS = [
   '.pkl',
   '.bin',
   '.ckpt',
-  '.onnx',
   '.h5',
   '.npz',
   '.pb',
@@ -32,14 +35,24 @@ const FOREIGN_EXTENSIONS = [
 ];
 
 /**
- * The format `<out>` asks for: `x.safetensors` a safetensors file; `model.json`, a name ending in `/` or a name
- * without an extension a TF.js folder. Any other extension is refused (`convert x.pkl out.pt` would otherwise make a
- * TF.js folder named `out.pt`); `--to` must agree with the name.
+ * The format `<out>` asks for: `x.safetensors` a safetensors file; `x.onnx` an ONNX model; `model.json`, a name ending
+ * in `/` or a name without an extension a TF.js folder. Any other extension is refused (`convert x.pkl out.pt` would
+ * otherwise make a TF.js folder named `out.pt`); `--to` must agree with the name.
  */
-export function outputFormat(output: string, to?: 'safetensors' | 'tfjs'): 'safetensors' | 'tfjs' {
+export function outputFormat(output: string, to?: ConvertFormat): ConvertFormat {
   const name = basename(output.replace(/[\\/]+$/, ''));
   const folder = /[\\/]$/.test(output) || name === 'model.json';
   const ext = folder ? '' : extname(name).toLowerCase();
+  if (ext === '.onnx' || to === 'onnx') {
+    if (ext === '.onnx' && (to === undefined || to === 'onnx')) return 'onnx';
+    throw new CliError(
+      ext === '.onnx'
+        ? `<out> ${output}: --to ${to} does not write .onnx; name it for what --to writes`
+        : `<out> ${output}: --to onnx writes a .onnx file; name it <name>.onnx`,
+      ExitCode.badInput,
+      { flag: '--to' },
+    );
+  }
   if (ext === '.safetensors') {
     if (to === 'tfjs')
       throw new CliError(
@@ -62,6 +75,19 @@ export function outputFormat(output: string, to?: 'safetensors' | 'tfjs'): 'safe
   );
 }
 
+/** @iqa-bench/onnx (an optional peer dependency): writing .onnx needs it. */
+async function onnxExporter(): Promise<typeof OnnxApi> {
+  try {
+    return await import('@iqa-bench/onnx');
+  } catch (err) {
+    throw new CliError(
+      `<out>: writing ONNX needs @iqa-bench/onnx, which is not installed (npm install @iqa-bench/onnx)`,
+      ExitCode.badInput,
+      { cause: err },
+    );
+  }
+}
+
 function mib(bytes: number): string {
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 }
@@ -74,19 +100,20 @@ export function convertCommand(ctx: Ctx): Command {
         "wrapped {'model_hyper' | 'model' | 'model_state_dict' | 'params': state_dict} .pth, or a .safetensors — " +
         'work out its architecture (stored config, else inferred from the tensor names and shapes), check every tensor, ' +
         'and write it as .safetensors with the architecture in its metadata (so the file alone rebuilds the model), or ' +
-        'as a TensorFlow.js model folder (model.json + weights) for the browser. PyTorch files are read by an ' +
+        'as a TensorFlow.js model folder (model.json + weights) for the browser, or as an ONNX model (.onnx, opset 20, ' +
+        'dynamic batch; needs @iqa-bench/onnx) for onnxruntime (--runtime onnx). PyTorch files are read by an ' +
         'allow-list unpickler that never executes them: anything but a state dict (e.g. os.system) is refused.',
     )
     .argument('<in>', 'the checkpoint to read (.pkl, .pth, .pt, .bin, .safetensors)')
     .argument(
       '<out>',
-      'out.safetensors, or a TF.js model folder (a name without extension, <dir>/ or <dir>/model.json)',
+      'out.safetensors, out.onnx, or a TF.js model folder (a name without extension, <dir>/ or <dir>/model.json)',
     )
     .addOption(
       new Option(
         '--to <format>',
-        'output format (default: from <out>: .safetensors, else a TF.js folder); must agree with <out>',
-      ).choices(['safetensors', 'tfjs']),
+        'output format (default: from <out>: .safetensors, .onnx, else a TF.js folder); must agree with <out>',
+      ).choices(['safetensors', 'tfjs', 'onnx']),
     )
     .option(
       '--no-strict',
@@ -98,6 +125,7 @@ export function convertCommand(ctx: Ctx): Command {
     'iqa-bench convert koniq_pretrained.pkl koniq.safetensors',
     'iqa-bench convert best_model_srcc_0.9378.pkl smart-base.safetensors',
     'iqa-bench convert smart-base.safetensors web/smart-base/        # TensorFlow.js model for the browser',
+    'iqa-bench convert koniq_pretrained.pkl koniq.onnx                # ONNX model for onnxruntime',
   ]);
   return cmd.action(
     ctx.action(async (out, flags: ConvertFlags, input: string, output: string) => {
@@ -111,6 +139,7 @@ export function convertCommand(ctx: Ctx): Command {
         if (err instanceof CliError) throw err;
         throw new CliError(`${input}: no such file`);
       }
+      const onnx = to === 'onnx' ? await onnxExporter() : null;
       const m = await import('@iqa-bench/model');
       await useBackend(out, 'cpu');
       let loaded;
@@ -126,7 +155,24 @@ export function convertCommand(ctx: Ctx): Command {
         }
         let files: string[];
         let wrote: string;
-        if (to === 'safetensors') {
+        if (onnx !== null) {
+          await mkdir(dirname(outPath), { recursive: true });
+          const sha256 = createHash('sha256')
+            .update(await readFile(inPath))
+            .digest('hex');
+          let bytes: number;
+          try {
+            bytes = await onnx.writeOnnx(outPath, model, {
+              checkpointSha256: sha256,
+              source: basename(input),
+            });
+          } catch (err) {
+            // The exporter's own words (an unsupported model), or the file that could not be written.
+            throw checkpointError(err, inPath, input);
+          }
+          files = [output];
+          wrote = `${output} (ONNX, ${mib(bytes)}, opset ${onnx.ONNX_OPSET}; the checkpoint's sha256 in its metadata)`;
+        } else if (to === 'safetensors') {
           await mkdir(dirname(outPath), { recursive: true });
           await m.saveSafetensors(outPath, model.params, config);
           files = [output];

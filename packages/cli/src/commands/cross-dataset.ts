@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { IqaDataset, IqaImage, ResizePresetName } from '@iqa-bench/data';
-import type { BackendSelection } from '@iqa-bench/model';
 import { defaultPreset, partImages, readSplitManifest, shippedSplit } from '@iqa-bench/data';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
@@ -15,8 +14,8 @@ import { resultNotes, resultTable } from '../report/sections.js';
 import type { DatasetResult, MetricName, ResultFile } from '@iqa-bench/metrics';
 import { RESULT_SCHEMA } from '@iqa-bench/metrics';
 import type { LoadedResult } from '../result.js';
-import type { OpenedModel, ScoreFlags } from '../scoring.js';
-import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';
+import type { OpenedScorer, ScoreFlags } from '../scoring.js';
+import { openScorer, scoreMany, scoreOptions } from '../scoring.js';
 import { renderText } from '../table.js';
 import { VERSION } from '../version.js';
 import type { DatasetFlags } from './dataset-options.js';
@@ -32,13 +31,12 @@ interface EvalFlags extends CommonFlags, ScoreFlags, DatasetFlags, ModelLimitFla
 /** Scores every image of a dataset part and evaluates the scores against its ground truth (also used by demo). */
 export async function evaluateImages(
   out: Output,
-  opened: OpenedModel,
+  opened: OpenedScorer,
   spec: DatasetSpec,
   ds: IqaDataset,
   images: readonly IqaImage[],
   split: string,
-  flags: ScoreFlags & { predictions: boolean },
-  backend: BackendSelection,
+  flags: Pick<ScoreFlags, 'preprocess'> & { predictions: boolean },
 ): Promise<DatasetResult> {
   if (images.length < 2)
     throw new CliError(
@@ -47,10 +45,8 @@ export async function evaluateImages(
   const preset: ResizePresetName = flags.preprocess ?? defaultPreset(ds.key);
   const outcomes = await scoreMany(
     out,
-    opened,
+    opened.scorer,
     images.map((im) => ({ path: im.path, id: im.id, preset })),
-    flags,
-    backend,
     spec.name,
   );
   const score = outcomes.map((o, i) => {
@@ -125,15 +121,14 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
     const ds = await loadSpec(out, spec, flags);
     datasets.push({ spec, ds, ...(await selectPart(out, ds, flags)) });
   }
-  const backend = await useBackend(out, flags.backend);
-  const opened = await openCheckpoint(out, flags.checkpoint, '--checkpoint', modelLimits(flags));
+  const opened = await openScorer(out, flags, flags.checkpoint, modelLimits(flags));
   const entries: DatasetResult[] = [];
   try {
     for (const { spec, ds, images, split } of datasets) {
-      entries.push(await evaluateImages(out, opened, spec, ds, images, split, flags, backend));
+      entries.push(await evaluateImages(out, opened, spec, ds, images, split, flags));
     }
   } finally {
-    opened.model.dispose();
+    await opened.scorer.close();
   }
   const base: ResultFile = {
     schema: RESULT_SCHEMA,
@@ -148,7 +143,8 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
         flags.preprocess ??
         Object.fromEntries(datasets.map(({ spec, ds }) => [spec.name, defaultPreset(ds.key)])),
       seed: flags.seed,
-      backend: backend.name,
+      runtime: opened.runtime,
+      backend: opened.backend,
       model: opened.description,
     },
     datasets: entries,
@@ -166,7 +162,7 @@ async function run(out: Output, flags: EvalFlags, kind: 'cross-dataset' | 'eval'
 function evalOptions(cmd: Command): Command {
   cmd.requiredOption(
     '--checkpoint <file>',
-    'the model: .safetensors, PyTorch .pkl/.pth (read safely), or a TF.js model folder',
+    'the model: .safetensors, PyTorch .pkl/.pth (read safely), a TF.js model folder, or an ONNX model (.onnx: --runtime onnx)',
   );
   datasetOptions(cmd);
   scoreOptions(cmd, "the original's per dataset: seed, but none for live, csiq, tid2013, livec");

@@ -21,7 +21,7 @@ import {
 } from '../report/sections.js';
 import type { DatasetResult, ResultFile } from '@iqa-bench/metrics';
 import { RESULT_SCHEMA } from '@iqa-bench/metrics';
-import { openCheckpoint, useBackend } from '../scoring.js';
+import { openScorer, useBackend } from '../scoring.js';
 import { renderText } from '../table.js';
 import { readTrainingRun } from '../training.js';
 import { VERSION } from '../version.js';
@@ -158,7 +158,6 @@ export function demoCommand(ctx: Ctx): Command {
       // 3. Cross-dataset test of the selected weights.
       out.log('[3/4] cross-dataset test of the selected weights');
       const ckpt = join(runDir, 'round-0', 'best.safetensors');
-      const opened = await openCheckpoint(out, relative(out.io.cwd, ckpt) || ckpt);
       const entries: DatasetResult[] = [];
       const scoreFlags = {
         patches: 2,
@@ -169,6 +168,14 @@ export function demoCommand(ctx: Ctx): Command {
         backend: flags.backend,
         predictions: true,
       };
+      // The backend was selected and logged for training.
+      const opened = await openScorer(
+        out,
+        scoreFlags,
+        relative(out.io.cwd, ckpt) || ckpt,
+        {},
+        { logBackend: false },
+      );
       try {
         for (const s of sets) {
           const root = join(dir, 'data', s.name);
@@ -196,12 +203,11 @@ export function demoCommand(ctx: Ctx): Command {
               images,
               s.name === 'synth-kadid' ? 'test' : 'all',
               scoreFlags,
-              backend,
             ),
           );
         }
       } finally {
-        opened.model.dispose();
+        await opened.scorer.close();
       }
       const cross: ResultFile = {
         schema: RESULT_SCHEMA,

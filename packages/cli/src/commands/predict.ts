@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import type { ResizePresetName } from '@iqa-bench/data';
+import { IMAGE_EXTENSIONS } from '@iqa-bench/scorer';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import { describeError, ExitCode } from '../errors.js';
@@ -10,7 +11,7 @@ import type { CommonFlags } from '../io.js';
 import { writeFileAtomic } from '@iqa-bench/core/fs';
 import { commonOptions, examples } from '../options.js';
 import type { ScoreFlags, ScoreOutcome } from '../scoring.js';
-import { openCheckpoint, scoreMany, scoreOptions, useBackend } from '../scoring.js';
+import { openScorer, scoreMany, scoreOptions } from '../scoring.js';
 import type { MapFiles, QualityMapFlags } from '../quality-map.js';
 import { prepareQualityMaps, qualityMapOptions } from '../quality-map.js';
 import { renderText } from '../table.js';
@@ -22,7 +23,7 @@ interface PredictFlags extends CommonFlags, ScoreFlags, ModelLimitFlags, Quality
 }
 
 /** File extensions read from a folder (the formats @iqa-bench/data decodes). */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'];
+export { IMAGE_EXTENSIONS };
 
 export const PREDICTIONS_SCHEMA = 'iqa-bench/predictions@1';
 
@@ -105,7 +106,7 @@ export function predictCommand(ctx: Ctx): Command {
     .argument('<image|folder...>', 'image files and folders')
     .requiredOption(
       '--checkpoint <file>',
-      'the model: .safetensors, PyTorch .pkl/.pth (read safely), or a TF.js model folder',
+      'the model: .safetensors, PyTorch .pkl/.pth (read safely), a TF.js model folder, or an ONNX model (.onnx: --runtime onnx)',
     )
     .option('--csv', 'print CSV (path,score,patch_scores,error) instead of the table');
   scoreOptions(cmd, 'seed');
@@ -125,8 +126,7 @@ export function predictCommand(ctx: Ctx): Command {
       out.checkOutExtension(OUT_EXTENSIONS);
       const inputs = await collectImages(out.io.cwd, args);
       const files = inputs.filter((i) => i.error === undefined).map((i) => i.path);
-      const backend = await useBackend(out, flags.backend);
-      const opened = await openCheckpoint(out, flags.checkpoint, '--checkpoint', modelLimits(flags));
+      const opened = await openScorer(out, flags, flags.checkpoint, modelLimits(flags));
       const preset: ResizePresetName = flags.preprocess ?? 'seed';
       const jobs = files.map((file) => ({
         path: out.path(file),
@@ -137,10 +137,10 @@ export function predictCommand(ctx: Ctx): Command {
       let outcomes: ScoreOutcome[];
       let mapFiles: (MapFiles | undefined)[] | undefined;
       try {
-        outcomes = await scoreMany(out, opened, jobs, flags, backend, 'predict');
-        mapFiles = await maps?.write(opened, outcomes);
+        outcomes = await scoreMany(out, opened.scorer, jobs, 'predict');
+        mapFiles = await maps?.write(opened.scorer, outcomes);
       } finally {
-        opened.model.dispose();
+        await opened.scorer.close();
       }
       const rows: Prediction[] = [];
       let k = 0;
@@ -181,7 +181,8 @@ export function predictCommand(ctx: Ctx): Command {
           crop: flags.crop,
           preprocess: preset,
           seed: flags.seed,
-          backend: backend.name,
+          runtime: opened.runtime,
+          backend: opened.backend,
           ...maps?.settings,
         },
         images: rows,

@@ -30,6 +30,24 @@ describe('decodeImage matches Pillow convert("RGB") (golden: Pillow 9.4)', () =>
 describe('decodeImage options and failures', () => {
   const tmp = tempDir('iqa-data-decode-');
 
+  it('decodes bytes in memory exactly as the file (JPEG, PNG, BMP); errors name the bytes by options.name', async () => {
+    for (const name of ['q90.jpg', 'rgb.png', 'rgb24.bmp']) {
+      const file = path.join(fixtures, 'images', name);
+      const fromFile = await decodeImage(file);
+      const fromBytes = await decodeImage(new Uint8Array(readFileSync(file)));
+      expect([fromBytes.width, fromBytes.height], name).toEqual([fromFile.width, fromFile.height]);
+      expect(sha(fromBytes.data), name).toBe(golden[name].sha256);
+      const cut = readFileSync(file).subarray(0, Math.floor(readFileSync(file).length * 0.6));
+      const err = await decodeImage(cut, { name: `upload-${name}` }).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(DatasetError);
+      expect((err as DatasetError).code).toBe('corrupt-image');
+      expect((err as Error).message).toContain(`upload-${name}`);
+    }
+    await expect(decodeImage(pngWithHeader(30000, 30000))).rejects.toThrow(
+      /<buffer>.*30000x30000 = 900000000 pixels/,
+    );
+  });
+
   it('does not apply EXIF orientation unless asked', async () => {
     const file = path.join(fixtures, 'images/exif-rot6.jpg');
     const plain = await decodeImage(file);

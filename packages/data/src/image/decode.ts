@@ -103,10 +103,20 @@ async function readHead(file: string, n: number): Promise<Uint8Array> {
   }
 }
 
-/** Decodes an image file to RGB uint8 (see {@link RgbImage}); throws a DatasetError naming the file on failure. */
-export async function decodeImage(file: string, options: DecodeOptions = {}): Promise<RgbImage> {
+/**
+ * Decodes an image — a file, or its bytes already in memory — to RGB uint8 (see {@link RgbImage}); throws a
+ * DatasetError naming the file (bytes: `options.name`) on failure.
+ */
+export async function decodeImage(
+  source: string | Uint8Array,
+  options: DecodeOptions & {
+    /** What errors call an image given as bytes (default `<buffer>`); a file is named by its path. */
+    name?: string;
+  } = {},
+): Promise<RgbImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const head = await readHead(file, 64);
+  const file = typeof source === 'string' ? source : (options.name ?? '<buffer>');
+  const head = typeof source === 'string' ? await readHead(source, 64) : source.subarray(0, 64);
   if (isBmp(head)) {
     let hdr;
     try {
@@ -115,21 +125,24 @@ export async function decodeImage(file: string, options: DecodeOptions = {}): Pr
       throw corrupt(file, (e as Error).message);
     }
     if (hdr.width * hdr.height > maxPixels) throw tooMany(file, hdr.width, hdr.height, maxPixels);
-    const st = await fs.stat(file);
+    const size = typeof source === 'string' ? (await fs.stat(source)).size : source.length;
     // A BMP holds at most 4 bytes per pixel plus headers and palette: refuse anything much larger.
-    if (st.size > hdr.width * hdr.height * 4 + 4096 + 1024 * hdr.height) {
-      throw corrupt(file, `file of ${st.size} bytes is larger than a ${hdr.width}x${hdr.height} BMP can be`);
+    if (size > hdr.width * hdr.height * 4 + 4096 + 1024 * hdr.height) {
+      throw corrupt(file, `file of ${size} bytes is larger than a ${hdr.width}x${hdr.height} BMP can be`);
     }
     try {
-      return decodeBmp(await fs.readFile(file));
+      return decodeBmp(typeof source === 'string' ? await fs.readFile(source) : source);
     } catch (e) {
       if (e instanceof BmpError) throw corrupt(file, e.message);
       throw e;
     }
   }
+  // sharp reads a path, or bytes from a Buffer.
+  const input =
+    typeof source === 'string' ? source : Buffer.from(source.buffer, source.byteOffset, source.length);
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    meta = await sharp(file, { limitInputPixels: false }).metadata();
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw corrupt(file, (e as Error).message);
   }
@@ -146,7 +159,7 @@ export async function decodeImage(file: string, options: DecodeOptions = {}): Pr
     });
   }
   try {
-    const { data, info } = await sharp(file, {
+    const { data, info } = await sharp(input, {
       limitInputPixels: maxPixels,
       failOn: 'error',
       ignoreIcc: true,
