@@ -10,7 +10,7 @@ import { Rng } from './rng.js';
 
 function spec(): TorchSpec {
   return {
-    storages: [{ key: '0', dtype: 'float', numel: 6, data: new Uint8Array(24), location: 'cpu' }],
+    storages: [{ key: '0', dtype: 'float32', numel: 6, data: new Uint8Array(24), location: 'cpu' }],
     tensors: [{ name: 'w', storage: '0', offset: 0, shape: [2, 3], stride: [3, 1] }],
   };
 }
