@@ -3,7 +3,12 @@
  * scores its test images): every variant predicts the shared images' MOS plus an image effect shared by all runs and
  * its own noise, at a per-variant noise level, so a lower level is a better variant by a known margin.
  */
-import type { StudyReportInput, StudyRunRecord, StudyRunStatus } from '@iqa-bench/study';
+// From the source, not the package: the study package's own typecheck runs before its build.
+import type {
+  StudyReportInput,
+  StudyRunRecord,
+  StudyRunStatus,
+} from '../../packages/study/src/report/input.js';
 
 /** A small deterministic generator (mulberry32) and standard normals by Box–Muller. */
 function generator(seed: number): () => number {
