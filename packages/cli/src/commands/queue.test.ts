@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { processAlive } from '@iqa-bench/study';
+import { processAlive } from '@iqa-bench/study/queue';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIo, TextSink } from '../io.js';
 import { runCli } from '../program.js';

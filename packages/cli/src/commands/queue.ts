@@ -1,4 +1,4 @@
-import { serveQueue } from '@iqa-bench/study';
+import { serveQueue } from '@iqa-bench/study/queue';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Ctx } from '../context.js';
 import type { CommonFlags } from '../io.js';

@@ -6,7 +6,7 @@ import type {
   StudyRunState,
   StudyRecipe,
 } from '@iqa-bench/study';
-import { DEFAULT_QUEUE_NAME } from '@iqa-bench/study';
+import { DEFAULT_QUEUE_NAME } from '@iqa-bench/study/queue';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Ctx } from '../context.js';

@@ -1,9 +1,5 @@
-import {
-  DEFAULT_QUEUE_NAME,
-  DEFAULT_WORKER_TIMINGS,
-  registerStudyRunKind,
-  serveJobWorker,
-} from '@iqa-bench/study';
+import { registerStudyRunKind } from '@iqa-bench/study';
+import { DEFAULT_QUEUE_NAME, DEFAULT_WORKER_TIMINGS, serveJobWorker } from '@iqa-bench/study/queue';
 import { Command } from 'commander';
 import type { Ctx } from '../context.js';
 import type { CommonFlags } from '../io.js';

@@ -2,13 +2,11 @@
 export type { StudyDatasetRef, StudyFile, StudyFileInput } from './file.js';
 export {
   MAX_SEEDS,
-  MAX_STUDY_FILE_BYTES,
   MAX_VARIANTS,
   parseStudyFile,
   readStudyFile,
   StudyError,
   studyFileSchema,
-  suggest,
 } from './file.js';
 export type {
   EvalSetSpec,
@@ -18,44 +16,15 @@ export type {
   RunSpec,
   StudyRecipe,
 } from './resolve.js';
-export {
-  applyOverrides,
-  BUILTIN_RECIPES,
-  canonicalJson,
-  datasetHash,
-  resolveStudy,
-  runDirOf,
-  RUNS_DIR,
-  SPLIT_FILE,
-  unknownConfigPath,
-} from './resolve.js';
+export { resolveStudy, runDirOf, RUNS_DIR, SPLIT_FILE } from './resolve.js';
 export type { ExecuteOptions, RunManifest, RunOutcome } from './run.js';
-export {
-  editedFiles,
-  EVALUATED_WEIGHTS,
-  evaluateRun,
-  executeRun,
-  FAILURE_FILE,
-  finishedRun,
-  HASHED_FILES,
-  readRunManifest,
-  RESULT_FILE,
-  RUN_LOCK_FILE,
-  RUN_MANIFEST_FILE,
-} from './run.js';
+export { evaluateRun, executeRun, readRunManifest, RESULT_FILE, RUN_MANIFEST_FILE } from './run.js';
 export type { RunFolderState, StudyRunState } from './state.js';
-export { runState, studyState } from './state.js';
+export { studyState } from './state.js';
 export type { LocalRunOptions, StudyEvent, StudyRunResult } from './local.js';
-export { prepareStudyFolder, runStudyLocal } from './local.js';
+export { runStudyLocal } from './local.js';
 export type { QueueRunOptions, StudyRunPayload } from './queue-run.js';
-export {
-  handleStudyRun,
-  registerStudyRunKind,
-  runStudyQueue,
-  STUDY_RUN_KIND,
-  studyRunJob,
-  studyRunPayload,
-} from './queue-run.js';
+export { registerStudyRunKind, runStudyQueue, STUDY_RUN_KIND } from './queue-run.js';
 export type { CollectOptions } from './collect.js';
 export { collectStudyReportInput } from './collect.js';
 export type { ExampleName } from './example.js';
