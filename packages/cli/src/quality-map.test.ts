@@ -8,8 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { interpolateViridis } from 'd3-scale-chromatic';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo, TextSink } from './io.js';
-import { runCli } from './program.js';
+import { runCliIn } from './__tests__/run-cli.js';
 import type { QualityMapSidecar } from './quality-map.js';
 import {
   gridShape,
@@ -37,20 +36,8 @@ const kadidImage = resolve(
 const work = mkdtempSync(join(tmpdir(), 'iqa-qmap-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-class Sink implements TextSink {
-  text = '';
-  isTTY = false;
-  columns = 100;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io: CliIo & { stdout: Sink; stderr: Sink } = { stdout: new Sink(), stderr: new Sink(), cwd: work };
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+function cli(args: string[]) {
+  return runCliIn(work, args, { columns: 100 });
 }
 
 /** [r, g, b] of d3's viridis at t. */

@@ -5,8 +5,7 @@ import type { ModelConfig, SwinBackboneConfig } from '@iqa-bench/model';
 import { createModel, saveSafetensors } from '@iqa-bench/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir.js';
-import type { CliIo, TextSink } from './io.js';
-import { runCli } from './program.js';
+import { runCliIn } from './__tests__/run-cli.js';
 import { shortName } from './scoring.js';
 
 const repo = resolve(import.meta.dirname, '..', '..', '..');
@@ -16,20 +15,8 @@ const kadidOk = join(fixtures, 'datasets', 'kadid-ok');
 const images = join(kadidOk, 'images');
 const wasm = ['--backend', 'wasm'];
 
-class Sink implements TextSink {
-  text = '';
-  isTTY = false;
-  columns = 100;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function iqa(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io: CliIo & { stdout: Sink; stderr: Sink } = { stdout: new Sink(), stderr: new Sink(), cwd: repo };
-  const code = await runCli(args, io);
-  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+function iqa(args: string[]) {
+  return runCliIn(repo, args, { columns: 100 });
 }
 
 interface Predictions {

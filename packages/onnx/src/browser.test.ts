@@ -6,47 +6,24 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importGraph } from '../../../tools/testing/import-graph.js';
 import * as browser from './browser.js';
 import { openOnnxScorer, type OnnxScorer } from './index.js';
 import { exportedFile, maxAbs, normalizedImage, referenceModel, spread } from './__tests__/helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const core = join(here, '..', '..', 'core', 'src');
-
-/** Every module reachable from `entry` (relative imports, .js → .ts) and every bare specifier they import. */
-function importGraph(entry: string): { modules: string[]; external: string[] } {
-  const modules = new Set<string>();
-  const external = new Set<string>();
-  const visit = (file: string): void => {
-    if (modules.has(file)) return;
-    modules.add(file);
-    const src = readFileSync(file, 'utf8');
-    const re =
-      /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
-    for (const m of src.matchAll(re)) {
-      const spec = m[1] ?? m[2];
-      if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else if (spec.startsWith('@iqa-bench/core/'))
-        visit(join(core, `${spec.slice('@iqa-bench/core/'.length)}.ts`));
-      else external.add(spec);
-    }
-  };
-  visit(join(here, entry));
-  return { modules: [...modules].map((f) => relative(here, f)).sort(), external: [...external].sort() };
-}
-
 describe('the module graph', () => {
   it('has no Node import (its one @iqa-bench import is @iqa-bench/model/browser, Node-free itself)', () => {
-    const { modules, external } = importGraph('browser.ts');
+    const { modules, external } = importGraph(here, 'browser.ts');
     expect(external).toEqual(['@iqa-bench/model/browser', 'onnx-proto', 'onnxruntime-web']);
     expect(modules).toEqual(['browser.ts', 'contract.ts', 'errors.ts', 'model-info.ts', 'scorer-core.ts']);
   });
 
   it('the walk sees Node imports where there are some', () => {
-    expect(importGraph('index.ts').external).toEqual(
+    expect(importGraph(here, 'index.ts').external).toEqual(
       expect.arrayContaining(['node:os', 'node:crypto', 'node:fs/promises', 'onnxruntime-node']),
     );
   });

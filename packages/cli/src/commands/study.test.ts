@@ -8,21 +8,10 @@ import { join } from 'node:path';
 import { generateSynthetic, writeSplitManifest } from '@iqa-bench/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../tools/testing/temp-dir.js';
-import type { CliIo, TextSink } from '../io.js';
-import { runCli } from '../program.js';
+import { runCliIn } from '../__tests__/run-cli.js';
 
-class Sink implements TextSink {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function cli(cwd: string, ...argv: string[]) {
-  const io: CliIo & { stdout: Sink; stderr: Sink } = { stdout: new Sink(), stderr: new Sink(), cwd };
-  const code = await runCli(argv, io);
-  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+function cli(cwd: string, ...argv: string[]) {
+  return runCliIn(cwd, argv);
 }
 
 let dir = '';
