@@ -23,6 +23,7 @@ export {
 } from './model.js';
 export {
   cropOrigins,
+  scoreCropOrigins,
   extractCrops,
   scoreImage,
   type CropMode,

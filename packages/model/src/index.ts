@@ -39,6 +39,7 @@ export { ParamStore, type ParamEntry, type TorchLayout } from './params.js';
 // Scoring images: crops of one image, many images on several cores
 export {
   cropOrigins,
+  scoreCropOrigins,
   extractCrops,
   scoreImage,
   type CropMode,

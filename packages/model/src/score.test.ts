@@ -4,7 +4,7 @@ import { lcgValues, PARITY_MICRO, useBackend } from './__tests__/helpers.js';
 import { createModel } from './model.js';
 import { loadParityFixture } from './parity.js';
 import { presetConfig } from './presets.js';
-import { cropOrigins, extractCrops, scoreImage, type NormalizedImage } from './score.js';
+import { cropOrigins, extractCrops, scoreCropOrigins, scoreImage, type NormalizedImage } from './score.js';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -46,6 +46,22 @@ describe('cropOrigins', () => {
   });
 });
 
+describe('scoreCropOrigins', () => {
+  it('takes given origins (checked) over crops, mode and seed', () => {
+    expect(scoreCropOrigins(384, 512, 224, { crops: 3, mode: 'random', seed: 1 })).toEqual(
+      cropOrigins(384, 512, 224, 3, 'random', 1),
+    );
+    expect(scoreCropOrigins(384, 512, 224, { origins: [[160, 288]], mode: 'grid', crops: 9 })).toEqual([
+      [160, 288],
+    ]);
+    expect(() => scoreCropOrigins(384, 512, 224, { origins: [[161, 0]] })).toThrow(
+      'origins[0]: a 224x224 crop at [161,0] ([y, x]) must lie inside the 512x384 image',
+    );
+    expect(() => scoreCropOrigins(384, 512, 224, { origins: [[0, 1.5]] })).toThrow(/origins\[0\]/);
+    expect(() => scoreCropOrigins(384, 512, 224, { origins: [] })).toThrow(/non-empty/);
+  });
+});
+
 describe('scoreImage', () => {
   it('averages the crop scores, batched, equal to scoring the crops one by one', async () => {
     const config = loadParityFixture(PARITY_MICRO).index.models[0].config;
@@ -63,6 +79,9 @@ describe('scoreImage', () => {
       expect(s.dataSync()[0]).toBeCloseTo(r.cropScores[i], 5);
       tf.dispose([x, s]);
     }
+    // The same crops given as origins: the same scores, whatever crops/mode/seed say.
+    const given = await scoreImage(m, img, { origins: r.origins, crops: 1, mode: 'center', batchSize: 2 });
+    expect(given).toEqual(r);
     // crop pixels are the image's
     const crop = extractCrops(img, [[3, 5]], 224);
     expect(crop[0]).toBe(img.data[(3 * 300 + 5) * 3]);

@@ -24,6 +24,11 @@ export type CropMode = 'center' | 'random' | 'grid';
 export interface ScoreImageOptions {
   /** Number of crops K (default 1). */
   crops?: number;
+  /**
+   * The crops' top-left corners [y, x], given instead of choosing them: `crops`, `mode` and `seed` are then not read.
+   * (A caller that prepared only the part of an image its crops cover passes their corners in that part.)
+   */
+  origins?: readonly (readonly [number, number])[];
   /** Default 'center'. */
   mode?: CropMode;
   /** Seed of the random crops (required for 'random'). */
@@ -94,6 +99,47 @@ export function cropOrigins(
   }
 }
 
+/**
+ * Checks crop corners given by the caller (ScoreImageOptions.origins): at least one, each [y, x] integers with the
+ * crop inside the image. Returns a copy.
+ */
+function givenOrigins(
+  origins: readonly (readonly [number, number])[],
+  height: number,
+  width: number,
+  size: number,
+): [number, number][] {
+  if (!Array.isArray(origins) || origins.length === 0)
+    throw new Error('origins must be a non-empty array of [y, x] crop corners');
+  return origins.map((o, i) => {
+    const [y0, x0] = Array.isArray(o) ? o : [NaN, NaN];
+    if (
+      !Number.isInteger(y0) ||
+      !Number.isInteger(x0) ||
+      y0 < 0 ||
+      x0 < 0 ||
+      y0 + size > height ||
+      x0 + size > width
+    )
+      throw new Error(
+        `origins[${i}]: a ${size}x${size} crop at ${JSON.stringify(o)} ([y, x]) must lie inside the ${width}x${height} image`,
+      );
+    return [y0, x0];
+  });
+}
+
+/** The crops' top-left corners for ScoreImageOptions: `origins` when given (checked), else cropOrigins. */
+export function scoreCropOrigins(
+  height: number,
+  width: number,
+  size: number,
+  opts: ScoreImageOptions,
+): [number, number][] {
+  return opts.origins
+    ? givenOrigins(opts.origins, height, width, size)
+    : cropOrigins(height, width, size, opts.crops ?? 1, opts.mode ?? 'center', opts.seed);
+}
+
 function roundHalfEven(v: number): number {
   const f = Math.floor(v);
   const d = v - f;
@@ -133,8 +179,7 @@ export async function scoreImage(
   opts: ScoreImageOptions = {},
 ): Promise<ImageScore> {
   const size = model.config.backbone.imgSize;
-  const mode = opts.mode ?? 'center';
-  const origins = cropOrigins(image.height, image.width, size, opts.crops ?? 1, mode, opts.seed);
+  const origins = scoreCropOrigins(image.height, image.width, size, opts);
   const batchSize = opts.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batchSize must be a positive integer, got ${batchSize}`);

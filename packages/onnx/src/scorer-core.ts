@@ -1,10 +1,10 @@
 /**
  * Scoring images with an exported model, whatever runs it (onnxruntime-node, onnxruntime-web): the crops of
- * @iqa-bench/model's scoreImage (its cropOrigins, so the same seeds give the same crops), copied straight into NCHW
+ * @iqa-bench/model's scoreImage (its scoreCropOrigins, so the same seeds give the same crops), copied straight into NCHW
  * batches that span images, and the mean of the crop scores per image. No Node imports: the browser entry uses it too.
  */
 import {
-  cropOrigins,
+  scoreCropOrigins,
   type ImageScore,
   type ModelConfig,
   type NormalizedImage,
@@ -207,14 +207,7 @@ export class CropScorer {
       let origins: [number, number][];
       try {
         checkImage(item.image);
-        origins = cropOrigins(
-          item.image.height,
-          item.image.width,
-          size,
-          o.crops ?? 1,
-          o.mode ?? 'center',
-          o.seed,
-        );
+        origins = scoreCropOrigins(item.image.height, item.image.width, size, o);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         throw new Error(nameImages ? `image ${i}: ${msg}` : msg, { cause: err });

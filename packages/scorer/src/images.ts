@@ -1,11 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type * as DataApi from '@iqa-bench/data';
 import type { ResizePresetName, ResizeSpec, RgbImage } from '@iqa-bench/data';
-import type { NormalizedImage } from '@iqa-bench/model';
+import type { PixelBox } from '@iqa-bench/data/image';
+import type { NormalizedImage, ScoreImageOptions } from '@iqa-bench/model';
 import type { ImageInput } from './types.js';
-
-type DataModule = typeof DataApi;
 
 /** File extensions read from a folder (the formats `@iqa-bench/data` decodes). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'];
@@ -27,19 +25,37 @@ export interface Preparation {
   name?: string;
 }
 
+/** An input made ready for the model, with the crop options to score it with. */
+export interface PreparedImage {
+  image: NormalizedImage;
+  /**
+   * The crop options for `image`: those asked for, or, when only the part of the resized image the crops cover was
+   * computed, the crops' corners in that part (`origins`).
+   */
+  options: ScoreImageOptions;
+  /** Where `image` lies in the whole resized image, [top, left]; [0, 0] when it is the whole image. */
+  offset: [number, number];
+}
+
 function isImageObject(x: ImageInput): x is RgbImage | NormalizedImage {
   return typeof x === 'object' && !(x instanceof Uint8Array) && x !== null && 'width' in x;
 }
 
 /**
- * Decodes (a path or bytes), resizes and ImageNet-normalises an input; an RGB image is resized and normalised, a
- * NormalizedImage (Float32Array data) is taken as it is. The result is checked against the crop size.
+ * Decodes (a path or bytes), resizes and ImageNet-normalises an input; a NormalizedImage (Float32Array data) is taken
+ * as it is. Only the part of the resized image that the crops of `crops` cover is resized and normalised (the same
+ * values as the whole image cropped; one centre crop of a 512×384 resize is a quarter of the work). The image is
+ * checked against the crop size.
  */
-export async function prepareImage(input: ImageInput, p: Preparation): Promise<NormalizedImage> {
+export async function prepareImage(
+  input: ImageInput,
+  p: Preparation,
+  crops: ScoreImageOptions,
+): Promise<PreparedImage> {
   const data = await import('@iqa-bench/data');
-  let image: NormalizedImage;
   const name =
     typeof input === 'string' ? input : (p.name ?? (input instanceof Uint8Array ? '<buffer>' : '<image>'));
+  let rgb: RgbImage;
   if (isImageObject(input)) {
     const { width, height } = input;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
@@ -50,38 +66,65 @@ export async function prepareImage(input: ImageInput, p: Preparation): Promise<N
       throw new Error(
         `${name}: data has ${input.data.length} values, expected width·height·3 = ${width * height * 3} (RGB, row-major)`,
       );
-    image =
-      input.data instanceof Float32Array
-        ? (input as NormalizedImage)
-        : normalized(data, input as RgbImage, p.preprocess);
+    if (input.data instanceof Float32Array) {
+      checkCropSize(name, width, height, p.cropSize);
+      return { image: input as NormalizedImage, options: crops, offset: [0, 0] };
+    }
+    rgb = input as RgbImage;
   } else {
-    const rgb = await data.decodeImage(input, {
+    rgb = await data.decodeImage(input, {
       ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
       ...(typeof input === 'string' ? {} : { name }),
     });
-    image = normalized(data, rgb, p.preprocess);
   }
-  if (image.width < p.cropSize || image.height < p.cropSize) {
-    const msg = `image ${image.width}x${image.height} is smaller than the ${p.cropSize}x${p.cropSize} crop`;
-    throw new Error(`${name}: ${msg}`);
+  const spec = typeof p.preprocess === 'string' ? data.RESIZE_PRESETS[p.preprocess] : p.preprocess;
+  if (spec === undefined) throw new Error(`preprocess: unknown preset '${String(p.preprocess)}'`);
+  const { targetSize } = await import('@iqa-bench/data/image');
+  const [width, height] = targetSize(spec, rgb.width, rgb.height);
+  checkCropSize(name, width, height, p.cropSize);
+  const { scoreCropOrigins } = await import('@iqa-bench/model/browser');
+  const origins = scoreCropOrigins(height, width, p.cropSize, crops);
+  const box = coveringBox(origins, p.cropSize);
+  if (box.width === width && box.height === height) {
+    const img = data.applyResize(rgb, spec);
+    return {
+      image: { width, height, data: data.toFloat32(img, 'imagenet') },
+      options: crops,
+      offset: [0, 0],
+    };
   }
-  return image;
+  const part = data.applyResize(rgb, spec, box);
+  return {
+    image: { width: box.width, height: box.height, data: data.toFloat32(part, 'imagenet') },
+    options: { ...crops, origins: origins.map(([y, x]) => [y - box.top, x - box.left] as [number, number]) },
+    offset: [box.top, box.left],
+  };
 }
 
-function normalized(
-  data: DataModule,
-  rgb: RgbImage,
-  preprocess: ResizePresetName | ResizeSpec,
-): NormalizedImage {
-  const spec = typeof preprocess === 'string' ? data.RESIZE_PRESETS[preprocess] : preprocess;
-  if (spec === undefined) throw new Error(`preprocess: unknown preset '${String(preprocess)}'`);
-  const img = data.applyResize(rgb, spec);
-  return { width: img.width, height: img.height, data: data.toFloat32(img, 'imagenet') };
+function checkCropSize(name: string, width: number, height: number, cropSize: number): void {
+  if (width < cropSize || height < cropSize)
+    throw new Error(`${name}: image ${width}x${height} is smaller than the ${cropSize}x${cropSize} crop`);
+}
+
+/** The smallest rectangle that holds every `size`-pixel crop at `origins` ([y, x] corners). */
+function coveringBox(origins: readonly [number, number][], size: number): PixelBox {
+  const top = Math.min(...origins.map((o) => o[0]));
+  const left = Math.min(...origins.map((o) => o[1]));
+  const bottom = Math.max(...origins.map((o) => o[0])) + size;
+  const right = Math.max(...origins.map((o) => o[1])) + size;
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/** A result of scoring a PreparedImage, with its crop corners in the whole resized image. */
+export function placed<T extends { origins: [number, number][] }>(result: T, offset: [number, number]): T {
+  const [top, left] = offset;
+  if (top === 0 && left === 0) return result;
+  return { ...result, origins: result.origins.map(([y, x]) => [y + top, x + left] as [number, number]) };
 }
 
 /** One prepared item of a list, in list order: the image, or why it could not be prepared. */
 export type Prepared =
-  { index: number; image: NormalizedImage; error?: undefined } | { index: number; error: Error };
+  ({ index: number; error?: undefined } & PreparedImage) | { index: number; error: Error };
 
 /**
  * Prepares `n` items in order, up to `ahead` images ahead of the one the consumer is at: decoding runs in libuv's pool
@@ -90,7 +133,7 @@ export type Prepared =
  */
 export async function* prepareAhead(
   n: number,
-  prepare: (index: number) => Promise<NormalizedImage>,
+  prepare: (index: number) => Promise<PreparedImage>,
   ahead: number,
 ): AsyncGenerator<Prepared> {
   const pending: Promise<Prepared>[] = [];
@@ -102,7 +145,7 @@ export async function* prepareAhead(
     previous = p.catch(() => undefined);
     pending.push(
       p.then(
-        (image) => ({ index, image }),
+        (prepared) => ({ index, ...prepared }),
         (e: unknown) => ({ index, error: e instanceof Error ? e : new Error(String(e)) }),
       ),
     );

@@ -78,6 +78,10 @@ describe('createScorer on the tfjs runtime (micro SMART-IQA checkpoint, torch.sa
     const normalised = { width: resized.width, height: resized.height, data: toFloat32(resized, 'imagenet') };
     const fromNormalised = await grid.score(normalised);
     for (const s of [fromBuffer, fromRgb, fromNormalised]) expect(s).toEqual(fromPath);
+    // One centre crop: only its 224x224 part of the resize is computed from a file, the same bytes as the whole.
+    const centreOfPath = await center.score(png);
+    expect(centreOfPath.origins).toEqual([[144, 80]]);
+    expect(await center.score(normalised)).toEqual(centreOfPath);
     // The crops of one call: the grid scorer's, asked of the centre one.
     expect(await center.score(png, { crops: 4, mode: 'grid' })).toEqual(fromPath);
     await expect(center.score(png, { batchSize: 0 })).rejects.toThrow(

@@ -3,7 +3,7 @@ import type { BackendSelection, CropMode, ModelConfig, ScoreImageOptions } from 
 import { isOnnxFile } from './checkpoint.js';
 import type { Engine, EngineItem } from './engine.js';
 import { ScorerError } from './errors.js';
-import { IMAGE_EXTENSIONS, listImages, prepareAhead, prepareImage } from './images.js';
+import { IMAGE_EXTENSIONS, listImages, placed, prepareAhead, prepareImage } from './images.js';
 import { onnxAvailable, onnxEngine } from './onnx.js';
 import { tfjsEngine } from './tfjs.js';
 import type {
@@ -190,8 +190,8 @@ class EngineScorer implements Scorer {
     this.check();
     const id = options.id ?? (typeof input === 'string' ? input : '');
     const imageOptions = this.imageOptions(id, options);
-    const image = await prepareImage(input, this.preparation(options.preprocess, options.name));
-    return this.engine.scoreImage(image, imageOptions);
+    const p = await prepareImage(input, this.preparation(options.preprocess, options.name), imageOptions);
+    return placed(await this.engine.scoreImage(p.image, p.options), p.offset);
   }
 
   async scoreFiles(
@@ -223,7 +223,12 @@ class EngineScorer implements Scorer {
     const ahead = runner === null ? 1 : 4;
     const prepared = prepareAhead(
       jobs.length,
-      (i) => prepareImage(jobs[i].path, this.preparation(jobs[i].preprocess ?? options.preprocess)),
+      (i) =>
+        prepareImage(
+          jobs[i].path,
+          this.preparation(jobs[i].preprocess ?? options.preprocess),
+          this.imageOptions(this.id(jobs[i])),
+        ),
       ahead,
     );
     if (runner === null) {
@@ -233,7 +238,7 @@ class EngineScorer implements Scorer {
           continue;
         }
         try {
-          const score = await this.engine.scoreImage(p.image, this.imageOptions(this.id(jobs[p.index])));
+          const score = placed(await this.engine.scoreImage(p.image, p.options), p.offset);
           finish(p.index, { score });
         } catch (e) {
           finish(p.index, { error: failed(p.index, e) });
@@ -241,21 +246,22 @@ class EngineScorer implements Scorer {
       }
       return outcomes;
     }
-    // Images that could be prepared go to the runner; `sent` maps its indices back to the list.
-    const sent: number[] = [];
+    // Images that could be prepared go to the runner; `sent` maps its indices back to the list and their offsets.
+    const sent: { index: number; offset: [number, number] }[] = [];
     const items = async function* (this: EngineScorer): AsyncGenerator<EngineItem> {
       for await (const p of prepared) {
         if (p.error) {
           finish(p.index, { error: p.error });
           continue;
         }
-        sent.push(p.index);
-        const job = jobs[p.index];
-        yield { image: p.image, options: this.imageOptions(this.id(job)), name: job.path };
+        sent.push({ index: p.index, offset: p.offset });
+        yield { image: p.image, options: p.options, name: jobs[p.index].path };
       }
     }.call(this);
     try {
-      await runner.scoreImages(items, (k, score) => finish(sent[k], { score }));
+      await runner.scoreImages(items, (k, score) =>
+        finish(sent[k].index, { score: placed(score, sent[k].offset) }),
+      );
     } finally {
       await runner.close();
     }

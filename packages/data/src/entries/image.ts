@@ -11,7 +11,7 @@ export {
   IMAGENET_STD,
   type Normalization,
 } from '../image/decode.js';
-export { resizeBilinear } from '../image/resize.js';
+export { resizeBilinear, type PixelBox } from '../image/resize.js';
 export {
   adjustBrightness,
   adjustContrast,
@@ -21,4 +21,4 @@ export {
   SEED_JITTER,
   type JitterRanges,
 } from '../image/jitter.js';
-export { centerCrop, randomCrop } from '../image/presets.js';
+export { centerCrop, randomCrop, targetSize } from '../image/presets.js';

@@ -52,6 +52,63 @@ describe('Pillow-exact BILINEAR resize (golden: Pillow 9.4)', () => {
   }
 });
 
+describe('resizeBilinear with a box', () => {
+  /** The full resize, cropped to the box. */
+  function cropOf(img: RgbImage, left: number, top: number, w: number, h: number): Uint8Array {
+    const out = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      const from = ((top + y) * img.width + left) * 3;
+      out.set(img.data.subarray(from, from + w * 3), y * w * 3);
+    }
+    return out;
+  }
+  // Reductions, enlargements, one axis only and none, each with a seeded set of boxes (corners, edges, 1-pixel ones).
+  const sizes: [number, number, number, number][] = [
+    [1024, 768, 384, 512],
+    [640, 480, 512, 384],
+    [97, 61, 200, 150],
+    [300, 200, 300, 120],
+    [300, 200, 133, 200],
+    [64, 48, 64, 48],
+  ];
+  for (const [iw, ih, ow, oh] of sizes) {
+    it(`${iw}x${ih} -> ${ow}x${oh}: every box holds the bytes of the full resize cropped to it`, () => {
+      const src = pattern(iw, ih);
+      const full = resizeBilinear(src, ow, oh);
+      let state = iw * 7919 + ow;
+      const rand = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return state % n;
+      };
+      const boxes = [
+        { left: 0, top: 0, width: ow, height: oh },
+        { left: ow - 1, top: oh - 1, width: 1, height: 1 },
+        { left: 0, top: oh - 7, width: ow, height: 7 },
+      ];
+      for (let k = 0; k < 12; k++) {
+        const width = 1 + rand(ow);
+        const height = 1 + rand(oh);
+        boxes.push({ left: rand(ow - width + 1), top: rand(oh - height + 1), width, height });
+      }
+      for (const b of boxes) {
+        const part = resizeBilinear(src, ow, oh, b);
+        expect([part.width, part.height]).toEqual([b.width, b.height]);
+        expect(firstDiff(part.data, cropOf(full, b.left, b.top, b.width, b.height)), JSON.stringify(b)).toBe(
+          'none',
+        );
+      }
+    });
+  }
+  it('refuses a box outside the output, naming both sizes', () => {
+    const src = pattern(20, 10);
+    expect(() => resizeBilinear(src, 8, 4, { left: 4, top: 0, width: 5, height: 4 })).toThrow(
+      /box 5x4 at \(4, 0\) must lie inside the 8x4 output/,
+    );
+    expect(() => resizeBilinear(src, 8, 4, { left: 0, top: 0, width: 0, height: 4 })).toThrow(/box/);
+    expect(() => resizeBilinear(src, 8, 4, { left: 0.5, top: 0, width: 2, height: 2 })).toThrow(/box/);
+  });
+});
+
 describe('ColorJitter operations (golden: Pillow 9.4 ImageEnhance / torchvision adjust_hue)', () => {
   const [w, h] = golden.jitterInput;
   const src = pattern(w, h);

@@ -5,7 +5,7 @@
  * `none` uses the image as decoded (the original's LIVE, CSIQ, TID2013 and LIVE Challenge pipelines).
  */
 import type { RgbImage } from './decode.js';
-import { resizeBilinear } from './resize.js';
+import { resizeBilinear, type PixelBox } from './resize.js';
 
 export type ResizePresetName = 'seed' | 'native' | 'none';
 
@@ -32,10 +32,14 @@ export function targetSize(spec: ResizeSpec, w: number, h: number): [number, num
   return w <= h ? [spec.size, Math.max(1, Math.round(h * s))] : [Math.max(1, Math.round(w * s)), spec.size];
 }
 
-/** Applies the resize step of a preset. */
-export function applyResize(img: RgbImage, spec: ResizeSpec): RgbImage {
+/**
+ * Applies the resize step of a preset. With `box` (a rectangle of the resized image, whose size `targetSize` gives),
+ * only that rectangle is computed and returned: the same bytes as the whole resize cropped to it.
+ */
+export function applyResize(img: RgbImage, spec: ResizeSpec, box?: PixelBox): RgbImage {
   const [w, h] = targetSize(spec, img.width, img.height);
-  return w === img.width && h === img.height ? img : resizeBilinear(img, w, h);
+  if (box === undefined && w === img.width && h === img.height) return img;
+  return resizeBilinear(img, w, h, box);
 }
 
 /** Python's round() (half to even), as torchvision's CenterCrop uses it. */
