@@ -4,7 +4,7 @@
 // decoded and cropped, measured in the same run. The target: end to end within 15 % of the model-only rate (decoding
 // runs ahead of the model). The CLI's process start and its model load are timed apart (predict on 1 image) and
 // taken out of the end-to-end rate; they are printed too.
-//   npm run build && node bench/onnx-predict.mjs [n=200] [preset=smart-iqa-tiny]
+//   npm run build && node bench/onnx-predict.mjs [n=200] [preset=smart-iqa-tiny] [rounds=5] (medians over the rounds)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,7 @@ function* items() {
 }
 console.log(`${preset}, ${n} JPEGs ${W}x${H}, one centre crop, onnx runtime; load average ${loadAverage()}`);
 await scorer.scoreImages(items()); // warm-up
-const rounds = 3;
+const rounds = Number(process.argv[4] ?? 5);
 const modelMs = [];
 const startMs = [];
 const e2eMs = [];

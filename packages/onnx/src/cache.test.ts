@@ -67,7 +67,7 @@ describe('exportCached', () => {
       sha256: sha256(first),
       cached: false,
     });
-    expect(r1.file).toBe(join(cacheDir, `${sha256(first)}.iqa-bench-onnx-1.onnx`));
+    expect(r1.file).toBe(join(cacheDir, `${sha256(first)}.iqa-bench-onnx-2.onnx`));
     const mtime = statSync(r1.file).mtimeMs;
     const t0 = performance.now();
     const r2 = await exportCached(first, { cacheDir });

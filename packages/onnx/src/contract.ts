@@ -12,7 +12,7 @@ export const ONNX_IR_VERSION = 9;
  * The version of the graph this exporter writes: it changes whenever the exported graph changes for the same model, so
  * that a cache keyed by (checkpoint sha256, EXPORTER_VERSION) never serves a stale graph.
  */
-export const EXPORTER_VERSION = 'iqa-bench-onnx/1';
+export const EXPORTER_VERSION = 'iqa-bench-onnx/2';
 
 /** Name of the graph input. */
 export const INPUT_NAME = 'image';

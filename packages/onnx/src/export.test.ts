@@ -122,10 +122,13 @@ describe('the ModelProto', () => {
     // attention: q, kᵀ, v into their head layouts and the heads merged; + patch embedding into windows + hyper_in
     expect(c.Transpose).toBe(4 * blocks + 2);
     expect(c.Split).toBe(3); // the head's (generators, their linears, fusion weights): no q/k/v split in the blocks
-    // window moves: into the shifted block of stages 0-2 (3) and the patch merges (3), each straight into the next
-    // block's windows; the patch embedding lands in stage 0's windows by its Transpose. Head pooling gathers aside.
+    // window moves: the patch embedding's raster tokens into stage 0's windows (1), into the shifted block of stages
+    // 0-2 (3) and the patch merges (3), each straight into the next block's windows. Head pooling gathers aside.
     const moves = graph(m).node.filter((n) => n.opType === 'Gather' && /windows|downsample/.test(n.name!));
-    expect(moves).toHaveLength(3 + 3);
+    expect(moves).toHaveLength(1 + 3 + 3);
+    // the patch embedding's one Transpose moves the channel axis only (NCHW → NHWC)
+    const embed = graph(m).node.find((n) => n.opType === 'Transpose' && n.name!.startsWith('patch_embed'));
+    expect(embed?.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number)).toEqual([0, 2, 3, 1]);
     // no float64 or float16 anywhere; every initializer is float32 or int64
     for (const t of graph(m).initializer)
       expect([onnx.TensorProto.DataType.FLOAT, onnx.TensorProto.DataType.INT64]).toContain(t.dataType);
@@ -164,8 +167,8 @@ function fingerprint(m: Model): string {
 it('EXPORTER_VERSION names the graph: a changed graph needs a new version (the cache key of exported models)', () => {
   // When this fails because the exporter's graph changed on purpose: bump EXPORTER_VERSION and put the new hashes here.
   const expected: Record<string, [string, string]> = {
-    'iqa-bench-onnx/1': [
-      'b9d0afc43a18c2d58a41843cdbac6b4c25ef579bcb7a2c0e1297ee5136e4c941',
+    'iqa-bench-onnx/2': [
+      'b596758f73bf55dfe0a8dcaf8cc38e79f7efffd3547bc4efc78f0947ad1fb29a',
       'b61fa5af2083e3e7c5d78270e9ce7082576ed9ec0d64a28114f980e1c6fdc8b9',
     ],
   };
