@@ -33,7 +33,7 @@ describe('iqa-bench convert <checkpoint> model.onnx', { timeout: 60_000 }, () =>
     expect(JSON.parse(r.stdout)).toMatchObject({ to: 'onnx', output: [out], format: 'torch-zip' });
     expect(r.stderr).toMatch(
       new RegExp(
-        `wrote ${out} \\(ONNX, \\d+\\.\\d KiB, opset 20; the checkpoint's sha256 in its metadata\\)`,
+        `wrote ${out} \\(ONNX, \\d+\\.\\d (KiB|MiB), opset 20; the checkpoint's sha256 in its metadata\\)`,
       ),
     );
     const bytes = readFileSync(out);

@@ -74,7 +74,7 @@ describe.each(PRESETS)('%s at 224x224', (preset) => {
     expect(Object.fromEntries(m.params.groups.map((g) => [g.group, g.params]))).toEqual(ref.params);
     // BatchNorm running mean/var and num_batches_tracked of the 53 ResNet-50 BN layers are buffers, not parameters.
     expect(m.params.buffers).toBe(preset === 'hyperiqa-resnet50' ? BN_BUFFERS : 0);
-  }, 30_000);
+  }, 120_000);
 
   it('MACs: layer / attention / input-independent totals and per group equal the analytic counts', () => {
     const m = measured.get(preset)!;
@@ -151,7 +151,7 @@ describe('model counts do not depend on the backend', () => {
     const kernels = counts.map((c) => new Set(c.byKernel.map((k) => k.kernel)));
     for (const k of MODEL_FUSED_KERNELS)
       expect([k, kernels[0].has(k), kernels[1].has(k)]).toEqual([k, true, false]);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('analyzeModel input side', () => {
@@ -182,5 +182,5 @@ describe('analyzeModel input side', () => {
       small.dispose();
       big.dispose();
     }
-  }, 30_000);
+  }, 120_000);
 });

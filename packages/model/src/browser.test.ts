@@ -42,6 +42,7 @@ describe('@iqa-bench/model/browser', () => {
       'parseModelConfig',
       'parseTfjsModelJSON',
       'presetConfig',
+      'scoreCropOrigins',
       'scoreImage',
       'tfjsModelConfig',
       'validateModelConfig',
