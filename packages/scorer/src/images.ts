@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type * as DataApi from '@iqa-bench/data';
 import type { ResizePresetName, ResizeSpec, RgbImage } from '@iqa-bench/data';
 import type { PixelBox } from '@iqa-bench/data/image';
 import type { NormalizedImage, ScoreImageOptions } from '@iqa-bench/model';
@@ -53,9 +54,20 @@ export async function prepareImage(
   crops: ScoreImageOptions,
 ): Promise<PreparedImage> {
   const data = await import('@iqa-bench/data');
+  const { resizeBilinear, sourceBox, targetSize } = await import('@iqa-bench/data/image');
+  const { scoreCropOrigins } = await import('@iqa-bench/model/browser');
   const name =
     typeof input === 'string' ? input : (p.name ?? (input instanceof Uint8Array ? '<buffer>' : '<image>'));
-  let rgb: RgbImage;
+  const spec = typeof p.preprocess === 'string' ? data.RESIZE_PRESETS[p.preprocess] : p.preprocess;
+  if (spec === undefined) throw new Error(`preprocess: unknown preset '${String(p.preprocess)}'`);
+  /** For an image of `w` × `h`: its resized size, the crops there, the part they cover and the input that part reads. */
+  const plan = (w: number, h: number): Plan => {
+    const [width, height] = targetSize(spec, w, h);
+    checkCropSize(name, width, height, p.cropSize);
+    const origins = scoreCropOrigins(height, width, p.cropSize, crops);
+    const box = coveringBox(origins, p.cropSize);
+    return { inW: w, inH: h, width, height, origins, box, source: sourceBox(w, h, width, height, box) };
+  };
   if (isImageObject(input)) {
     const { width, height } = input;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
@@ -70,33 +82,48 @@ export async function prepareImage(
       checkCropSize(name, width, height, p.cropSize);
       return { image: input as NormalizedImage, options: crops, offset: [0, 0] };
     }
-    rgb = input as RgbImage;
-  } else {
-    rgb = await data.decodeImage(input, {
-      ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
-      ...(typeof input === 'string' ? {} : { name }),
-    });
+    const pl = plan(width, height);
+    return finish(data, resizeBilinear(input as RgbImage, pl.width, pl.height, pl.box), pl, crops);
   }
-  const spec = typeof p.preprocess === 'string' ? data.RESIZE_PRESETS[p.preprocess] : p.preprocess;
-  if (spec === undefined) throw new Error(`preprocess: unknown preset '${String(p.preprocess)}'`);
-  const { targetSize } = await import('@iqa-bench/data/image');
-  const [width, height] = targetSize(spec, rgb.width, rgb.height);
-  checkCropSize(name, width, height, p.cropSize);
-  const { scoreCropOrigins } = await import('@iqa-bench/model/browser');
-  const origins = scoreCropOrigins(height, width, p.cropSize, crops);
-  const box = coveringBox(origins, p.cropSize);
-  if (box.width === width && box.height === height) {
-    const img = data.applyResize(rgb, spec);
-    return {
-      image: { width, height, data: data.toFloat32(img, 'imagenet') },
-      options: crops,
-      offset: [0, 0],
-    };
-  }
-  const part = data.applyResize(rgb, spec, box);
+  // Only the input rectangle that the crops' part of the resize reads is decoded (planned from the header).
+  let planned: Plan | undefined;
+  const rgb = await data.decodeImage(input, {
+    ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
+    ...(typeof input === 'string' ? {} : { name }),
+    region: (w, h) => (planned = plan(w, h)).source,
+  });
+  if (planned === undefined) throw new Error(`${name}: the image was decoded without its size`);
+  const { source, inW, inH } = planned;
+  const part = resizeBilinear(rgb, planned.width, planned.height, planned.box, {
+    left: source.left,
+    top: source.top,
+    width: inW,
+    height: inH,
+  });
+  return finish(data, part, planned, crops);
+}
+
+interface Plan {
+  inW: number;
+  inH: number;
+  width: number;
+  height: number;
+  origins: [number, number][];
+  box: PixelBox;
+  source: PixelBox;
+}
+
+/** The normalised part and its crop options (the corners moved into it when it is not the whole image). */
+function finish(data: typeof DataApi, part: RgbImage, pl: Plan, crops: ScoreImageOptions): PreparedImage {
+  const image = { width: part.width, height: part.height, data: data.toFloat32(part, 'imagenet') };
+  const { box } = pl;
+  if (box.width === pl.width && box.height === pl.height) return { image, options: crops, offset: [0, 0] };
   return {
-    image: { width: box.width, height: box.height, data: data.toFloat32(part, 'imagenet') },
-    options: { ...crops, origins: origins.map(([y, x]) => [y - box.top, x - box.left] as [number, number]) },
+    image,
+    options: {
+      ...crops,
+      origins: pl.origins.map(([y, x]) => [y - box.top, x - box.left] as [number, number]),
+    },
     offset: [box.top, box.left],
   };
 }

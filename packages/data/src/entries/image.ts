@@ -11,7 +11,7 @@ export {
   IMAGENET_STD,
   type Normalization,
 } from '../image/decode.js';
-export { resizeBilinear, type PixelBox } from '../image/resize.js';
+export { resizeBilinear, sourceBox, type PixelBox, type SourcePart } from '../image/resize.js';
 export {
   adjustBrightness,
   adjustContrast,

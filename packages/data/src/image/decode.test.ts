@@ -48,6 +48,62 @@ describe('decodeImage options and failures', () => {
     );
   });
 
+  it('region: the same bytes as the whole image cropped (every golden fixture, JPEG 4:2:0 included), checked', async () => {
+    const crop = (
+      img: { width: number; data: Uint8Array },
+      r: { left: number; top: number; width: number; height: number },
+    ) => {
+      const out = new Uint8Array(r.width * r.height * 3);
+      for (let y = 0; y < r.height; y++) {
+        const from = ((r.top + y) * img.width + r.left) * 3;
+        out.set(img.data.subarray(from, from + r.width * 3), y * r.width * 3);
+      }
+      return out;
+    };
+    for (const name of Object.keys(golden)) {
+      const file = name.includes('/') ? path.join(fixtures, name) : path.join(fixtures, 'images', name);
+      const whole = await decodeImage(file);
+      const { width: w, height: h } = whole;
+      const regions = [
+        { left: 0, top: 0, width: w, height: h },
+        { left: w >> 2, top: h >> 2, width: Math.max(1, w >> 1), height: Math.max(1, h >> 1) },
+        { left: w - 1, top: h - 1, width: 1, height: 1 },
+        { left: 1 % w, top: 0, width: w - (1 % w), height: Math.max(1, h - 3) },
+      ];
+      for (const r of regions) {
+        const part = await decodeImage(file, { region: r });
+        expect([part.width, part.height], `${name} ${JSON.stringify(r)}`).toEqual([r.width, r.height]);
+        expect(sha(part.data), `${name} ${JSON.stringify(r)}`).toBe(sha(crop(whole, r)));
+      }
+    }
+    const jpg = path.join(fixtures, 'images', 'q90.jpg');
+    const { width, height } = await decodeImage(jpg);
+    await expect(decodeImage(jpg, { region: { left: 1, top: 0, width, height } })).rejects.toThrow(
+      `region ${width}x${height} at (1, 0) is not inside the ${width}x${height} image`,
+    );
+    await expect(
+      decodeImage(path.join(fixtures, 'images', 'rgb24.bmp'), {
+        region: { left: 0, top: 0, width: 0, height: 1 },
+      }),
+    ).rejects.toThrow(/rgb24\.bmp.*region 0x1 at \(0, 0\)/);
+    // A function of the image's size (the rotated size with autoOrient), called once the header is read.
+    const seen: number[][] = [];
+    const lastRow = await decodeImage(jpg, {
+      region: (w, h) => (seen.push([w, h]), { left: 0, top: h - 1, width: w, height: 1 }),
+    });
+    expect(seen).toEqual([[width, height]]);
+    expect(sha(lastRow.data)).toBe(
+      sha(crop(await decodeImage(jpg), { left: 0, top: height - 1, width, height: 1 })),
+    );
+    // With autoOrient the region is in the rotated image.
+    const exif = path.join(fixtures, 'images/exif-rot6.jpg');
+    const turned = await decodeImage(exif, { autoOrient: true });
+    const r = { left: 2, top: 20, width: 15, height: 9 };
+    expect(sha((await decodeImage(exif, { autoOrient: true, region: r })).data)).toBe(sha(crop(turned, r)));
+    await decodeImage(exif, { autoOrient: true, region: (w, h) => (seen.push([w, h]), r) });
+    expect(seen.at(-1)).toEqual([17, 29]);
+  });
+
   it('does not apply EXIF orientation unless asked', async () => {
     const file = path.join(fixtures, 'images/exif-rot6.jpg');
     const plain = await decodeImage(file);

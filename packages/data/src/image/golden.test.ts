@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizationTables, type RgbImage } from './decode.js';
 import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, rgbToHsv } from './jitter.js';
-import { resizeBilinear } from './resize.js';
+import { resizeBilinear, sourceBox } from './resize.js';
 
 interface Golden {
   resize: { in: [number, number]; out: [number, number]; sha256: string; data?: string }[];
@@ -91,11 +91,35 @@ describe('resizeBilinear with a box', () => {
         boxes.push({ left: rand(ow - width + 1), top: rand(oh - height + 1), width, height });
       }
       for (const b of boxes) {
+        const want = cropOf(full, b.left, b.top, b.width, b.height);
         const part = resizeBilinear(src, ow, oh, b);
         expect([part.width, part.height]).toEqual([b.width, b.height]);
-        expect(firstDiff(part.data, cropOf(full, b.left, b.top, b.width, b.height)), JSON.stringify(b)).toBe(
-          'none',
-        );
+        expect(firstDiff(part.data, want), JSON.stringify(b)).toBe('none');
+        // From only the input rectangle the box reads (what a region decode gives), placed by `source`.
+        const s = sourceBox(iw, ih, ow, oh, b);
+        const input = {
+          width: s.width,
+          height: s.height,
+          data: cropOf(src, s.left, s.top, s.width, s.height),
+        };
+        const fromPart = resizeBilinear(input, ow, oh, b, {
+          left: s.left,
+          top: s.top,
+          width: iw,
+          height: ih,
+        });
+        expect(firstDiff(fromPart.data, want), `from ${JSON.stringify(s)}`).toBe('none');
+        // One row or column short of it is refused.
+        if (s.height > 1) {
+          const short = {
+            ...input,
+            height: s.height - 1,
+            data: input.data.subarray(0, (s.height - 1) * s.width * 3),
+          };
+          expect(() =>
+            resizeBilinear(short, ow, oh, b, { left: s.left, top: s.top, width: iw, height: ih }),
+          ).toThrow(/does not hold/);
+        }
       }
     });
   }

@@ -70,17 +70,7 @@ export interface PixelBox {
   height: number;
 }
 
-/**
- * Resizes an RGB uint8 image to `width` × `height` exactly as Pillow's BILINEAR filter does. With `box`, only that
- * rectangle of the resized image is computed and returned (`box.width` × `box.height`): every output pixel depends on
- * its own input rows and columns only, so the box holds the same bytes as the full resize cropped to it, for a
- * fraction of the work when the box is small (one 224 crop of a 512×384 resize is a quarter of it).
- */
-export function resizeBilinear(img: RgbImage, width: number, height: number, box?: PixelBox): RgbImage {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
-  }
-  const b = box ?? { left: 0, top: 0, width, height };
+function checkBox(b: PixelBox, width: number, height: number, what: string): void {
   if (
     ![b.left, b.top, b.width, b.height].every(Number.isInteger) ||
     b.left < 0 ||
@@ -91,26 +81,97 @@ export function resizeBilinear(img: RgbImage, width: number, height: number, box
     b.top + b.height > height
   ) {
     throw new RangeError(
-      `resize box ${b.width}x${b.height} at (${b.left}, ${b.top}) must lie inside the ${width}x${height} output`,
+      `${what} box ${b.width}x${b.height} at (${b.left}, ${b.top}) must lie inside the ${width}x${height} ${what === 'resize' ? 'output' : 'image'}`,
     );
   }
-  const inW = img.width;
-  const inH = img.height;
+}
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`resize target must be positive integers, got ${width}x${height}`);
+  }
+}
+
+/** The input samples [first, end) that outputs [from, from + count) of an axis read (all of them: the filter's taps). */
+function axisSource(inSize: number, outSize: number, from: number, count: number): [number, number] {
+  if (inSize === outSize) return [from, from + count];
+  const { bounds } = precompute(inSize, outSize);
+  let first = inSize;
+  let end = 0;
+  for (let i = from; i < from + count; i++) {
+    first = Math.min(first, bounds[i * 2]);
+    end = Math.max(end, bounds[i * 2] + bounds[i * 2 + 1]);
+  }
+  return [first, end];
+}
+
+/**
+ * The rectangle of an `inW` × `inH` image that the `box` of its resize to `width` × `height` reads: decode only that
+ * and pass it to {@link resizeBilinear} with its position (`source`) for the same bytes as from the whole image.
+ */
+export function sourceBox(inW: number, inH: number, width: number, height: number, box: PixelBox): PixelBox {
+  checkSize(width, height);
+  checkBox(box, width, height, 'resize');
+  const [left, right] = axisSource(inW, width, box.left, box.width);
+  const [top, bottom] = axisSource(inH, height, box.top, box.height);
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/** Where a part of an image lies in the whole one: its corner and the whole image's size. */
+export interface SourcePart {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Resizes an RGB uint8 image to `width` × `height` exactly as Pillow's BILINEAR filter does. With `box`, only that
+ * rectangle of the resized image is computed and returned (`box.width` × `box.height`): every output pixel depends on
+ * its own input rows and columns only, so the box holds the same bytes as the full resize cropped to it, for a
+ * fraction of the work when the box is small (one 224 crop of a 512×384 resize is a quarter of it). With `source`,
+ * `img` is only the part of a larger image (`source.width` × `source.height`) at (`source.left`, `source.top`), which
+ * must hold every pixel the box reads ({@link sourceBox}).
+ */
+export function resizeBilinear(
+  img: RgbImage,
+  width: number,
+  height: number,
+  box?: PixelBox,
+  source?: SourcePart,
+): RgbImage {
+  checkSize(width, height);
+  const b = box ?? { left: 0, top: 0, width, height };
+  checkBox(b, width, height, 'resize');
+  const part = source ?? { left: 0, top: 0, width: img.width, height: img.height };
+  const inW = part.width;
+  const inH = part.height;
+  const need = sourceBox(inW, inH, width, height, b);
+  if (
+    need.left < part.left ||
+    need.top < part.top ||
+    need.left + need.width > part.left + img.width ||
+    need.top + need.height > part.top + img.height
+  ) {
+    throw new RangeError(
+      `the resize box reads the ${need.width}x${need.height} input at (${need.left}, ${need.top}), which the ` +
+        `${img.width}x${img.height} part at (${part.left}, ${part.top}) does not hold`,
+    );
+  }
+  const stride = img.width * 3;
   const resizeX = width !== inW;
   const resizeY = height !== inH;
   const vert = resizeY ? precompute(inH, height) : null;
   // The input rows the box needs: those the vertical pass reads, or the box's own rows.
-  const first = vert ? vert.bounds[b.top * 2] : b.top;
-  const lastOut = b.top + b.height - 1;
-  const last = vert ? vert.bounds[lastOut * 2] + vert.bounds[lastOut * 2 + 1] : b.top + b.height;
-  const rows = last - first;
+  const first = need.top;
+  const rows = need.height;
   // Horizontal pass (or a copy of the box's columns): `rows` rows of `b.width` pixels.
   const src = img.data;
   const mid = new Uint8Array(b.width * rows * 3);
   if (resizeX) {
     const { ksize, bounds, kk } = precompute(inW, width);
     for (let y = 0; y < rows; y++) {
-      const rowIn = (y + first) * inW * 3;
+      const rowIn = (y + first - part.top) * stride - part.left * 3;
       let o = y * b.width * 3;
       for (let xx = b.left; xx < b.left + b.width; xx++, o += 3) {
         const xmin = bounds[xx * 2];
@@ -133,7 +194,7 @@ export function resizeBilinear(img: RgbImage, width: number, height: number, box
     }
   } else {
     for (let y = 0; y < rows; y++) {
-      const from = ((y + first) * inW + b.left) * 3;
+      const from = (y + first - part.top) * stride + (b.left - part.left) * 3;
       mid.set(src.subarray(from, from + b.width * 3), y * b.width * 3);
     }
   }
