@@ -144,7 +144,8 @@ export async function decodeImage(
       if (e instanceof BmpError) throw corrupt(file, e.message);
       throw e;
     }
-    const region = typeof options.region === 'function' ? options.region(img.width, img.height) : options.region;
+    const region =
+      typeof options.region === 'function' ? options.region(img.width, img.height) : options.region;
     return region ? cropRegion(file, img, region) : img;
   }
   // sharp reads a path, or bytes from a Buffer.
