@@ -29,6 +29,11 @@ export interface Engine {
   /** onnx: the execution providers of the session, and the .onnx file it runs. */
   readonly executionProviders?: string[];
   readonly onnxFile?: string;
+  /**
+   * The model runs synchronously on the main thread (onnxruntime-node): a list of images is prepared on another
+   * thread, or nothing would be prepared while a batch runs.
+   */
+  readonly blocksMainThread?: boolean;
   scoreImage(image: NormalizedImage, options: ScoreImageOptions): Promise<ScoreResult>;
   /** A runner for a list of `n` images, or null to score them one at a time with scoreImage. */
   many(n: number): Promise<ManyRunner | null>;

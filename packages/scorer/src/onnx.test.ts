@@ -5,6 +5,7 @@ import { loadCheckpoint } from '@iqa-bench/model';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir.js';
 import { createScorer } from './index.js';
+import { PREPARE_THREAD_MIN_IMAGES } from './scorer.js';
 import type { OnnxModule } from './onnx.js';
 import { loadOnnx } from './onnx.js';
 
@@ -88,7 +89,15 @@ describe('createScorer on the onnx runtime', () => {
     const { model } = await loadCheckpoint(checkpoint);
     await onnxPackage.writeOnnx(file, model, { source: 'micro-attention.pkl' });
     model.dispose();
-    const m = await createScorer({ checkpoint: file, crops: 3, mode: 'random', seed: 3, batchSize: 4 });
+    const logs: string[] = [];
+    const m = await createScorer({
+      checkpoint: file,
+      crops: 3,
+      mode: 'random',
+      seed: 3,
+      batchSize: 4,
+      onLog: (l) => logs.push(l),
+    });
     try {
       expect(m.runtime).toBe('onnx');
       expect(m.description).toMatch(/^onnx, architecture from the file: smart-iqa, Swin \(embed 2/);
@@ -103,6 +112,25 @@ describe('createScorer on the onnx runtime', () => {
         outcomes[i].score?.cropScores.forEach((s, k) =>
           expect(Math.abs(s - one.cropScores[k])).toBeLessThan(1e-6),
         );
+      }
+      // From PREPARE_THREAD_MIN_IMAGES files on, they are prepared on a thread of their own (onnxruntime blocks the
+      // main thread while a batch runs): the same outcomes, errors naming their file included.
+      expect(logs).toEqual([]);
+      const many = Array.from(
+        { length: PREPARE_THREAD_MIN_IMAGES + 2 },
+        (_, i) => [jpg, png, corrupt][i % 3],
+      );
+      const threaded = await m.scoreFiles(many);
+      expect(logs).toEqual(['preparing the images on a worker thread (onnxruntime runs on the main thread)']);
+      for (const [i, o] of threaded.entries()) {
+        const same = outcomes[[0, 2, 1][i % 3]];
+        if (same.error) expect(o.error?.message).toBe(same.error.message);
+        else {
+          expect(o.score?.origins).toEqual(same.score?.origins);
+          o.score?.cropScores.forEach((v, k) =>
+            expect(Math.abs(v - same.score!.cropScores[k])).toBeLessThan(1e-6),
+          );
+        }
       }
       const auto = await createScorer({ checkpoint, runtime: 'auto', cacheDir: dir });
       expect(auto.runtime).toBe('onnx');

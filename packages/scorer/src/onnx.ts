@@ -121,6 +121,7 @@ export async function onnxEngine(checkpoint: string, options: OnnxEngineOptions)
     executionProviders: session.executionProviders,
     onnxFile: session.file,
     scoreImage: async (image, opts) => result(await session.scoreImage(image, opts)),
+    blocksMainThread: true,
     async many() {
       // One session batches the crops of consecutive images together (onnxruntime uses every core itself).
       return {

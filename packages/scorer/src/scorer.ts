@@ -5,6 +5,7 @@ import type { Engine, EngineItem } from './engine.js';
 import { ScorerError } from './errors.js';
 import { IMAGE_EXTENSIONS, listImages, placed, prepareAhead, prepareImage } from './images.js';
 import { onnxAvailable, onnxEngine } from './onnx.js';
+import { PrepareThread } from './prepare-thread.js';
 import { tfjsEngine } from './tfjs.js';
 import type {
   FileJob,
@@ -54,6 +55,12 @@ export interface Scorer {
   /** Frees the model (tfjs tensors, the onnxruntime session). */
   close(): Promise<void>;
 }
+
+/**
+ * Images from which a runtime that blocks the main thread (onnx) has them prepared on a thread of their own: below,
+ * starting the thread costs more than it saves.
+ */
+export const PREPARE_THREAD_MIN_IMAGES = 16;
 
 const PRESET_NAMES = ['seed', 'native', 'none'];
 const MODES = ['center', 'random', 'grid'];
@@ -135,7 +142,7 @@ export async function createScorer(options: ScorerOptions): Promise<Scorer> {
           ...(options.limits ? { limits: options.limits } : {}),
           ...(options.onLog ? { onLog: options.onLog } : {}),
         });
-  return new EngineScorer(engine, settings);
+  return new EngineScorer(engine, settings, options.onLog);
 }
 
 class EngineScorer implements Scorer {
@@ -150,6 +157,7 @@ class EngineScorer implements Scorer {
   constructor(
     private readonly engine: Engine,
     readonly settings: Readonly<ScoringSettings>,
+    private readonly onLog?: (message: string) => void,
   ) {
     this.config = engine.config;
     this.runtime = engine.runtime;
@@ -220,17 +228,20 @@ class EngineScorer implements Scorer {
       return err.message.includes(path) ? err : new Error(`${path}: ${err.message}`, { cause: err });
     };
     const runner = await this.engine.many(jobs.length);
-    const ahead = runner === null ? 1 : 4;
-    const prepared = prepareAhead(
-      jobs.length,
-      (i) =>
-        prepareImage(
-          jobs[i].path,
-          this.preparation(jobs[i].preprocess ?? options.preprocess),
-          this.imageOptions(this.id(jobs[i])),
-        ),
-      ahead,
-    );
+    const thread =
+      runner !== null && this.engine.blocksMainThread && jobs.length >= PREPARE_THREAD_MIN_IMAGES
+        ? new PrepareThread()
+        : null;
+    // With a preparation thread, two batches' worth are asked for at once: the main thread cannot ask for more while a
+    // batch runs, and the thread should not run dry before the next batch is full.
+    const ahead = runner === null ? 1 : thread ? Math.max(4, 2 * this.settings.batchSize) : 4;
+    if (thread) this.onLog?.('preparing the images on a worker thread (onnxruntime runs on the main thread)');
+    const prepare = (i: number) => {
+      const p = this.preparation(jobs[i].preprocess ?? options.preprocess);
+      const crops = this.imageOptions(this.id(jobs[i]));
+      return thread ? thread.prepare(jobs[i].path, p, crops) : prepareImage(jobs[i].path, p, crops);
+    };
+    const prepared = prepareAhead(jobs.length, prepare, ahead);
     if (runner === null) {
       for await (const p of prepared) {
         if (p.error) {
@@ -264,6 +275,7 @@ class EngineScorer implements Scorer {
       );
     } finally {
       await runner.close();
+      await thread?.close();
     }
     return outcomes;
   }
