@@ -89,22 +89,28 @@ const nonNegNumber = (v: number, name: string): number => {
   return v;
 };
 
-/**
- * Timed forwards of `x` until at least `minRuns` ran and `minTimeMs` passed (at most `maxRuns`); the time of each, ms.
- */
-export async function timeRepeated(
-  forward: ForwardFn,
-  x: tf.Tensor4D,
-  limits: { minRuns: number; minTimeMs: number; maxRuns: number },
-): Promise<number[]> {
+/** How long to keep timing: at least `minRuns` runs and `minTimeMs` in all, at most `maxRuns` runs. */
+export interface RepeatLimits {
+  minRuns: number;
+  minTimeMs: number;
+  maxRuns: number;
+}
+
+/** Calls `timed` (which returns the ms it took) until the limits are met; the time of each call, ms. */
+export async function repeatTimed(timed: () => Promise<number>, limits: RepeatLimits): Promise<number[]> {
   const times: number[] = [];
   let total = 0;
   while (times.length < limits.maxRuns && (times.length < limits.minRuns || total < limits.minTimeMs)) {
-    const t = await timeForward(forward, x);
+    const t = await timed();
     times.push(t);
     total += t;
   }
   return times;
+}
+
+/** Timed forwards of `x` until the limits are met; the time of each, ms. */
+export function timeRepeated(forward: ForwardFn, x: tf.Tensor4D, limits: RepeatLimits): Promise<number[]> {
+  return repeatTimed(() => timeForward(forward, x), limits);
 }
 
 /** One complete forward: run, wait for and download the outputs, dispose. Returns elapsed ms. */
@@ -231,6 +237,28 @@ export function repeatBatch(x: tf.Tensor4D, batchSize: number): tf.Tensor4D {
 }
 
 /** Images per second at each batch size, the single image repeated; stops cleanly at the first out-of-memory. */
+/** The throughput entry of timed batches of `batchSize` images (the times in ms, after `warmup` untimed ones). */
+export function throughputOf(times: readonly number[], batchSize: number, warmup: number): ThroughputEntry {
+  const elapsed = times.reduce((a, t) => a + t, 0);
+  // Faster batches, more images per second: the rate quartiles are the time quartiles' reciprocals.
+  const st = latencyStats(times, { batchSize, warmup });
+  const rate = (ms: number) => (batchSize * 1000) / ms;
+  return {
+    batchSize,
+    status: 'ok',
+    imagesPerSecond: (times.length * batchSize * 1000) / elapsed,
+    rate: {
+      median: rate(st.medianMs),
+      q1: rate(st.q3Ms),
+      q3: rate(st.q1Ms),
+      min: rate(st.maxMs),
+      max: rate(st.minMs),
+    },
+    timedBatches: times.length,
+    elapsedMs: elapsed,
+  };
+}
+
 export async function measureThroughput(
   forward: ForwardFn,
   image: tf.Tensor4D,
@@ -284,25 +312,7 @@ export async function measureThroughput(
         minTimeMs,
         maxRuns: maxBatches,
       });
-      const elapsed = times.reduce((a, t) => a + t, 0);
-      // Faster batches, more images per second: the rate quartiles are the time quartiles' reciprocals.
-      const st = latencyStats(times, { batchSize, warmup });
-      const rate = (ms: number) => (batchSize * 1000) / ms;
-      entries.push({
-        batchSize,
-        status: 'ok',
-        imagesPerSecond: (times.length * batchSize * 1000) / elapsed,
-        rate: {
-          median: rate(st.medianMs),
-          q1: rate(st.q3Ms),
-          q3: rate(st.q1Ms),
-          min: rate(st.maxMs),
-          max: rate(st.minMs),
-        },
-        timedBatches: times.length,
-        elapsedMs: elapsed,
-        peakBytes: peak.peakBytes,
-      });
+      entries.push({ ...throughputOf(times, batchSize, warmup), peakBytes: peak.peakBytes });
     } catch (e) {
       if (!isOutOfMemoryError(e)) throw e;
       const text = e instanceof Error ? e.message.split('\n')[0] : String(e);

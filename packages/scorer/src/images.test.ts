@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { applyResize, decodeImage, RESIZE_PRESETS, toFloat32 } from '@iqa-bench/data';
 import { describe, expect, it } from 'vitest';
 import { placed, prepareImage } from './images.js';
-
-const jpg = join(import.meta.dirname, '..', 'fixtures', 'q90.jpg');
+import { jpg } from './__tests__/fixtures.js';
 
 /** The whole resize of the fixture, normalised: what every prepared part must be a crop of. */
 async function whole() {

@@ -8,17 +8,7 @@ import { createScorer } from './index.js';
 import { PREPARE_THREAD_MIN_IMAGES } from './scorer.js';
 import type { OnnxModule } from './onnx.js';
 import { loadOnnx } from './onnx.js';
-
-const fixtures = join(import.meta.dirname, '..', 'fixtures');
-const checkpoint = join(fixtures, 'micro-attention.pkl');
-const jpg = join(fixtures, 'q90.jpg');
-const png = join(fixtures, 'rgb.png');
-const corrupt = join(fixtures, 'corrupt-dqt.jpg');
-
-interface Golden {
-  images: Record<string, Record<'center' | 'grid', { score: number; attention: number[][] }>>;
-}
-const golden = JSON.parse(readFileSync(join(fixtures, 'golden.json'), 'utf8')) as Golden;
+import { checkpoint, corrupt, fixtures, golden, jpg, png } from './__tests__/fixtures.js';
 
 // Compile-time: @iqa-bench/onnx gives what the onnx runtime uses of it (the scorer does not import its types).
 const conforms: OnnxModule = onnxPackage;

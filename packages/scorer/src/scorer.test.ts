@@ -5,24 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir.js';
 import type { Scorer, ScoreProgress } from './index.js';
 import { createScorer, ScorerError } from './index.js';
-
-const fixtures = join(import.meta.dirname, '..', 'fixtures');
-const checkpoint = join(fixtures, 'micro-attention.pkl');
-const jpg = join(fixtures, 'q90.jpg');
-const png = join(fixtures, 'rgb.png');
-const corrupt = join(fixtures, 'corrupt-dqt.jpg');
-
-/** PyTorch reference (tools/scorer/make_golden.py): whole-image scores through PIL resize, crops and the model. */
-interface Golden {
-  images: Record<
-    string,
-    Record<
-      'center' | 'grid',
-      { origins: [number, number][]; cropScores: number[]; score: number; attention: number[][] }
-    >
-  >;
-}
-const golden = JSON.parse(readFileSync(join(fixtures, 'golden.json'), 'utf8')) as Golden;
+import { checkpoint, corrupt, fixtures, golden, jpg, png } from './__tests__/fixtures.js';
 
 describe('createScorer on the tfjs runtime (micro SMART-IQA checkpoint, torch.save .pkl)', () => {
   let center: Scorer;

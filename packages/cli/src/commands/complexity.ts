@@ -49,20 +49,6 @@ function hypernetOnOnnx(): CliError {
 type TimingFlags = Pick<ComplexityFlags, 'warmup' | 'runs' | 'minTime' | 'batchSizes'>;
 
 /** Timed calls of `run` after `warmup` untimed ones, until at least `runs` ran and `minTime` ms passed (ms each). */
-async function timeCalls(run: () => Promise<unknown>, warmup: number, runs: number, minTime: number) {
-  for (let i = 0; i < warmup; i++) await run();
-  const times: number[] = [];
-  let total = 0;
-  while (times.length < 10_000 && (times.length < runs || total < minTime)) {
-    const t0 = performance.now();
-    await run();
-    const t = performance.now() - t0;
-    times.push(t);
-    total += t;
-  }
-  return times;
-}
-
 /**
  * Batch-1 latency and throughput on the onnx runtime: `score()` of a 224×224 image whose crops are the batch (a grid of
  * b crops of a 224×224 image is b copies of it), so each call is one forward of b crops plus their copy and transpose.
@@ -71,7 +57,17 @@ async function onnxTiming(
   scorer: Scorer,
   flags: TimingFlags,
 ): Promise<Pick<ModelComplexity, 'latency' | 'throughput'>> {
-  const { latencyStats } = await import('@iqa-bench/complexity/timing');
+  const { latencyStats, repeatTimed, throughputOf } = await import('@iqa-bench/complexity/timing');
+  /** `warmup` untimed calls, then timed ones until --runs and --min-time are met. */
+  const timeCalls = async (run: () => Promise<unknown>, warmup: number): Promise<number[]> => {
+    for (let i = 0; i < warmup; i++) await run();
+    const timed = async (): Promise<number> => {
+      const t0 = performance.now();
+      await run();
+      return performance.now() - t0;
+    };
+    return repeatTimed(timed, { minRuns: flags.runs, minTimeMs: flags.minTime, maxRuns: 10_000 });
+  };
   const size = scorer.config.backbone.imgSize;
   const image = {
     width: size,
@@ -80,31 +76,13 @@ async function onnxTiming(
   };
   const forward = (b: number) => () =>
     scorer.score(image, { crops: b, mode: b === 1 ? 'center' : 'grid', batchSize: b });
-  const latency = latencyStats(await timeCalls(forward(1), flags.warmup, flags.runs, flags.minTime), {
+  const latency = latencyStats(await timeCalls(forward(1), flags.warmup), {
     batchSize: 1,
     warmup: flags.warmup,
   });
   const entries: ThroughputEntry[] = [];
-  for (const b of [...flags.batchSizes].sort((x, y) => x - y)) {
-    const times = await timeCalls(forward(b), 2, flags.runs, flags.minTime);
-    const st = latencyStats(times, { batchSize: b, warmup: 2 });
-    const elapsed = times.reduce((a, t) => a + t, 0);
-    const rate = (ms: number) => (b * 1000) / ms;
-    entries.push({
-      batchSize: b,
-      status: 'ok',
-      imagesPerSecond: (times.length * b * 1000) / elapsed,
-      rate: {
-        median: rate(st.medianMs),
-        q1: rate(st.q3Ms),
-        q3: rate(st.q1Ms),
-        min: rate(st.maxMs),
-        max: rate(st.minMs),
-      },
-      timedBatches: times.length,
-      elapsedMs: elapsed,
-    });
-  }
+  for (const b of [...flags.batchSizes].sort((x, y) => x - y))
+    entries.push(throughputOf(await timeCalls(forward(b), 2), b, 2));
   return { latency: { scope: 'whole', stats: latency }, throughput: { scope: 'whole', entries } };
 }
 

@@ -10,8 +10,9 @@ export {
   IMAGENET_MEAN,
   IMAGENET_STD,
   type Normalization,
+  type PixelBox,
 } from '../image/decode.js';
-export { resizeBilinear, sourceBox, type PixelBox, type SourcePart } from '../image/resize.js';
+export { resizeBilinear, sourceBox, type SourcePart } from '../image/resize.js';
 export {
   adjustBrightness,
   adjustContrast,

@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import { DatasetError } from '../errors.js';
 import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
-import type { PixelBox } from './resize.js';
 
 /** An RGB uint8 image, HWC row-major. */
 export interface RgbImage {
@@ -16,6 +15,14 @@ export interface RgbImage {
   height: number;
   /** `width * height * 3` bytes, `data[(y * width + x) * 3 + c]`, c = R, G, B. */
   data: Uint8Array;
+}
+
+/** A rectangle of an image, in pixels: `left`, `top` and its size. */
+export interface PixelBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 /** Default pixel budget of one image (width × height): 100 megapixels. */

@@ -4,8 +4,8 @@
  * Pillow-exact BILINEAR; then 224 crops. `native` keeps the aspect ratio (shorter side to 384, Pillow BILINEAR) and
  * `none` uses the image as decoded (the original's LIVE, CSIQ, TID2013 and LIVE Challenge pipelines).
  */
-import type { RgbImage } from './decode.js';
-import { resizeBilinear, type PixelBox } from './resize.js';
+import type { PixelBox, RgbImage } from './decode.js';
+import { resizeBilinear } from './resize.js';
 
 export type ResizePresetName = 'seed' | 'native' | 'none';
 

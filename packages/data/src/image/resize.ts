@@ -5,7 +5,7 @@
  * intermediate rounded to uint8, then a vertical pass. Written from the algorithm's description and checked
  * byte-for-byte against Pillow 9.4 (see the golden tests).
  */
-import type { RgbImage } from './decode.js';
+import type { PixelBox, RgbImage } from './decode.js';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const HALF = 1 << (PRECISION_BITS - 1);
@@ -62,14 +62,6 @@ function clip8(ss: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** A rectangle of an image, in pixels: `left`, `top` and its size. */
-export interface PixelBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
-
 function checkBox(b: PixelBox, width: number, height: number, what: string): void {
   if (
     ![b.left, b.top, b.width, b.height].every(Number.isInteger) ||
@@ -92,11 +84,14 @@ function checkSize(width: number, height: number): void {
   }
 }
 
-/** The input samples [first, end) that outputs [from, from + count) of an axis read (all of them: the filter's taps). */
-function axisSource(inSize: number, outSize: number, from: number, count: number): [number, number] {
-  if (inSize === outSize) return [from, from + count];
-  const { bounds } = precompute(inSize, outSize);
-  let first = inSize;
+/**
+ * The input samples [first, end) that outputs [from, from + count) of an axis read (all of them: the filter's taps);
+ * `coeffs` null for an axis that is not resized.
+ */
+function axisSource(coeffs: Coeffs | null, from: number, count: number): [number, number] {
+  if (coeffs === null) return [from, from + count];
+  const { bounds } = coeffs;
+  let first = Infinity;
   let end = 0;
   for (let i = from; i < from + count; i++) {
     first = Math.min(first, bounds[i * 2]);
@@ -112,8 +107,14 @@ function axisSource(inSize: number, outSize: number, from: number, count: number
 export function sourceBox(inW: number, inH: number, width: number, height: number, box: PixelBox): PixelBox {
   checkSize(width, height);
   checkBox(box, width, height, 'resize');
-  const [left, right] = axisSource(inW, width, box.left, box.width);
-  const [top, bottom] = axisSource(inH, height, box.top, box.height);
+  const horiz = width !== inW ? precompute(inW, width) : null;
+  const vert = height !== inH ? precompute(inH, height) : null;
+  return boxSource(horiz, vert, box);
+}
+
+function boxSource(horiz: Coeffs | null, vert: Coeffs | null, box: PixelBox): PixelBox {
+  const [left, right] = axisSource(horiz, box.left, box.width);
+  const [top, bottom] = axisSource(vert, box.top, box.height);
   return { left, top, width: right - left, height: bottom - top };
 }
 
@@ -146,7 +147,9 @@ export function resizeBilinear(
   const part = source ?? { left: 0, top: 0, width: img.width, height: img.height };
   const inW = part.width;
   const inH = part.height;
-  const need = sourceBox(inW, inH, width, height, b);
+  const horiz = width !== inW ? precompute(inW, width) : null;
+  const vert = height !== inH ? precompute(inH, height) : null;
+  const need = boxSource(horiz, vert, b);
   if (
     need.left < part.left ||
     need.top < part.top ||
@@ -159,17 +162,14 @@ export function resizeBilinear(
     );
   }
   const stride = img.width * 3;
-  const resizeX = width !== inW;
-  const resizeY = height !== inH;
-  const vert = resizeY ? precompute(inH, height) : null;
   // The input rows the box needs: those the vertical pass reads, or the box's own rows.
   const first = need.top;
   const rows = need.height;
   // Horizontal pass (or a copy of the box's columns): `rows` rows of `b.width` pixels.
   const src = img.data;
   const mid = new Uint8Array(b.width * rows * 3);
-  if (resizeX) {
-    const { ksize, bounds, kk } = precompute(inW, width);
+  if (horiz) {
+    const { ksize, bounds, kk } = horiz;
     for (let y = 0; y < rows; y++) {
       const rowIn = (y + first - part.top) * stride - part.left * 3;
       let o = y * b.width * 3;
